@@ -1,0 +1,204 @@
+#pragma once
+
+// The durable event log: append-only segment files with group commit,
+// crash recovery and offset-addressed reads. Usable without an actor system
+// (the CLI opens it offline); the actor layer wraps it.
+//
+// Threads: one writer thread owned by the log does all writes and syncs.
+// append() and read() may be called from any thread; append callbacks and
+// the commit listener run on the writer thread and must be quick and must
+// not block on the log (no append_sync(), roll() or close() in them).
+//
+// Offsets: dense from 0. Three ends are kept apart (Redpanda style), with
+// flushed <= committed <= written:
+//   written   - bytes handed to write(2) (writer thread only),
+//   committed - acknowledged to producers and visible to readers,
+//   flushed   - covered by an fdatasync.
+// Under fsync_policy::always committed == flushed after every batch.
+//
+// Directory layout: <dir>/LOCK, <dir>/<base:20>-<epoch:4>.log and .idx.
+
+#include "storage/log/dir_lock.hpp"
+#include "storage/log/log_options.hpp"
+#include "storage/log/record.hpp"
+#include "storage/log/segment.hpp"
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace almanac::storage {
+
+/// An append-only, segmented, crash-safe event log.
+class segment_log {
+public:
+  /// Opens (or creates) the log in `opts.dir`: locks the directory, recovers
+  /// the tail of the last segment (see segment_scan.hpp for the tail rule)
+  /// and starts the writer thread. Fails with ec::locked if another opener
+  /// holds the directory, ec::corrupt_data if a record other than a torn
+  /// tail is damaged, ec::not_found if there is no log and !opts.create.
+  static caf::expected<std::unique_ptr<segment_log>> open(log_options opts);
+
+  /// Closes the log (see close()).
+  ~segment_log();
+
+  segment_log(const segment_log&) = delete;
+  segment_log& operator=(const segment_log&) = delete;
+
+  /// Returns what open() found and did.
+  const open_report& report() const {
+    return report_;
+  }
+
+  const log_options& options() const {
+    return opts_;
+  }
+
+  /// Queues `records` for appending; they get consecutive offsets. `done`
+  /// runs on the writer thread once the records are acknowledged (per the
+  /// fsync policy) or failed; on failure no offset is claimed. Invalid input
+  /// (empty or too long type, frame larger than max_frame_size) or a closed
+  /// or failed log calls `done` at once on the caller's thread.
+  void append(std::vector<record_input> records, append_callback done);
+
+  /// Appends and waits for the acknowledgement.
+  caf::expected<append_result> append_sync(std::vector<record_input> records);
+
+  /// Starts a new segment after the records queued so far; with `epoch`
+  /// (not below the current one), records from now on carry that epoch.
+  /// Waits until done.
+  caf::error roll(std::optional<uint64_t> epoch = std::nullopt);
+
+  /// Reads acknowledged records from `from` on: at most `max_records`, and
+  /// no more bytes of frames than `max_bytes` (but always at least one
+  /// record if any is there). Reading at or past end_offset() returns no
+  /// records; below start_offset() is ec::invalid_argument. A record that
+  /// fails its checksum is ec::corrupt_data naming segment and position.
+  caf::expected<std::vector<record>>
+  read(uint64_t from, size_t max_records,
+       size_t max_bytes = std::numeric_limits<size_t>::max()) const;
+
+  /// First offset in the log.
+  uint64_t start_offset() const;
+
+  /// Next offset to assign: the number of acknowledged records so far.
+  uint64_t end_offset() const;
+
+  /// Log position after the last acknowledged record.
+  uint64_t end_position() const;
+
+  /// Offset after the last record covered by an fdatasync.
+  uint64_t flushed_end_offset() const;
+
+  /// Log position after the last record covered by an fdatasync.
+  uint64_t flushed_end_position() const;
+
+  /// Epoch of newly appended records.
+  uint64_t epoch() const;
+
+  /// Describes every segment.
+  std::vector<segment_info> segments() const;
+
+  /// Sets the function called (on the writer thread) with the new end
+  /// offset after each acknowledged batch. Replaces any previous one.
+  void set_commit_listener(commit_listener listener);
+
+  /// Returns the error that stopped the log (fail-stop), if any.
+  caf::error failure() const;
+
+  /// Writes what is queued, syncs, writes the active index, stops the
+  /// writer and releases the directory. Idempotent.
+  caf::error close();
+
+  /// Test hook simulating a crash: stops the writer after its current
+  /// batch, fails queued appends with ec::unavailable and closes every file
+  /// without syncing or writing indexes. Bytes written but not synced stay
+  /// in the page cache, as after a process crash.
+  void crash_for_testing();
+
+private:
+  /// One queued append or roll request.
+  struct request {
+    std::vector<record_input> records;
+    append_callback done;
+    /// Encoded size of the records.
+    uint64_t bytes = 0;
+    /// Set for a roll request.
+    bool roll = false;
+    std::optional<uint64_t> roll_epoch;
+    std::function<void(caf::error)> roll_done;
+  };
+
+  explicit segment_log(log_options opts);
+
+  // -- opening (segment_log_open.cpp) ----------------------------------------
+
+  caf::error recover();
+  caf::error load_sealed_segment(segment& seg, uint64_t next_base);
+  caf::error recover_last_segment(segment& seg);
+  caf::error apply_epoch_option();
+
+  // -- writer thread (segment_log_writer.cpp) --------------------------------
+
+  void run_writer();
+  void write_batch(std::deque<request>& batch, bool need_roll);
+  void handle_roll(request& req);
+  caf::error roll_segment(uint64_t epoch);
+  caf::error sync_active();
+  bool inject(fault_point point) const;
+  void fail_stop(const caf::error& err);
+  void stop_writer(bool drain);
+
+  // -- reading (segment_log.cpp) ---------------------------------------------
+
+  caf::error read_segment(const segment_ptr& seg, uint64_t from,
+                          uint64_t file_end, size_t max_records,
+                          size_t& bytes_left,
+                          std::vector<record>& out) const;
+
+  log_options opts_;
+  open_report report_;
+  dir_lock lock_;
+
+  // Guarded by state_mutex_: what readers and observers see.
+  mutable std::mutex state_mutex_;
+  std::vector<segment_ptr> segments_;
+  uint64_t end_offset_ = 0;
+  uint64_t end_position_ = 0;
+  uint64_t flushed_end_offset_ = 0;
+  uint64_t flushed_end_position_ = 0;
+  uint64_t epoch_ = 1;
+  caf::error failure_;
+  commit_listener listener_;
+  bool closed_ = false;
+
+  // Guarded by queue_mutex_: the group-commit queue.
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<request> queue_;
+  uint64_t queued_bytes_ = 0;
+  bool stopping_ = false;
+  bool crashing_ = false;
+
+  // Owned by the writer thread (and by open() before it starts).
+  segment_ptr active_;
+  uint64_t written_offset_ = 0;
+  uint64_t written_size_ = 0;
+  bool unsynced_ = false;
+  std::chrono::steady_clock::time_point last_sync_;
+  std::string batch_buf_;
+
+  std::thread writer_;
+  std::mutex close_mutex_;
+};
+
+} // namespace almanac::storage

@@ -1,0 +1,280 @@
+// segment_log: the writer thread (group commit, rolling, syncing).
+
+#include "storage/log/segment_log.hpp"
+
+#include "messages/error.hpp"
+#include "storage/log/record_format.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+#include <filesystem>
+
+namespace almanac::storage {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+bool segment_log::inject(fault_point point) const {
+  return opts_.inject_fault && opts_.inject_fault(point);
+}
+
+void segment_log::fail_stop(const caf::error& err) {
+  std::lock_guard<std::mutex> guard{state_mutex_};
+  if (!failure_) {
+    failure_ = err;
+    spdlog::error("[log] {} refuses further appends: {}", opts_.dir,
+                  render(err));
+  }
+}
+
+caf::error segment_log::sync_active() {
+  if (!unsynced_)
+    return caf::none;
+  auto err = inject(fault_point::sync)
+               ? make_error(ec::io_error,
+                            "cannot fdatasync " + active_->path()
+                              + ": injected fault")
+               : active_->data().sync();
+  if (err)
+    return err;
+  unsynced_ = false;
+  last_sync_ = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> guard{state_mutex_};
+  flushed_end_offset_ = written_offset_;
+  flushed_end_position_ = active_->base_position() + written_size_;
+  return caf::none;
+}
+
+caf::error segment_log::roll_segment(uint64_t epoch) {
+  if (written_size_ == 0) {
+    // Nothing in the active segment: replace it rather than leave an empty
+    // segment behind (two segments must never share a base offset).
+    if (epoch == active_->epoch())
+      return caf::none;
+    auto old = active_;
+    auto seg = segment::create(opts_.dir, old->base_offset(), epoch,
+                               old->base_position());
+    if (!seg)
+      return std::move(seg.error());
+    if (auto err = (*seg)->open_index_for_append())
+      return err;
+    old->close();
+    std::error_code fs_err;
+    std::filesystem::remove(old->path(), fs_err);
+    std::filesystem::remove(old->index_path(), fs_err);
+    if (auto err = sync_directory(opts_.dir))
+      return err;
+    (*seg)->end_offset(written_offset_);
+    std::lock_guard<std::mutex> guard{state_mutex_};
+    segments_.back() = *seg;
+    active_ = *seg;
+    epoch_ = epoch;
+    return caf::none;
+  }
+  // Seal the active segment: its data and index are synced before the next
+  // segment exists, so recovery may treat it as whole.
+  if (auto err = sync_active())
+    return err;
+  if (auto err = active_->close_index())
+    return err;
+  auto seg = segment::create(opts_.dir, written_offset_, epoch,
+                             active_->base_position() + written_size_);
+  if (!seg)
+    return std::move(seg.error());
+  if (auto err = (*seg)->open_index_for_append())
+    return err;
+  (*seg)->end_offset(written_offset_);
+  spdlog::debug("[log] rolled to segment {}", (*seg)->path());
+  std::lock_guard<std::mutex> guard{state_mutex_};
+  segments_.push_back(*seg);
+  active_ = *seg;
+  written_size_ = 0;
+  epoch_ = epoch;
+  return caf::none;
+}
+
+void segment_log::run_writer() {
+  std::deque<request> batch;
+  const bool interval = opts_.fsync == fsync_policy::interval;
+  for (;;) {
+    bool need_roll = false;
+    {
+      std::unique_lock<std::mutex> guard{queue_mutex_};
+      auto has_work = [this] { return !queue_.empty() || stopping_; };
+      if (interval && unsynced_)
+        queue_cv_.wait_until(guard, last_sync_ + opts_.fsync_interval,
+                             has_work);
+      else
+        queue_cv_.wait(guard, has_work);
+      if (crashing_)
+        break;
+      if (queue_.empty() && stopping_)
+        break;
+      if (!queue_.empty() && opts_.max_batch_delay.count() > 0 && !stopping_) {
+        auto deadline = std::chrono::steady_clock::now()
+                        + opts_.max_batch_delay;
+        queue_cv_.wait_until(guard, deadline, [this] {
+          return stopping_ || queued_bytes_ >= opts_.max_batch_bytes;
+        });
+      }
+      // Take what is queued, up to max_batch_bytes and the room left in the
+      // segment (rolling first if the first request does not fit).
+      if (!queue_.empty() && !queue_.front().roll) {
+        need_roll = written_size_ > 0
+                    && written_size_ + queue_.front().bytes
+                         > opts_.segment_bytes;
+        auto room = need_roll ? opts_.segment_bytes
+                              : opts_.segment_bytes - std::min(written_size_,
+                                                               opts_.segment_bytes);
+        auto limit = std::min<uint64_t>(opts_.max_batch_bytes, room);
+        uint64_t taken = 0;
+        while (!queue_.empty() && !queue_.front().roll) {
+          auto bytes = queue_.front().bytes;
+          if (!batch.empty() && taken + bytes > limit)
+            break;
+          taken += bytes;
+          queued_bytes_ -= bytes;
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      } else if (!queue_.empty()) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    if (!batch.empty()) {
+      if (batch.front().roll)
+        handle_roll(batch.front());
+      else
+        write_batch(batch, need_roll);
+      batch.clear();
+    }
+    if (interval && unsynced_
+        && std::chrono::steady_clock::now()
+             >= last_sync_ + opts_.fsync_interval)
+      if (auto err = sync_active())
+        fail_stop(err);
+  }
+}
+
+void segment_log::handle_roll(request& req) {
+  caf::error err = failure();
+  if (!err && req.roll_epoch && *req.roll_epoch < epoch_)
+    err = make_error(ec::invalid_argument,
+                     "epoch " + std::to_string(*req.roll_epoch)
+                       + " is below the log's epoch "
+                       + std::to_string(epoch_));
+  if (!err) {
+    err = roll_segment(req.roll_epoch.value_or(epoch_));
+    if (err)
+      fail_stop(err);
+  }
+  req.roll_done(err);
+}
+
+void segment_log::write_batch(std::deque<request>& batch, bool need_roll) {
+  auto fail = [&](const caf::error& err) {
+    for (auto& req : batch)
+      req.done(err);
+  };
+  if (auto err = failure())
+    return fail(err);
+  if (need_roll) {
+    if (auto err = roll_segment(epoch_)) {
+      fail_stop(err);
+      return fail(err);
+    }
+  }
+  // Encode every record of the batch into one buffer.
+  batch_buf_.clear();
+  std::string index_buf;
+  std::vector<index_entry> new_entries;
+  auto& index = active_->index();
+  uint64_t last_indexed = index.entries().empty()
+                            ? 0
+                            : index.entries().back().file_pos;
+  uint64_t offset = written_offset_;
+  uint64_t pos = written_size_;
+  const auto base = active_->base_position();
+  const auto timestamp = now_ms();
+  std::vector<append_result> results;
+  results.reserve(batch.size());
+  for (auto& req : batch) {
+    append_result result;
+    result.first_offset = offset;
+    result.count = req.records.size();
+    result.first_position = base + pos;
+    for (auto& rec : req.records) {
+      if (pos - last_indexed >= opts_.index_interval_bytes) {
+        index_entry entry{offset, pos};
+        new_entries.push_back(entry);
+        index.serialize_entry(entry, index_buf);
+        last_indexed = pos;
+      }
+      auto before = batch_buf_.size();
+      encode_frame(batch_buf_, offset, epoch_,
+                   rec.timestamp_ms.value_or(timestamp), rec.type, rec.key,
+                   rec.payload);
+      pos += batch_buf_.size() - before;
+      ++offset;
+    }
+    result.end_position = base + pos;
+    results.push_back(result);
+  }
+  // One write for the whole batch.
+  auto err = inject(fault_point::write)
+               ? make_error(ec::io_error, "cannot write " + active_->path()
+                                            + ": injected fault")
+               : active_->data().write_at(batch_buf_.data(),
+                                          batch_buf_.size(), written_size_);
+  if (err) {
+    spdlog::error("[log] write of {} records failed: {}",
+                  offset - written_offset_, render(err));
+    // Take back whatever part of the batch reached the file, so that the
+    // next batch starts at a frame boundary; if that fails too, stop.
+    if (auto terr = active_->data().truncate(written_size_))
+      fail_stop(terr);
+    return fail(err);
+  }
+  written_offset_ = offset;
+  written_size_ = pos;
+  unsynced_ = true;
+  if (opts_.fsync == fsync_policy::always) {
+    // The records may or may not be on disk now: no one learns their
+    // offsets, and the log stops (after fsyncgate, a retry proves nothing).
+    if (auto serr = sync_active()) {
+      fail_stop(serr);
+      return fail(serr);
+    }
+  }
+  if (!index_buf.empty())
+    if (auto ierr = active_->append_index(index_buf))
+      spdlog::warn("[log] cannot append to index {} (it will be rebuilt on "
+                   "open): {}",
+                   active_->index_path(), render(ierr));
+  commit_listener listener;
+  {
+    std::lock_guard<std::mutex> guard{state_mutex_};
+    for (auto& entry : new_entries)
+      index.add(entry);
+    active_->committed_size(written_size_);
+    active_->end_offset(written_offset_);
+    end_offset_ = written_offset_;
+    end_position_ = base + written_size_;
+    listener = listener_;
+  }
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i].done(results[i]);
+  if (listener)
+    listener(written_offset_);
+}
+
+} // namespace almanac::storage
