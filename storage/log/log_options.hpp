@@ -108,6 +108,20 @@ using append_callback = std::function<void(caf::expected<append_result>)>;
 /// acknowledged.
 using commit_listener = std::function<void(uint64_t end_offset)>;
 
+/// Counters of the writer thread since open (for benchmarks and metrics).
+struct writer_stats {
+  /// Group-commit batches written (one write call each).
+  uint64_t batches = 0;
+  /// Append requests in those batches.
+  uint64_t requests = 0;
+  /// Records in those batches.
+  uint64_t records = 0;
+  /// Bytes of frames written.
+  uint64_t bytes = 0;
+  /// fdatasync calls on segment files.
+  uint64_t syncs = 0;
+};
+
 /// Description of one segment (for `almanac log stat`).
 struct segment_info {
   std::string file_name;

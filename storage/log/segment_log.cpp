@@ -213,6 +213,11 @@ std::vector<segment_info> segment_log::segments() const {
   return result;
 }
 
+writer_stats segment_log::stats() const {
+  std::lock_guard<std::mutex> guard{state_mutex_};
+  return stats_;
+}
+
 void segment_log::set_commit_listener(commit_listener listener) {
   std::lock_guard<std::mutex> guard{state_mutex_};
   listener_ = std::move(listener);

@@ -105,6 +105,9 @@ public:
   /// Epoch of newly appended records.
   uint64_t epoch() const;
 
+  /// Returns the writer's counters.
+  writer_stats stats() const;
+
   /// Describes every segment.
   std::vector<segment_info> segments() const;
 
@@ -178,6 +181,7 @@ private:
   uint64_t flushed_end_position_ = 0;
   uint64_t epoch_ = 1;
   caf::error failure_;
+  writer_stats stats_;
   commit_listener listener_;
   bool closed_ = false;
 

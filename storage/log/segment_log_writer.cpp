@@ -48,6 +48,7 @@ caf::error segment_log::sync_active() {
   unsynced_ = false;
   last_sync_ = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> guard{state_mutex_};
+  ++stats_.syncs;
   flushed_end_offset_ = written_offset_;
   flushed_end_position_ = active_->base_position() + written_size_;
   return caf::none;
@@ -270,6 +271,10 @@ void segment_log::write_batch(std::deque<request>& batch, bool need_roll) {
     end_offset_ = written_offset_;
     end_position_ = base + written_size_;
     listener = listener_;
+    ++stats_.batches;
+    stats_.requests += batch.size();
+    stats_.records += offset - results.front().first_offset;
+    stats_.bytes += batch_buf_.size();
   }
   for (size_t i = 0; i < batch.size(); ++i)
     batch[i].done(results[i]);
