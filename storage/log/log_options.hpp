@@ -120,6 +120,12 @@ struct writer_stats {
   uint64_t bytes = 0;
   /// fdatasync calls on segment files.
   uint64_t syncs = 0;
+  /// Time spent in write calls of batches.
+  std::chrono::nanoseconds write_time{0};
+  /// Time spent in fdatasync of segment files.
+  std::chrono::nanoseconds sync_time{0};
+  /// Time spent running append callbacks and the commit listener.
+  std::chrono::nanoseconds ack_time{0};
 };
 
 /// Description of one segment (for `almanac log stat`).

@@ -3,13 +3,14 @@
 #include "storage/log/segment_log.hpp"
 
 #include "messages/error.hpp"
+#include "storage/log/completion.hpp"
 #include "storage/log/frame_reader.hpp"
 #include "storage/log/record_format.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <future>
+#include <memory>
 
 namespace almanac::storage {
 
@@ -42,48 +43,40 @@ void segment_log::append(std::vector<record_input> records,
   }
   if (auto err = failure())
     return done(err);
-  {
-    std::lock_guard<std::mutex> guard{queue_mutex_};
-    if (stopping_)
-      return done(make_error(ec::unavailable, "log " + opts_.dir
-                                                + " is closed"));
-    request req;
-    req.records = std::move(records);
-    req.done = std::move(done);
-    req.bytes = bytes;
-    queued_bytes_ += bytes;
-    queue_.push_back(std::move(req));
-  }
-  queue_cv_.notify_one();
+  auto req = std::make_unique<request>();
+  req->records = std::move(records);
+  req->done = std::move(done);
+  req->bytes = bytes;
+  if (!inbox_.push(req))
+    req->done(make_error(ec::unavailable, "log " + opts_.dir + " is closed"));
 }
 
 caf::expected<append_result>
 segment_log::append_sync(std::vector<record_input> records) {
-  std::promise<caf::expected<append_result>> promise;
-  auto future = promise.get_future();
-  append(std::move(records), [&promise](caf::expected<append_result> x) {
-    promise.set_value(std::move(x));
+  std::optional<caf::expected<append_result>> result;
+  completion done;
+  append(std::move(records), [&](caf::expected<append_result> x) {
+    result.emplace(std::move(x));
+    done.post();
   });
-  return future.get();
+  done.wait();
+  return std::move(*result);
 }
 
 caf::error segment_log::roll(std::optional<uint64_t> epoch) {
-  std::promise<caf::error> promise;
-  auto future = promise.get_future();
-  {
-    std::lock_guard<std::mutex> guard{queue_mutex_};
-    if (stopping_)
-      return make_error(ec::unavailable, "log " + opts_.dir + " is closed");
-    request req;
-    req.roll = true;
-    req.roll_epoch = epoch;
-    req.roll_done = [&promise](caf::error err) {
-      promise.set_value(std::move(err));
-    };
-    queue_.push_back(std::move(req));
-  }
-  queue_cv_.notify_one();
-  return future.get();
+  caf::error result;
+  completion done;
+  auto req = std::make_unique<request>();
+  req->roll = true;
+  req->roll_epoch = epoch;
+  req->roll_done = [&](caf::error err) {
+    result = std::move(err);
+    done.post();
+  };
+  if (!inbox_.push(req))
+    return make_error(ec::unavailable, "log " + opts_.dir + " is closed");
+  done.wait();
+  return result;
 }
 
 caf::expected<std::vector<record>>
@@ -229,26 +222,20 @@ caf::error segment_log::failure() const {
 }
 
 void segment_log::stop_writer(bool drain) {
-  std::deque<request> left;
-  {
-    std::lock_guard<std::mutex> guard{queue_mutex_};
-    stopping_ = true;
-    crashing_ = !drain;
-  }
-  queue_cv_.notify_one();
+  crashing_ = !drain;
+  inbox_.close();
   if (writer_.joinable())
     writer_.join();
-  {
-    std::lock_guard<std::mutex> guard{queue_mutex_};
-    left.swap(queue_);
-  }
+  // After a crash (or a failed open) requests may be left: fail them.
+  inbox_.take_all(pending_);
   auto err = make_error(ec::unavailable, "log " + opts_.dir + " was closed");
-  for (auto& req : left) {
-    if (req.roll)
-      req.roll_done(err);
+  for (auto& req : pending_) {
+    if (req->roll)
+      req->roll_done(err);
     else
-      req.done(err);
+      req->done(err);
   }
+  pending_.clear();
 }
 
 caf::error segment_log::close() {

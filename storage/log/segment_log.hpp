@@ -4,10 +4,10 @@
 // crash recovery and offset-addressed reads. Usable without an actor system
 // (the CLI opens it offline); the actor layer wraps it.
 //
-// Threads: one writer thread owned by the log does all writes and syncs.
-// append() and read() may be called from any thread; append callbacks and
-// the commit listener run on the writer thread and must be quick and must
-// not block on the log (no append_sync(), roll() or close() in them).
+// Threads: one writer thread owned by the log does all writes and syncs and
+// runs append callbacks and the commit listener, in commit order. append()
+// and read() may be called from any thread; callbacks must be quick and
+// must not block on the log (no append_sync(), roll() or close() in them).
 //
 // Offsets: dense from 0. Three ends are kept apart (Redpanda style), with
 // flushed <= committed <= written:
@@ -21,13 +21,14 @@
 #include "storage/log/dir_lock.hpp"
 #include "storage/log/log_options.hpp"
 #include "storage/log/record.hpp"
+#include "storage/log/request_inbox.hpp"
 #include "storage/log/segment.hpp"
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -139,7 +140,12 @@ private:
     bool roll = false;
     std::optional<uint64_t> roll_epoch;
     std::function<void(caf::error)> roll_done;
+    /// Link in the inbox.
+    request* next = nullptr;
   };
+
+  using request_ptr = std::unique_ptr<request>;
+  using request_list = std::vector<request_ptr>;
 
   explicit segment_log(log_options opts);
 
@@ -153,8 +159,10 @@ private:
   // -- writer thread (segment_log_writer.cpp) --------------------------------
 
   void run_writer();
-  void write_batch(std::deque<request>& batch, bool need_roll);
-  void handle_roll(request& req);
+  bool take_batch(request_list& batch, bool& need_roll);
+  void write_batch(request_list& batch, bool need_roll);
+  void handle_roll(request_list& batch);
+  void fail_batch(request_list& batch, const caf::error& err);
   caf::error roll_segment(uint64_t epoch);
   caf::error sync_active();
   bool inject(fault_point point) const;
@@ -185,15 +193,12 @@ private:
   commit_listener listener_;
   bool closed_ = false;
 
-  // Guarded by queue_mutex_: the group-commit queue.
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<request> queue_;
-  uint64_t queued_bytes_ = 0;
-  bool stopping_ = false;
-  bool crashing_ = false;
+  // The group-commit queue from producers to the writer.
+  request_inbox<request> inbox_;
+  std::atomic<bool> crashing_{false};
 
   // Owned by the writer thread (and by open() before it starts).
+  std::deque<request_ptr> pending_;
   segment_ptr active_;
   uint64_t written_offset_ = 0;
   uint64_t written_size_ = 0;
