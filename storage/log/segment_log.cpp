@@ -217,6 +217,8 @@ void segment_log::set_commit_listener(commit_listener listener) {
 }
 
 caf::error segment_log::failure() const {
+  if (!failed_.load(std::memory_order_acquire))
+    return caf::none;
   std::lock_guard<std::mutex> guard{state_mutex_};
   return failure_;
 }

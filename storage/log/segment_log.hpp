@@ -113,7 +113,8 @@ public:
   std::vector<segment_info> segments() const;
 
   /// Sets the function called (on the writer thread) with the new end
-  /// offset after each acknowledged batch. Replaces any previous one.
+  /// offset after each acknowledged batch, before the batch's append
+  /// callbacks run. Replaces any previous one.
   void set_commit_listener(commit_listener listener);
 
   /// Returns the error that stopped the log (fail-stop), if any.
@@ -189,6 +190,8 @@ private:
   uint64_t flushed_end_position_ = 0;
   uint64_t epoch_ = 1;
   caf::error failure_;
+  /// Mirrors `failure_` being set, for a lock-free check on every append.
+  std::atomic<bool> failed_{false};
   writer_stats stats_;
   commit_listener listener_;
   bool closed_ = false;

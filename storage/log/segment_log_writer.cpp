@@ -30,6 +30,7 @@ void segment_log::fail_stop(const caf::error& err) {
   std::lock_guard<std::mutex> guard{state_mutex_};
   if (!failure_) {
     failure_ = err;
+    failed_.store(true, std::memory_order_release);
     spdlog::error("[log] {} refuses further appends: {}", opts_.dir,
                   render(err));
   }
@@ -293,10 +294,10 @@ void segment_log::write_batch(request_list& batch, bool need_roll) {
   // separate acknowledgement thread that overlapped it with the next write
   // was measured slower on a 2-core machine, so the writer does it.
   auto ack_started = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < batch.size(); ++i)
-    batch[i]->done(results[i]);
   if (listener)
     listener(written_offset_);
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i]->done(results[i]);
   auto ack_time = std::chrono::steady_clock::now() - ack_started;
   std::lock_guard<std::mutex> guard{state_mutex_};
   stats_.ack_time += ack_time;

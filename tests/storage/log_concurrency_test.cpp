@@ -265,3 +265,53 @@ BOOST_AUTO_TEST_CASE(crash_fails_queued_appends) {
   // Everything acknowledged is there (written, in the page cache).
   BOOST_TEST(reopened->end_offset() >= uint64_t(ok.load()));
 }
+
+BOOST_AUTO_TEST_CASE(close_while_producers_append) {
+  temp_dir tmp;
+  auto opts = options_for(tmp.log());
+  auto log = open_log(opts);
+  std::atomic<int> ok{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 4; ++p)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        auto res = log->append_sync({event(std::to_string(i))});
+        if (res)
+          ++ok;
+        else if (code_of(res.error()) == ec::unavailable)
+          ++refused;
+        else
+          ++other;
+      }
+    });
+  std::this_thread::sleep_for(5ms);
+  BOOST_TEST(!log->close());
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST(other.load() == 0);
+  BOOST_TEST(ok.load() + refused.load() == 8000);
+  // Every append that was acknowledged before the close is durable.
+  log.reset();
+  auto reopened = open_log(opts);
+  BOOST_TEST(reopened->end_offset() == uint64_t(ok.load()));
+}
+
+BOOST_AUTO_TEST_CASE(commit_listener_can_read_what_was_committed) {
+  temp_dir tmp;
+  auto log = open_log(options_for(tmp.log()));
+  std::atomic<int> mismatches{0};
+  std::atomic<uint64_t> seen{0};
+  log->set_commit_listener([&](uint64_t end) {
+    auto recs = log->read(end - 1, 10);
+    if (!recs || recs->size() != 1 || recs->front().offset != end - 1
+        || recs->front().payload != std::to_string(end - 1))
+      ++mismatches;
+    seen = end;
+  });
+  for (int i = 0; i < 50; ++i)
+    append_one(*log, std::to_string(i));
+  BOOST_TEST(mismatches.load() == 0);
+  BOOST_TEST(seen.load() == 50u);
+}
