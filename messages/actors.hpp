@@ -28,3 +28,12 @@ using supervisor_actor = caf::typed_actor<
   caf::reacts_to<atom::grace, uint64_t, uint64_t>>;
 
 } // namespace almanac
+
+namespace almanac {
+
+/// The HTTP gateway: owns the listener; requests are served on its threads.
+using gateway_actor = caf::typed_actor<
+  // Returns the base URL the gateway listens on.
+  caf::replies_to<caf::get_atom>::with<std::string>>;
+
+} // namespace almanac

@@ -1,0 +1,95 @@
+#include "actors/admin/admin_routes.hpp"
+
+#include "messages/actors.hpp"
+#include "messages/error.hpp"
+#include "runtime/supervisor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace almanac::admin {
+
+nlohmann::json actors_json(const runtime::actor_registry& registry) {
+  auto rows = nlohmann::json::array();
+  for (auto& a : registry.snapshot()) {
+    nlohmann::json row{{"name", a.name},
+                       {"parent", a.parent},
+                       {"kind", a.kind},
+                       {"state", to_string(a.state)},
+                       {"restarts", a.restarts},
+                       {"last_error", a.last_error},
+                       {"mailbox", a.mailbox},
+                       {"processed", a.processed}};
+    if (a.lag)
+      row["lag"] = *a.lag;
+    rows.push_back(std::move(row));
+  }
+  return {{"actors", rows}};
+}
+
+nlohmann::json health_json(const runtime::node_context& node) {
+  return {{"status", node.failed ? "failed" : "ok"},
+          {"role", node.settings.get("node.role")},
+          {"version", node.version},
+          {"uptime_s", node.uptime_s()}};
+}
+
+void add_routes(http::router& r, runtime::node_context& node) {
+  using http::role;
+  r.add({"GET", "/health", std::nullopt,
+         [&node](http::request&, const http::principal&) {
+           return http::json_response(node.failed ? 503 : 200,
+                                      health_json(node));
+         }});
+  r.add({"GET", "/api/v1/admin/actors", role::admin,
+         [&node](http::request&, const http::principal&) {
+           return http::json_response(200, actors_json(node.registry));
+         }});
+  r.add({"POST", "/api/v1/admin/actors/{name}/restart", role::admin,
+         [&node](http::request& req, const http::principal& who) {
+           auto& name = req.params["name"];
+           if (!node.registry.contains(name))
+             return http::error_response(
+               make_error(ec::not_found, "no actor named '" + name + "'"));
+           auto sup = node.registry.supervisor_of(name);
+           if (!sup)
+             return http::error_response(make_error(
+               ec::invalid_argument,
+               "'" + name + "' is the root supervisor and has no supervisor "
+               "to restart it; restart the node instead"));
+           spdlog::info("[admin] {} asks to restart {}", who.user, name);
+           auto resp = http::json_response(
+             202, {{"name", name}, {"restarting", true}});
+           // After the answer is out: the actor may be this very gateway.
+           resp.after = [sup, name] {
+             caf::anon_send(caf::actor_cast<supervisor_actor>(sup),
+                            atom::restart::value, name);
+           };
+           return resp;
+         }});
+  r.add({"POST", "/api/v1/admin/actors/{name}/crash", role::admin,
+         [&node](http::request& req, const http::principal& who) {
+           auto& name = req.params["name"];
+           if (!node.settings.get_bool("enable_fault_injection"))
+             return http::error_response(make_error(
+               ec::forbidden, "fault injection is disabled; start almanacd "
+                              "with --enable-fault-injection"));
+           if (!node.registry.contains(name))
+             return http::error_response(
+               make_error(ec::not_found, "no actor named '" + name + "'"));
+           auto h = node.registry.handle(name);
+           if (!h)
+             return http::error_response(make_error(
+               ec::unavailable, "'" + name + "' is not running right now"));
+           spdlog::warn("[admin] {} injects a fault into {}", who.user, name);
+           auto resp = http::json_response(202, {{"name", name}, {"crashing", true}});
+           resp.after = [h, user = who.user] {
+             runtime::send_fault(h, make_error(ec::fault_injected,
+                                               "crash requested by " + user
+                                                 + " through the admin API"));
+           };
+           return resp;
+         }});
+}
+
+} // namespace almanac::admin

@@ -1,0 +1,217 @@
+#include "runtime/node.hpp"
+
+#include "actors/admin/admin_routes.hpp"
+#include "actors/http/gateway.hpp"
+#include "actors/http/server.hpp"
+#include "messages/error.hpp"
+#include "runtime/node_context.hpp"
+#include "runtime/supervisor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace almanac::runtime {
+
+namespace fs = std::filesystem;
+
+caf::expected<std::string> bootstrap_admin_token(const std::string& data_dir,
+                                                 bool& created) {
+  created = false;
+  if (auto env = getenv("ALMANAC_ADMIN_TOKEN"); env && *env)
+    return std::string{env};
+  auto path = (fs::path{data_dir} / "admin.token").string();
+  if (fs::exists(path)) {
+    std::ifstream in{path};
+    std::string token;
+    std::getline(in, token);
+    if (token.empty())
+      return make_error(ec::io_error, path + " is empty; delete it to have "
+                                              "a new admin token generated");
+    return token;
+  }
+  auto token = http::generate_token();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    return make_error(ec::io_error, "cannot create " + path + ": "
+                                      + std::strerror(errno));
+  auto line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size())
+              == static_cast<ssize_t>(line.size())
+            && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok)
+    return make_error(ec::io_error, "cannot write " + path);
+  created = true;
+  return token;
+}
+
+namespace {
+
+// Fails fast, with a clear message, when the HTTP port is taken.
+caf::error check_port(const std::string& host, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return caf::none;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  auto h = host == "localhost" ? std::string{"127.0.0.1"} : host;
+  if (::inet_pton(AF_INET, h.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    return caf::none; // a name or IPv6: let the listener report problems
+  }
+  caf::error result;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    result = make_error(ec::io_error, "cannot listen on " + host + ":"
+                                        + std::to_string(port) + ": "
+                                        + std::strerror(errno)
+                                        + " (see http.listen)");
+  ::close(fd);
+  return result;
+}
+
+supervisor_spec make_tree(node_context& node,
+                          std::shared_ptr<const http::router> routes) {
+  auto& s = node.settings;
+  restart_policy policy;
+  policy.max_restarts = s.get_uint("supervisor.max_restarts");
+  policy.window = std::chrono::seconds(s.get_uint("supervisor.window_s"));
+  policy.backoff_initial
+    = std::chrono::milliseconds(s.get_uint("supervisor.backoff_initial_ms"));
+  policy.backoff_max
+    = std::chrono::milliseconds(s.get_uint("supervisor.backoff_max_ms"));
+  policy.shutdown_grace
+    = std::chrono::milliseconds(s.get_uint("shutdown.grace_ms"));
+  supervisor_spec gateway{"gateway", strategy::one_for_one, policy,
+                          {http::gateway_child(node, routes)}};
+  return {"root", strategy::one_for_one, policy,
+          {supervisor_child(gateway)}};
+}
+
+// While the node reports its failure: only /health answers.
+void linger_failed(node_context& node) {
+  auto ms = node.settings.get_uint("node.failed_linger_ms");
+  if (ms == 0)
+    return;
+  std::string host;
+  uint16_t port = 0;
+  config::parse_endpoint(node.settings.get("http.listen"), host, port);
+  auto routes = std::make_shared<http::router>();
+  admin::add_routes(*routes, node);
+  http::server srv{host, port, routes, &node.tokens, 1024,
+                   std::make_shared<actor_metrics>()};
+  if (auto err = srv.open())
+    spdlog::warn("[node] cannot report the failure over HTTP: {}", render(err));
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+} // namespace
+
+int run_node(const config::settings& settings) {
+  node_context node;
+  node.settings = settings;
+  node.version = ALMANAC_VERSION_STRING;
+  auto data_dir = settings.get("data_dir");
+  std::error_code fs_err;
+  fs::create_directories(data_dir, fs_err);
+  if (fs_err) {
+    spdlog::critical("[node] cannot create data_dir {}: {}", data_dir,
+                     fs_err.message());
+    return exit_bad_setup;
+  }
+  bool created = false;
+  auto token = bootstrap_admin_token(data_dir, created);
+  if (!token) {
+    spdlog::critical("[node] {}", render(token.error()));
+    return exit_bad_setup;
+  }
+  node.tokens.put(http::hash_token(*token), {"admin", http::role::admin});
+  if (getenv("ALMANAC_ADMIN_TOKEN") && *getenv("ALMANAC_ADMIN_TOKEN"))
+    spdlog::info("[node] admin token from ALMANAC_ADMIN_TOKEN");
+  else
+    spdlog::info("[node] admin token {} {}", created ? "written to" : "in",
+                 (fs::path{data_dir} / "admin.token").string());
+  std::string host;
+  uint16_t port = 0;
+  config::parse_endpoint(settings.get("http.listen"), host, port);
+  if (auto err = check_port(host, port)) {
+    spdlog::critical("[node] {}", render(err));
+    return exit_bad_setup;
+  }
+  // Signals are taken by one thread with sigtimedwait; block them everywhere.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  caf::actor_system_config cfg;
+  auto threads = settings.get_uint("scheduler.threads");
+  if (threads == 0)
+    threads = std::max(2u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", threads);
+  int exit_code = 0;
+  {
+    caf::actor_system sys{cfg};
+    node.system = &sys;
+    auto routes = std::make_shared<http::router>();
+    admin::add_routes(*routes, node);
+    auto root = spawn_root(sys, node.registry, make_tree(node, routes));
+    spdlog::info("[node] almanacd {} up as {}; API at http://{}:{}",
+                 node.version, settings.get("node.role"), host, port);
+    std::atomic<bool> done{false};
+    std::atomic<int> signals{0};
+    std::thread signal_thread{[&] {
+      timespec ts{0, 200 * 1000 * 1000};
+      while (!done) {
+        int sig = sigtimedwait(&sigs, nullptr, &ts);
+        if (sig <= 0)
+          continue;
+        if (++signals == 1) {
+          spdlog::info("[node] {} received: shutting down",
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+        } else {
+          spdlog::warn("[node] second signal: exiting now");
+          std::_Exit(130);
+        }
+      }
+    }};
+    // Wait for the root to end, without a blocking actor on this thread.
+    auto root_done = std::make_shared<std::promise<caf::error>>();
+    auto root_reason = root_done->get_future();
+    root->attach_functor([root_done](const caf::error& reason) {
+      root_done->set_value(reason);
+    });
+    auto reason = root_reason.get();
+    done = true;
+    signal_thread.join();
+    bool clean = signals > 0
+                 && (!reason || reason == caf::exit_reason::user_shutdown);
+    if (!clean) {
+      node.failed = true;
+      node.failure = render(reason);
+      spdlog::critical("[node] root supervisor failed: {}", node.failure);
+      exit_code = exit_root_failed;
+    }
+    root = nullptr;
+  }
+  if (exit_code != 0)
+    linger_failed(node);
+  spdlog::info("[node] stopped (exit {})", exit_code);
+  return exit_code;
+}
+
+} // namespace almanac::runtime
