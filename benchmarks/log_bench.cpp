@@ -29,6 +29,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -61,31 +62,60 @@ std::string make_payload(uint64_t n) {
 struct config {
   bool quick = false;
   std::string dir;
+  /// Measured seconds per configuration, split into `slices`.
   double seconds = 4.0;
+  int slices = 4;
   uint64_t open_events = 10'000'000;
 };
 
-struct producer_result {
-  double events_per_s = 0;
-  double p50_us = 0;
-  double p99_us = 0;
-  double avg_batch_records = 0;
-  double avg_batch_bytes = 0;
+/// What one measurement slice (or the sum of several) observed.
+struct sample {
+  uint64_t events = 0;
+  double seconds = 0;
+  std::vector<uint32_t> latencies_us;
+  uint64_t batches = 0;
+  uint64_t batch_records = 0;
+  uint64_t batch_bytes = 0;
+
+  void add(sample other) {
+    events += other.events;
+    seconds += other.seconds;
+    latencies_us.insert(latencies_us.end(), other.latencies_us.begin(),
+                        other.latencies_us.end());
+    batches += other.batches;
+    batch_records += other.batch_records;
+    batch_bytes += other.batch_bytes;
+  }
+
+  double rate() const {
+    return seconds > 0 ? static_cast<double>(events) / seconds : 0;
+  }
+
+  double avg_batch_records() const {
+    return static_cast<double>(batch_records)
+           / static_cast<double>(std::max<uint64_t>(1, batches));
+  }
+
+  double avg_batch_bytes() const {
+    return static_cast<double>(batch_bytes)
+           / static_cast<double>(std::max<uint64_t>(1, batches));
+  }
+
+  double percentile_us(double p) {
+    if (latencies_us.empty())
+      return 0;
+    auto k = static_cast<size_t>(p * static_cast<double>(latencies_us.size() - 1));
+    std::nth_element(latencies_us.begin(),
+                     latencies_us.begin() + static_cast<long>(k),
+                     latencies_us.end());
+    return latencies_us[k];
+  }
 };
 
-double percentile(std::vector<uint32_t>& v, double p) {
-  if (v.empty())
-    return 0;
-  auto k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
-  return v[k];
-}
-
-/// Runs `producers` threads calling `append_one(thread, seq)` for `seconds`;
-/// returns events/s and latencies.
+/// Runs `producers` threads calling `append_one(thread, seq)` for `seconds`
+/// and records each call's latency.
 template <class AppendOne>
-producer_result run_producers(int producers, double seconds,
-                              AppendOne append_one) {
+sample run_threads(int producers, double seconds, AppendOne append_one) {
   std::atomic<bool> stop{false};
   std::vector<std::vector<uint32_t>> latencies(producers);
   std::vector<std::thread> threads;
@@ -107,68 +137,111 @@ producer_result run_producers(int producers, double seconds,
   stop = true;
   for (auto& t : threads)
     t.join();
-  auto elapsed = seconds_since(start);
-  std::vector<uint32_t> all;
+  sample result;
+  result.seconds = seconds_since(start);
   for (auto& l : latencies)
-    all.insert(all.end(), l.begin(), l.end());
-  producer_result r;
-  r.events_per_s = static_cast<double>(all.size()) / elapsed;
-  r.p50_us = percentile(all, 0.50);
-  r.p99_us = percentile(all, 0.99);
-  return r;
+    result.latencies_us.insert(result.latencies_us.end(), l.begin(), l.end());
+  result.events = result.latencies_us.size();
+  return result;
 }
 
-producer_result bench_log(const config& cfg, int producers) {
-  auto dir = cfg.dir + "/log-" + std::to_string(producers);
+std::unique_ptr<segment_log> open_bench_log(const std::string& dir) {
   log_options opts;
   opts.dir = dir;
   auto log = segment_log::open(opts);
   if (!log)
     die(render(log.error()));
+  return std::move(*log);
+}
+
+void add_batch_stats(sample& s, const segment_log& log) {
+  auto stats = log.stats();
+  s.batches = stats.batches;
+  s.batch_records = stats.records;
+  s.batch_bytes = stats.bytes;
+}
+
+/// `producers` threads, each appending one event at a time with
+/// append_sync (fsync=always).
+sample log_slice(const std::string& dir, int producers, double seconds) {
+  auto log = open_bench_log(dir);
   auto payload = make_payload(0);
-  auto r = run_producers(producers, cfg.seconds, [&](int p, uint64_t seq) {
+  auto result = run_threads(producers, seconds, [&](int p, uint64_t) {
     std::vector<record_input> recs;
     recs.push_back(record_input{"bench_event", "key-" + std::to_string(p),
                                 payload, std::nullopt});
-    auto res = (*log)->append_sync(std::move(recs));
+    auto res = log->append_sync(std::move(recs));
     if (!res)
       die(render(res.error()));
   });
-  auto stats = (*log)->stats();
-  r.avg_batch_records = static_cast<double>(stats.records)
-                        / static_cast<double>(std::max<uint64_t>(1, stats.batches));
-  r.avg_batch_bytes = static_cast<double>(stats.bytes)
-                      / static_cast<double>(std::max<uint64_t>(1, stats.batches));
-  log->reset();
-  std::filesystem::remove_all(dir);
-  return r;
+  add_batch_stats(result, *log);
+  return result;
 }
 
-/// write + fdatasync of `batch_bytes` at a time, for `seconds`; returns the
-/// events/s that would give at `events_per_batch`.
-double bench_raw(const config& cfg, double batch_bytes,
+/// `producers` that each keep one append in flight and re-submit from its
+/// callback, as actors do: no thread blocks or is woken per append.
+sample log_callback_slice(const std::string& dir, int producers,
+                          double seconds) {
+  auto log = open_bench_log(dir);
+  auto payload = make_payload(0);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> acked{0};
+  std::atomic<int> running{producers};
+  std::function<void(int)> submit = [&](int p) {
+    std::vector<record_input> recs;
+    recs.push_back(record_input{"bench_event", "key-" + std::to_string(p),
+                                payload, std::nullopt});
+    log->append(std::move(recs), [&, p](caf::expected<append_result> r) {
+      if (!r)
+        die(render(r.error()));
+      ++acked;
+      if (stop.load())
+        --running;
+      else
+        submit(p);
+    });
+  };
+  auto start = clock_type::now();
+  for (int p = 0; p < producers; ++p)
+    submit(p);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  sample result;
+  result.seconds = seconds_since(start);
+  result.events = acked.load();
+  while (running.load() > 0)
+    std::this_thread::yield();
+  add_batch_stats(result, *log);
+  return result;
+}
+
+/// Baseline (a): one thread, write + fdatasync of `batch_bytes` at a time,
+/// counted as `events_per_batch` events per batch.
+sample raw_slice(const std::string& path, double seconds, double batch_bytes,
                  double events_per_batch) {
-  auto path = cfg.dir + "/raw.dat";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                  0644);
   if (fd < 0)
     die("cannot open " + path);
   std::string buf(static_cast<size_t>(std::max(1.0, batch_bytes)), 'r');
   uint64_t batches = 0;
   auto start = clock_type::now();
-  while (seconds_since(start) < cfg.seconds) {
+  while (seconds_since(start) < seconds) {
     if (::write(fd, buf.data(), buf.size()) != static_cast<ssize_t>(buf.size())
         || ::fdatasync(fd) != 0)
       die("raw write failed");
     ++batches;
   }
-  auto elapsed = seconds_since(start);
+  sample result;
+  result.seconds = seconds_since(start);
+  result.events = static_cast<uint64_t>(static_cast<double>(batches)
+                                        * events_per_batch);
   ::close(fd);
-  std::filesystem::remove(path);
-  return static_cast<double>(batches) * events_per_batch / elapsed;
+  return result;
 }
 
-double bench_rocksdb(const config& cfg, int producers) {
-  auto dir = cfg.dir + "/rocksdb-" + std::to_string(producers);
+/// Baseline (b): RocksDB Put with sync=true from `producers` threads.
+sample rocksdb_slice(const std::string& dir, int producers, double seconds) {
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw_db = nullptr;
@@ -179,17 +252,15 @@ double bench_rocksdb(const config& cfg, int producers) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   auto payload = make_payload(0);
-  auto r = run_producers(producers, cfg.seconds, [&](int p, uint64_t seq) {
-    char key[32];
-    std::snprintf(key, sizeof(key), "%04d-%012llu", p,
+  auto salt = std::to_string(clock_type::now().time_since_epoch().count());
+  return run_threads(producers, seconds, [&](int p, uint64_t seq) {
+    char key[64];
+    std::snprintf(key, sizeof(key), "%s-%04d-%012llu", salt.c_str(), p,
                   static_cast<unsigned long long>(seq));
     auto s = db->Put(wo, key, payload);
     if (!s.ok())
       die("rocksdb put: " + s.ToString());
   });
-  db.reset();
-  std::filesystem::remove_all(dir);
-  return r.events_per_s;
 }
 
 /// Fills a log with `events` events quickly (fsync=interval, big batches).
@@ -248,6 +319,7 @@ int main(int argc, char** argv) {
   }
   if (cfg.quick) {
     cfg.seconds = std::min(cfg.seconds, 1.5);
+    cfg.slices = 2;
     cfg.open_events = 1'000'000;
   }
   spdlog::set_level(spdlog::level::warn);
@@ -264,24 +336,52 @@ int main(int argc, char** argv) {
               "(%zu-byte frames), fsync=always\n",
               cfg.dir.c_str(), cfg.seconds, payload_size,
               frame_size(11, 5, payload_size));
+  std::printf("The log and its baselines run in %d interleaved slices each, "
+              "so that all see the same disk weather.\n", cfg.slices);
   std::printf("%9s %12s %9s %9s %11s %11s %12s %7s %14s\n", "producers",
               "events/s", "p50_us", "p99_us", "batch_recs", "batch_bytes",
               "raw_ev/s", "ratio", "rocksdb_ev/s");
-  producer_result last;
+  auto slice_s = cfg.seconds / cfg.slices;
+  double last_log = 0;
   double last_raw = 0;
   double last_rocks = 0;
   for (int producers : {1, 8, 64}) {
-    auto r = bench_log(cfg, producers);
-    auto raw = bench_raw(cfg, r.avg_batch_bytes, r.avg_batch_records);
-    auto rocks = bench_rocksdb(cfg, producers);
+    sample log;
+    sample raw;
+    sample rocks;
+    auto tag = std::to_string(producers);
+    for (int i = 0; i < cfg.slices; ++i) {
+      auto l = log_slice(cfg.dir + "/log-" + tag, producers, slice_s);
+      raw.add(raw_slice(cfg.dir + "/raw-" + tag, slice_s,
+                        l.avg_batch_bytes(), l.avg_batch_records()));
+      log.add(std::move(l));
+      rocks.add(rocksdb_slice(cfg.dir + "/rocksdb-" + tag, producers, slice_s));
+    }
     std::printf("%9d %12.0f %9.0f %9.0f %11.1f %11.0f %12.0f %7.2f %14.0f\n",
-                producers, r.events_per_s, r.p50_us, r.p99_us,
-                r.avg_batch_records, r.avg_batch_bytes, raw,
-                r.events_per_s / raw, rocks);
+                producers, log.rate(), log.percentile_us(0.50),
+                log.percentile_us(0.99), log.avg_batch_records(),
+                log.avg_batch_bytes(), raw.rate(), log.rate() / raw.rate(),
+                rocks.rate());
     std::fflush(stdout);
-    last = r;
-    last_raw = raw;
-    last_rocks = rocks;
+    last_log = log.rate();
+    last_raw = raw.rate();
+    last_rocks = rocks.rate();
+  }
+  {
+    sample log;
+    sample raw;
+    for (int i = 0; i < cfg.slices; ++i) {
+      auto l = log_callback_slice(cfg.dir + "/log-cb", 64, slice_s);
+      raw.add(raw_slice(cfg.dir + "/raw-cb", slice_s, l.avg_batch_bytes(),
+                        l.avg_batch_records()));
+      log.add(std::move(l));
+    }
+    std::printf("%9s %12.0f %9s %9s %11.1f %11.0f %12.0f %7.2f %14s\n",
+                "64-cb", log.rate(), "-", "-", log.avg_batch_records(),
+                log.avg_batch_bytes(), raw.rate(), log.rate() / raw.rate(),
+                "-");
+    std::printf("(64-cb: 64 producers that each keep one append in flight "
+                "and re-submit from its callback, as actors do)\n");
   }
   // Open and replay of a big log.
   auto big = cfg.dir + "/big";
@@ -326,10 +426,10 @@ int main(int argc, char** argv) {
   // Only what this run created (--dir DIR gets a log_bench subdirectory).
   std::filesystem::remove_all(cfg.dir);
   std::printf("log_bench: producers=64 events_per_s=%.0f raw_events_per_s=%.0f "
-              "ratio=%.2f rocksdb_sync_events_per_s=%.0f open_%s_s=%.4f "
+              "ratio=%.2f rocksdb_sync_events_per_s=%.0f open_10m_s=%.4f "
               "replay_events_per_s=%.0f\n",
-              last.events_per_s, last_raw, last.events_per_s / last_raw,
-              last_rocks, "10m", open_s, replay_rate);
+              last_log, last_raw, last_log / last_raw, last_rocks, open_s,
+              replay_rate);
   // (With --quick the open figure is for 1 million events; the key stays.)
   return 0;
 }
