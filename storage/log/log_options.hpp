@@ -48,7 +48,7 @@ struct log_options {
   /// When appends are acknowledged.
   fsync_policy fsync = fsync_policy::always;
   /// fdatasync period under fsync_policy::interval.
-  std::chrono::milliseconds fsync_interval{100};
+  std::chrono::milliseconds fsync_interval{50};
   /// Upper bound on the bytes of one group-commit batch (a single request
   /// larger than this still goes in a batch of its own).
   uint64_t max_batch_bytes = 4u << 20;
