@@ -116,6 +116,24 @@ for ((round = 1; round <= rounds; ++round)); do
   start=$end
 done
 "$tool" stat "$data"
+
+# A second process cannot open a log another process holds.
+"$tool" append "$data" test_event lock-key < <(exec sleep 5) \
+  > /dev/null 2> "$work/holder.err" &
+holder=$!
+sleep 0.3
+if "$tool" stat "$data" > /dev/null 2> "$work/second.err"; then
+  echo "log_crash_test: a second process opened a locked log"; exit 1
+fi
+kill -9 "$holder" 2> /dev/null || true
+wait "$holder" 2> /dev/null || true
+if ! grep -q "locked" "$work/second.err"; then
+  echo "log_crash_test: expected a 'locked' error, got:"; cat "$work/second.err"
+  exit 1
+fi
+echo "second opener refused: $(head -1 "$work/second.err")"
+# ...and the lock dies with its holder.
+"$tool" stat "$data" > /dev/null
 if ((total_acked == 0)); then
   echo "log_crash_test: no append was ever acknowledged"; exit 1
 fi
