@@ -4,6 +4,7 @@
 // CAF-heavy: include only from actor implementations and the node runtime.
 
 #include "messages/atoms.hpp"
+#include "messages/events.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -35,5 +36,50 @@ namespace almanac {
 using gateway_actor = caf::typed_actor<
   // Returns the base URL the gateway listens on.
   caf::replies_to<caf::get_atom>::with<std::string>>;
+
+} // namespace almanac
+
+namespace almanac {
+
+/// Receives log records pushed by a subscription.
+using log_subscriber_actor = caf::typed_actor<
+  // A batch of records in offset order; consumes that much credit.
+  caf::reacts_to<atom::records, std::vector<event_record>>>;
+
+/// The event log: durable appends (group commit), reads and subscriptions.
+using event_log_actor = caf::typed_actor<
+  // Appends events in order; replies once they are durable.
+  caf::replies_to<atom::append, std::vector<event_input>>::with<append_ack>,
+  // Reads at most `max` records from an offset.
+  caf::replies_to<atom::read, uint64_t, uint64_t>::with<std::vector<event_record>>,
+  // Returns the end offset (the next offset to be assigned).
+  caf::replies_to<caf::get_atom, atom::end>::with<uint64_t>,
+  // Returns the log's status (segments, offsets, writer counters) as JSON.
+  caf::replies_to<caf::get_atom, atom::status>::with<std::string>,
+  // Subscribes the sender from an offset with an initial credit (records);
+  // records follow as they are committed, as long as credit lasts.
+  caf::reacts_to<caf::subscribe_atom, uint64_t, uint64_t, log_subscriber_actor>,
+  // Grants the sender's subscription more credit.
+  caf::reacts_to<atom::credit, uint64_t>,
+  // Internal: the writer acknowledged append request `id`.
+  caf::reacts_to<atom::appended, uint64_t, append_ack>,
+  // Internal: the writer failed append request `id`.
+  caf::reacts_to<atom::appended, uint64_t, caf::error>,
+  // Internal: the log committed records up to an end offset.
+  caf::reacts_to<atom::committed, uint64_t>>;
+
+/// A projection driver: feeds a projection from its checkpoint.
+using projection_actor = log_subscriber_actor::extend<
+  // Replies once the projection has applied everything below `offset`,
+  // or fails with `unavailable` (naming the lag) after `timeout_ms`.
+  caf::replies_to<atom::wait, uint64_t, uint64_t>::with<uint64_t>,
+  // Internal: the wait with id `id` timed out.
+  caf::reacts_to<atom::deadline, uint64_t>,
+  // Discards the projection's state and replays the log from offset 0.
+  caf::replies_to<atom::rebuild>::with<caf::ok_atom>,
+  // Returns the checkpoint (next offset to apply).
+  caf::replies_to<caf::get_atom, atom::checkpoint>::with<uint64_t>,
+  // Returns the projection's own summary as JSON.
+  caf::replies_to<caf::get_atom, atom::status>::with<std::string>>;
 
 } // namespace almanac

@@ -16,3 +16,32 @@ using grace = caf::atom_constant<caf::atom("grace")>;
 using children = caf::atom_constant<caf::atom("children")>;
 
 } // namespace almanac::atom
+
+namespace almanac::atom {
+
+/// Append events to the log.
+using append = caf::atom_constant<caf::atom("append")>;
+/// Internal: the log writer acknowledged (or failed) an append.
+using appended = caf::atom_constant<caf::atom("appended")>;
+/// Read a range of the log.
+using read = caf::atom_constant<caf::atom("read")>;
+/// The log's end offset.
+using end = caf::atom_constant<caf::atom("end")>;
+/// A batch of log records for a subscriber.
+using records = caf::atom_constant<caf::atom("records")>;
+/// More credit for a log subscription.
+using credit = caf::atom_constant<caf::atom("credit")>;
+/// Internal: the log committed up to an offset.
+using committed = caf::atom_constant<caf::atom("committed")>;
+/// Wait until a projection has applied an offset.
+using wait = caf::atom_constant<caf::atom("wait")>;
+/// Internal: a wait deadline passed.
+using deadline = caf::atom_constant<caf::atom("deadline")>;
+/// Rebuild a projection from offset 0.
+using rebuild = caf::atom_constant<caf::atom("rebuild")>;
+/// A projection's checkpoint.
+using checkpoint = caf::atom_constant<caf::atom("checkpnt")>;
+/// Status of a component, as JSON text.
+using status = caf::atom_constant<caf::atom("status")>;
+
+} // namespace almanac::atom

@@ -94,9 +94,12 @@ actor_info actor_registry::render(const entry& e) const {
   auto result = e.info;
   result.processed = e.metrics->processed.load();
   result.mailbox = e.metrics->mailbox.load();
-  auto lag = e.metrics->lag.load();
-  if (lag >= 0)
-    result.lag = lag;
+  auto cp = e.metrics->checkpoint.load();
+  if (cp >= 0) {
+    auto end = log_end.load();
+    result.checkpoint = static_cast<uint64_t>(cp);
+    result.lag = end > static_cast<uint64_t>(cp) ? end - cp : 0;
+  }
   return result;
 }
 

@@ -27,7 +27,8 @@ const char* to_string(actor_state x);
 struct actor_metrics {
   std::atomic<uint64_t> processed{0}; ///< Messages handled.
   std::atomic<uint64_t> mailbox{0};   ///< Mailbox depth at the last message.
-  std::atomic<int64_t> lag{-1};       ///< Events behind the log end; -1 if n/a.
+  /// For projections: the next offset to apply; -1 for other actors.
+  std::atomic<int64_t> checkpoint{-1};
 };
 
 /// One row of the registry as shown to users.
@@ -40,7 +41,8 @@ struct actor_info {
   std::string last_error;
   uint64_t mailbox = 0;
   uint64_t processed = 0;
-  std::optional<int64_t> lag; ///< Only for projections.
+  std::optional<uint64_t> checkpoint; ///< Only for projections.
+  std::optional<uint64_t> lag;        ///< Log end - checkpoint (projections).
 };
 
 /// Thread-safe table of supervised actors, keyed by unique name.
@@ -81,6 +83,9 @@ public:
 
   /// Returns every row, in registration order.
   std::vector<actor_info> snapshot() const;
+
+  /// The event log's end offset, kept current by the log (lag = end - checkpoint).
+  std::atomic<uint64_t> log_end{0};
 
 private:
   struct entry {

@@ -1,10 +1,13 @@
 #include "runtime/node.hpp"
 
 #include "actors/admin/admin_routes.hpp"
+#include "actors/eventlog/event_log.hpp"
+#include "actors/projections/event_counts.hpp"
 #include "actors/http/gateway.hpp"
 #include "actors/http/server.hpp"
 #include "messages/error.hpp"
 #include "runtime/node_context.hpp"
+#include "runtime/projection_driver.hpp"
 #include "runtime/supervisor.hpp"
 
 #include <caf/all.hpp>
@@ -95,10 +98,21 @@ supervisor_spec make_tree(node_context& node,
     = std::chrono::milliseconds(s.get_uint("supervisor.backoff_max_ms"));
   policy.shutdown_grace
     = std::chrono::milliseconds(s.get_uint("shutdown.grace_ms"));
+  auto data_dir = std::filesystem::path{s.get("data_dir")};
+  auto counts_dir = (data_dir / "projections" / "event_counts").string();
+  supervisor_spec projections{
+    "projections", strategy::one_for_one, policy,
+    {projection_child("event_counts", [counts_dir] {
+      return projections::make_event_counts(counts_dir);
+    })}};
+  // rest-for-one: when the log restarts, its projections resubscribe.
+  supervisor_spec storage{"storage", strategy::rest_for_one, policy,
+                          {eventlog::event_log_child(s),
+                           supervisor_child(projections)}};
   supervisor_spec gateway{"gateway", strategy::one_for_one, policy,
                           {http::gateway_child(node, routes)}};
   return {"root", strategy::one_for_one, policy,
-          {supervisor_child(gateway)}};
+          {supervisor_child(storage), supervisor_child(gateway)}};
 }
 
 // While the node reports its failure: only /health answers.
@@ -126,7 +140,7 @@ int run_node(const config::settings& settings) {
   node.version = ALMANAC_VERSION_STRING;
   auto data_dir = settings.get("data_dir");
   std::error_code fs_err;
-  fs::create_directories(data_dir, fs_err);
+  fs::create_directories(fs::path{data_dir} / "projections", fs_err);
   if (fs_err) {
     spdlog::critical("[node] cannot create data_dir {}: {}", data_dir,
                      fs_err.message());

@@ -20,8 +20,10 @@ nlohmann::json actors_json(const runtime::actor_registry& registry) {
                        {"last_error", a.last_error},
                        {"mailbox", a.mailbox},
                        {"processed", a.processed}};
-    if (a.lag)
+    if (a.checkpoint) {
+      row["checkpoint"] = *a.checkpoint;
       row["lag"] = *a.lag;
+    }
     rows.push_back(std::move(row));
   }
   return {{"actors", rows}};

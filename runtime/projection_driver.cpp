@@ -1,0 +1,198 @@
+#include "runtime/projection_driver.hpp"
+
+#include "messages/actors.hpp"
+#include "messages/error.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace almanac::runtime {
+
+namespace {
+
+struct waiter {
+  uint64_t offset;
+  caf::typed_response_promise<uint64_t> promise;
+};
+
+struct driver_state {
+  static constexpr const char* name = "projection";
+
+  projection_actor::stateful_pointer<driver_state> self = nullptr;
+  std::string my_name;
+  std::unique_ptr<projection> proj;
+  std::set<std::string> consumes;
+  std::shared_ptr<actor_metrics> metrics;
+  actor_registry* registry = nullptr;
+  event_log_actor log;
+  uint64_t checkpoint = 0;
+  /// After a rebuild: drop batches until the new subscription's first one.
+  bool resync = false;
+  uint64_t next_waiter = 0;
+  std::map<uint64_t, waiter> waiters;
+
+  void count() {
+    metrics->processed.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void set_checkpoint(uint64_t next) {
+    checkpoint = next;
+    metrics->checkpoint = static_cast<int64_t>(next);
+    for (auto i = waiters.begin(); i != waiters.end();) {
+      if (i->second.offset <= checkpoint) {
+        i->second.promise.deliver(checkpoint);
+        i = waiters.erase(i);
+      } else {
+        ++i;
+      }
+    }
+  }
+
+  void subscribe() {
+    self->send(log, caf::subscribe_atom::value, checkpoint, projection_credit,
+               caf::actor_cast<log_subscriber_actor>(self));
+  }
+
+  void on_records(std::vector<event_record>& batch) {
+    count();
+    if (batch.empty())
+      return;
+    // Every batch consumed credit of some subscription of ours: give it back
+    // (dropped stale ones too, so that the window never shrinks).
+    self->send(log, atom::credit::value, static_cast<uint64_t>(batch.size()));
+    if (resync) {
+      if (batch.front().offset != checkpoint)
+        return; // in flight from before the rebuild
+      resync = false;
+    }
+    auto first = batch.front().offset;
+    auto last = batch.back().offset;
+    if (last < checkpoint)
+      return; // already applied
+    if (first > checkpoint) {
+      self->quit(make_error(ec::corrupt_data,
+                            my_name + " expected offset "
+                              + std::to_string(checkpoint) + " but got "
+                              + std::to_string(first)));
+      return;
+    }
+    std::vector<event_record> selected;
+    for (auto& r : batch) {
+      if (r.offset < checkpoint)
+        continue;
+      auto [type, version] = parse_event_tag(r.type);
+      if (consumes.count(type) && is_known_event(r.type))
+        selected.push_back(std::move(r));
+    }
+    if (auto err = proj->apply(selected, last + 1)) {
+      spdlog::error("[{}] apply failed at offset {}: {}", my_name, first,
+                    render(err));
+      self->quit(err);
+      return;
+    }
+    set_checkpoint(last + 1);
+  }
+};
+
+projection_actor::behavior_type
+driver_impl(projection_actor::stateful_pointer<driver_state> self,
+            std::string name, projection_factory factory,
+            std::shared_ptr<actor_metrics> metrics, actor_registry* registry) {
+  auto& st = self->state;
+  st.self = self;
+  st.my_name = name;
+  st.metrics = std::move(metrics);
+  st.registry = registry;
+  auto log = registry->handle("eventlog");
+  if (!log) {
+    self->quit(make_error(ec::unavailable, name + ": the event log is not running"));
+    return projection_actor::behavior_type::make_empty_behavior();
+  }
+  st.log = caf::actor_cast<event_log_actor>(log);
+  st.proj = factory();
+  for (auto& c : st.proj->consumes())
+    st.consumes.insert(c);
+  auto cp = st.proj->open();
+  if (!cp) {
+    spdlog::error("[{}] cannot open: {}", name, render(cp.error()));
+    self->quit(cp.error());
+    return projection_actor::behavior_type::make_empty_behavior();
+  }
+  st.set_checkpoint(*cp);
+  spdlog::info("[{}] resuming at offset {}", name, *cp);
+  // If the log goes away, so do we (our supervisor is rest-for-one after it).
+  self->monitor(st.log);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    if (dm.source == self->state.log.address())
+      self->quit(make_error(ec::unavailable, "the event log stopped"));
+  });
+  st.subscribe();
+  return {
+    [self](atom::records, std::vector<event_record>& batch) {
+      self->state.on_records(batch);
+    },
+    [self](atom::wait, uint64_t offset, uint64_t timeout_ms)
+      -> caf::result<uint64_t> {
+      auto& st = self->state;
+      st.count();
+      if (offset <= st.checkpoint)
+        return st.checkpoint;
+      auto id = st.next_waiter++;
+      auto rp = self->make_response_promise<uint64_t>();
+      st.waiters.emplace(id, waiter{offset, rp});
+      self->delayed_send(self, std::chrono::milliseconds(timeout_ms),
+                         atom::deadline::value, id);
+      return rp;
+    },
+    [self](atom::deadline, uint64_t id) {
+      auto& st = self->state;
+      auto i = st.waiters.find(id);
+      if (i == st.waiters.end())
+        return;
+      auto lag = i->second.offset - st.checkpoint;
+      i->second.promise.deliver(make_error(
+        ec::unavailable, st.my_name + " has not applied offset "
+                           + std::to_string(i->second.offset - 1)
+                           + " yet (checkpoint " + std::to_string(st.checkpoint)
+                           + ", lag " + std::to_string(lag) + ")"));
+      st.waiters.erase(i);
+    },
+    [self](atom::rebuild) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      st.count();
+      spdlog::info("[{}] rebuilding from offset 0", st.my_name);
+      if (auto err = st.proj->reset())
+        return err;
+      st.checkpoint = 0;
+      st.metrics->checkpoint = 0;
+      st.resync = true;
+      st.subscribe();
+      return caf::ok_atom::value;
+    },
+    [self](caf::get_atom, atom::checkpoint) {
+      self->state.count();
+      return self->state.checkpoint;
+    },
+    [self](caf::get_atom, atom::status) {
+      self->state.count();
+      return self->state.proj->status();
+    },
+  };
+}
+
+} // namespace
+
+child_spec projection_child(std::string name, projection_factory factory) {
+  auto n = name;
+  return {std::move(n), [name, factory](const child_context& ctx) {
+            auto h = ctx.system->spawn<caf::detached>(driver_impl, name, factory,
+                                                      ctx.metrics, ctx.registry);
+            return caf::actor_cast<caf::actor>(h);
+          }};
+}
+
+} // namespace almanac::runtime

@@ -1,0 +1,66 @@
+#pragma once
+
+// A RocksDB database holding one projection's state and its checkpoint.
+// Writes go through one WriteBatch so that state and checkpoint change
+// together (exactly-once application of the log).
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace rocksdb {
+class DB;
+class WriteBatch;
+} // namespace rocksdb
+
+namespace almanac::storage {
+
+/// One projection's RocksDB database.
+class rocks_store {
+public:
+  /// The reserved key of the checkpoint (next log offset to apply).
+  static constexpr const char* checkpoint_key = "\x00" "checkpoint";
+
+  /// Format version stored under the reserved "\0format" key.
+  static constexpr uint32_t format_version = 1;
+
+  /// Opens or creates the database at `dir`. Fails with io_error, or
+  /// unsupported_version if the store was written by a newer format.
+  static caf::expected<std::unique_ptr<rocks_store>> open(const std::string& dir);
+
+  ~rocks_store();
+
+  /// Returns the value of `key`, if any.
+  caf::expected<std::optional<std::string>> get(const std::string& key) const;
+
+  /// Calls `fn(key, value)` for each key starting with `prefix`, in key order,
+  /// until it returns false. Reserved keys ("\0...") are skipped.
+  caf::error scan(const std::string& prefix,
+                  const std::function<bool(const std::string&, const std::string&)>& fn) const;
+
+  /// Returns the checkpoint (0 for a new store).
+  caf::expected<uint64_t> checkpoint() const;
+
+  /// Applies `batch` and sets the checkpoint to `next`, atomically.
+  caf::error commit(rocksdb::WriteBatch& batch, uint64_t next);
+
+  /// Deletes every key (state and checkpoint) atomically.
+  caf::error clear();
+
+  /// The directory of the database.
+  const std::string& dir() const {
+    return dir_;
+  }
+
+private:
+  rocks_store(std::string dir, rocksdb::DB* db);
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+} // namespace almanac::storage
