@@ -124,12 +124,8 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
   }
   st.set_checkpoint(*cp);
   spdlog::info("[{}] resuming at offset {}", name, *cp);
-  // If the log goes away, so do we (our supervisor is rest-for-one after it).
-  self->monitor(st.log);
-  self->set_down_handler([self](caf::down_msg& dm) {
-    if (dm.source == self->state.log.address())
-      self->quit(make_error(ec::unavailable, "the event log stopped"));
-  });
+  // No monitor on the log: the rest-for-one storage supervisor restarts us
+  // whenever the log restarts.
   st.subscribe();
   return {
     [self](atom::records, std::vector<event_record>& batch) {

@@ -2,6 +2,7 @@
 
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
+#include "runtime/ask.hpp"
 #include "runtime/supervisor.hpp"
 
 #include <caf/all.hpp>
@@ -68,6 +69,74 @@ void add_routes(http::router& r, runtime::node_context& node) {
                             atom::restart::value, name);
            };
            return resp;
+         }});
+  r.add({"GET", "/api/v1/admin/log", role::admin,
+         [&node](http::request&, const http::principal&) {
+           auto log = node.registry.handle("eventlog");
+           if (!log)
+             return http::error_response(
+               make_error(ec::unavailable, "the event log is not running"));
+           auto st = runtime::ask<std::string>(
+             *node.system, caf::actor_cast<event_log_actor>(log),
+             std::chrono::milliseconds(5000), caf::get_atom::value,
+             atom::status::value);
+           if (!st)
+             return http::error_response(st.error());
+           return http::json_response(200, nlohmann::json::parse(*st));
+         }});
+  r.add({"GET", "/api/v1/admin/projections", role::admin,
+         [&node](http::request&, const http::principal&) {
+           auto rows = nlohmann::json::array();
+           for (auto& a : node.registry.snapshot())
+             if (a.checkpoint)
+               rows.push_back({{"name", a.name},
+                               {"state", to_string(a.state)},
+                               {"checkpoint", *a.checkpoint},
+                               {"lag", *a.lag},
+                               {"restarts", a.restarts}});
+           return http::json_response(
+             200, {{"log_end", node.registry.log_end.load()},
+                   {"projections", rows}});
+         }});
+  r.add({"GET", "/api/v1/admin/projections/{name}", role::admin,
+         [&node](http::request& req, const http::principal&) {
+           auto& name = req.params["name"];
+           auto info = node.registry.info(name);
+           if (!info || !info->checkpoint)
+             return http::error_response(
+               make_error(ec::not_found, "no projection named '" + name + "'"));
+           auto h = node.registry.handle(name);
+           if (!h)
+             return http::error_response(
+               make_error(ec::unavailable, name + " is restarting"));
+           auto st = runtime::ask<std::string>(
+             *node.system, caf::actor_cast<projection_actor>(h),
+             std::chrono::milliseconds(5000), caf::get_atom::value,
+             atom::status::value);
+           if (!st)
+             return http::error_response(st.error());
+           return http::json_response(200, {{"name", name},
+                                            {"lag", *info->lag},
+                                            {"state", nlohmann::json::parse(*st)}});
+         }});
+  r.add({"POST", "/api/v1/admin/projections/{name}/rebuild", role::admin,
+         [&node](http::request& req, const http::principal& who) {
+           auto& name = req.params["name"];
+           auto info = node.registry.info(name);
+           if (!info || !info->checkpoint)
+             return http::error_response(
+               make_error(ec::not_found, "no projection named '" + name + "'"));
+           auto h = node.registry.handle(name);
+           if (!h)
+             return http::error_response(
+               make_error(ec::unavailable, name + " is restarting"));
+           spdlog::info("[admin] {} rebuilds {}", who.user, name);
+           auto ok = runtime::ask<caf::ok_atom>(
+             *node.system, caf::actor_cast<projection_actor>(h),
+             std::chrono::milliseconds(30000), atom::rebuild::value);
+           if (!ok)
+             return http::error_response(ok.error());
+           return http::json_response(202, {{"name", name}, {"rebuilding", true}});
          }});
   r.add({"POST", "/api/v1/admin/actors/{name}/crash", role::admin,
          [&node](http::request& req, const http::principal& who) {

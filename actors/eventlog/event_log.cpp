@@ -42,6 +42,10 @@ struct event_log_state {
   // Runs on the actor's own thread when it terminates (attach_functor would
   // run after the state is gone).
   ~event_log_state() {
+    // Drop our monitors: dead subscribers need not notify a dead log.
+    if (self)
+      for (auto& [addr, sub] : subscriptions)
+        self->demonitor(sub.sink.address());
     if (log)
       if (auto err = log->close())
         spdlog::error("[eventlog] close: {}", render(err));

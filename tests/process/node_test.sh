@@ -58,6 +58,17 @@ wait_for() { # NAME FIELD VALUE
   fail "$1.$2 never became $3 (is $(actor "$1" "['$2']"))"
 }
 
+echo "--- the storage subtree: event log and projections"
+api() { curl -sf -H "Authorization: Bearer $ALMANAC_TOKEN" "$@"; }
+[ "$(api "$URL/api/v1/admin/log" | json 'd["end_offset"]')" = 0 ] || fail "log status"
+[ "$(api "$URL/api/v1/admin/projections" | json 'd["projections"][0]["name"]')" = event_counts ] || fail "projections"
+[ "$(api -XPOST "$URL/api/v1/admin/projections/event_counts/rebuild" | json 'd["rebuilding"]')" = True ] || fail "rebuild"
+[ "$(api "$URL/api/v1/admin/projections/event_counts" | json 'd["state"]["checkpoint"]')" = 0 ] || fail "projection state"
+"$ALMANAC" admin crash eventlog >/dev/null
+wait_for eventlog restarts 1
+wait_for event_counts state running
+wait_for projections restarts 1   # rest-for-one: projections follow the log
+
 echo "--- three crashes: restarted each time, visible in the registry"
 for n in 1 2 3; do
   "$ALMANAC" admin crash http >/dev/null

@@ -29,9 +29,9 @@ namespace {
 
 struct node_fixture {
   std::string dir;
+  actor_registry registry; // outlives the actor system
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
-  actor_registry registry;
   caf::actor root;
 
   node_fixture() {
@@ -44,6 +44,7 @@ struct node_fixture {
 
   ~node_fixture() {
     shutdown();
+    sys.reset();
     fs::remove_all(dir);
   }
 
