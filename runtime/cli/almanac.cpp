@@ -48,7 +48,7 @@ std::string pad(const std::string& s, size_t n) {
 
 void print_actor_table(const json& j) {
   std::vector<std::string> head{"NAME", "PARENT", "STATE", "RESTARTS",
-                                "MAILBOX", "PROCESSED", "LAST ERROR"};
+                                "MAILBOX", "PROCESSED", "LAG", "LAST ERROR"};
   std::vector<std::vector<std::string>> rows;
   for (auto& a : j["actors"]) {
     auto name = a["name"].get<std::string>();
@@ -57,6 +57,7 @@ void print_actor_table(const json& j) {
                     std::to_string(a["restarts"].get<uint64_t>()),
                     std::to_string(a["mailbox"].get<uint64_t>()),
                     std::to_string(a["processed"].get<uint64_t>()),
+                    a.contains("lag") ? std::to_string(a["lag"].get<uint64_t>()) : "",
                     a["last_error"].get<std::string>()});
   }
   std::vector<size_t> width(head.size());
