@@ -1,0 +1,138 @@
+#include "actors/catalog/accounts.hpp"
+
+#include "actors/catalog/fields.hpp"
+#include "actors/catalog/text.hpp"
+#include "actors/catalog/token.hpp"
+#include "actors/catalog/urn.hpp"
+#include "messages/error.hpp"
+
+namespace almanac::catalog {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string user_urn(const std::string& name) {
+  return *make_urn(entity_kind::user, {name});
+}
+
+/// Reads "user" (required, a valid user name) and "role" (required or not).
+caf::expected<std::pair<std::string, std::optional<std::string>>>
+read_account(const json& body, bool role_required) {
+  if (auto err = require_object(body))
+    return err;
+  if (auto err = reject_unknown(body, {"user", "role"}))
+    return err;
+  auto name = read_string(body, "user", true, text_rule::line, 64);
+  if (!name)
+    return name.error();
+  if (auto err = check_user_name("user", **name))
+    return err;
+  auto role = read_string(body, "role", role_required, text_rule::line, 64);
+  if (!role)
+    return role.error();
+  if (*role && role_rank(**role) == 0)
+    return make_error(ec::invalid_argument, "field 'role' is '" + printable(**role)
+                                              + "' (expected viewer, steward or admin)");
+  return std::make_pair(std::move(**name), std::move(*role));
+}
+
+/// Appends a TokenIssued event and fills the reply.
+caf::error issue(const std::string& owner, const std::string& role,
+                 const std::string& admin, command_result& result) {
+  auto token = new_token();
+  if (!token)
+    return token.error();
+  auto id = new_token_id();
+  if (!id)
+    return id.error();
+  json payload{{"user", admin},
+               {"owner", owner},
+               {"token_id", *id},
+               {"role", role},
+               {"token_sha256", token_hash(*token)}};
+  result.events.push_back(
+    event_input{event_tag("TokenIssued"), user_urn(owner), payload.dump()});
+  result.reply = json{{"user", owner}, {"role", role}, {"token_id", *id},
+                      {"token", *token}};
+  return caf::none;
+}
+
+} // namespace
+
+int role_rank(const std::string& role) {
+  if (role == "viewer")
+    return 1;
+  if (role == "steward")
+    return 2;
+  if (role == "admin")
+    return 3;
+  return 0;
+}
+
+caf::expected<command_result> create_user(const json& body, const std::string& admin,
+                                          const state_view& state) {
+  auto account = read_account(body, true);
+  if (!account)
+    return account.error();
+  auto& [name, role] = *account;
+  auto existing = state.user(name);
+  if (!existing)
+    return existing.error();
+  if (*existing)
+    return make_error(ec::conflict, "user '" + name + "' already exists");
+  command_result result;
+  json payload{{"user", admin}, {"name", name}, {"role", *role}};
+  result.events.push_back(
+    event_input{event_tag("UserCreated"), user_urn(name), payload.dump()});
+  if (auto err = issue(name, *role, admin, result))
+    return err;
+  return result;
+}
+
+caf::expected<command_result> issue_token(const json& body, const std::string& admin,
+                                          const state_view& state) {
+  auto account = read_account(body, false);
+  if (!account)
+    return account.error();
+  auto& [name, role] = *account;
+  auto existing = state.user(name);
+  if (!existing)
+    return existing.error();
+  if (!*existing)
+    return make_error(ec::not_found, "no user '" + name + "'");
+  auto user_role = (*existing)->value("role", std::string{"viewer"});
+  if (!role)
+    role = user_role;
+  if (role_rank(*role) > role_rank(user_role))
+    return make_error(ec::invalid_argument, "field 'role': '" + *role
+                                              + "' exceeds the role of user '" + name
+                                              + "' (" + user_role + ")");
+  command_result result;
+  if (auto err = issue(name, *role, admin, result))
+    return err;
+  return result;
+}
+
+caf::expected<command_result> revoke_token(const std::string& token_id,
+                                           const std::string& admin,
+                                           const state_view& state) {
+  auto token = state.token(token_id);
+  if (!token)
+    return token.error();
+  if (!*token)
+    return make_error(ec::not_found, "no token '" + printable(token_id) + "'");
+  auto owner = (*token)->value("owner", std::string{});
+  command_result result;
+  bool revoked = (*token)->value("revoked", false);
+  result.reply = json{{"token_id", token_id}, {"owner", owner}, {"revoked", true},
+                      {"changed", !revoked}};
+  if (!revoked) {
+    json payload{{"user", admin}, {"owner", owner}, {"token_id", token_id}};
+    result.events.push_back(
+      event_input{event_tag("TokenRevoked"), user_urn(owner), payload.dump()});
+  }
+  return result;
+}
+
+} // namespace almanac::catalog

@@ -1,0 +1,267 @@
+#include "actors/catalog/commands.hpp"
+
+#include "actors/catalog/curation.hpp"
+#include "actors/catalog/entity.hpp"
+#include "actors/catalog/fields.hpp"
+#include "actors/catalog/text.hpp"
+#include "actors/catalog/urn.hpp"
+#include "messages/error.hpp"
+
+namespace almanac::catalog {
+
+namespace {
+
+using json = nlohmann::json;
+
+caf::error field_error(ec code, const std::string& field, const caf::error& err) {
+  return make_error(code, "field '" + field + "': " + message_of(err));
+}
+
+/// Loads an existing entity or fails with not_found.
+caf::expected<json> existing(const std::string& urn, const state_view& state) {
+  if (auto parsed = parse_urn(urn); !parsed)
+    return parsed.error();
+  auto entity = state.entity(urn);
+  if (!entity)
+    return entity.error();
+  if (!*entity)
+    return make_error(ec::not_found, "no entity " + printable(urn));
+  return std::move(**entity);
+}
+
+caf::error check_version(const json& entity, std::optional<uint64_t> if_match) {
+  auto version = entity.value("version", uint64_t{0});
+  if (if_match && *if_match != version)
+    return make_error(ec::conflict, "version conflict: "
+                                      + entity.value("urn", std::string{})
+                                      + " is at version " + std::to_string(version)
+                                      + ", not " + std::to_string(*if_match)
+                                      + " (If-Match)");
+  return caf::none;
+}
+
+/// Resolves the "parent" field of a registration: returns the parent URN
+/// (null for top-level kinds) after checking it matches the URN and exists.
+caf::expected<json> resolve_parent(const json& body, const std::string& urn,
+                                   entity_kind kind, const state_view& state) {
+  auto i = body.find("parent");
+  bool given = i != body.end() && !i->is_null();
+  if (given && !i->is_string())
+    return make_error(ec::bad_request, std::string{"field 'parent' must be a string "
+                                                   "or null, not "}
+                                         + i->type_name());
+  auto kinds = parent_kinds(kind);
+  if (kinds.empty()) {
+    if (given)
+      return make_error(ec::invalid_argument, std::string{"field 'parent': a "}
+                                                + to_string(kind)
+                                                + " has no parent");
+    return json(nullptr);
+  }
+  std::vector<std::string> candidates;
+  for (auto k : kinds)
+    candidates.push_back(*parent_urn(urn, k));
+  if (given) {
+    auto parent = i->get<std::string>();
+    if (std::find(candidates.begin(), candidates.end(), parent) == candidates.end()) {
+      auto expected = candidates.front();
+      for (size_t k = 1; k < candidates.size(); ++k)
+        expected += " or " + candidates[k];
+      return make_error(ec::invalid_argument, "field 'parent' is '" + printable(parent)
+                                                + "' but the urn's parent is "
+                                                + expected);
+    }
+    candidates = {parent};
+  }
+  for (auto& candidate : candidates) {
+    auto found = state.entity(candidate);
+    if (!found)
+      return found.error();
+    if (*found)
+      return json(candidate);
+  }
+  return make_error(ec::invalid_argument, "field 'parent': no entity "
+                                            + candidates.front()
+                                            + " (register the parent first)");
+}
+
+/// Validates urn, kind and name; returns the parsed URN.
+caf::expected<parsed_urn> read_identity(const json& body) {
+  auto urn = read_string(body, "urn", true, text_rule::line, limits::urn_bytes);
+  if (!urn)
+    return urn.error();
+  auto parsed = parse_urn(**urn);
+  if (!parsed)
+    return field_error(ec::invalid_argument, "urn", parsed.error());
+  auto kind = read_string(body, "kind", true, text_rule::line, 64);
+  if (!kind)
+    return kind.error();
+  auto k = parse_kind(**kind);
+  if (!k)
+    return make_error(ec::invalid_argument, "field 'kind': unknown kind '"
+                                              + printable(**kind) + "'");
+  if (*k != parsed->kind)
+    return make_error(ec::invalid_argument, "field 'kind' is '" + **kind
+                                              + "' but the urn is a "
+                                              + to_string(parsed->kind));
+  auto name = body.find("name");
+  if (name != body.end()) {
+    if (!name->is_string())
+      return make_error(ec::bad_request, std::string{"field 'name' must be a string, not "}
+                                           + name->type_name());
+    if (*name != parsed->names.back())
+      return make_error(ec::invalid_argument, "field 'name' is '"
+                                                + printable(name->get<std::string>())
+                                                + "' but the urn names '"
+                                                + printable(parsed->names.back()) + "'");
+  }
+  return parsed;
+}
+
+event_input make_event(const char* type, const std::string& key, const json& payload) {
+  return event_input{event_tag(type), key, payload.dump()};
+}
+
+/// Appends EntityRemoved events for `urn`'s descendants (deepest first),
+/// then for `urn` itself.
+caf::error remove_tree(const json& entity, const std::string& root,
+                       const std::string& user, const state_view& state,
+                       std::vector<event_input>& events) {
+  auto urn = entity.value("urn", std::string{});
+  auto children = state.children(urn);
+  if (!children)
+    return children.error();
+  for (auto& child : *children) {
+    auto found = state.entity(child);
+    if (!found)
+      return found.error();
+    if (*found)
+      if (auto err = remove_tree(**found, root, user, state, events))
+        return err;
+  }
+  json payload{{"user", user},
+               {"urn", urn},
+               {"kind", entity.value("kind", std::string{})},
+               {"parent", entity.value("parent", json(nullptr))},
+               {"version", entity.value("version", uint64_t{0}) + 1}};
+  if (urn != root)
+    payload["cascade_of"] = root;
+  events.push_back(make_event("EntityRemoved", urn, payload));
+  return caf::none;
+}
+
+} // namespace
+
+caf::expected<command_result> register_entity(const json& body,
+                                              const std::string& user,
+                                              const state_view& state) {
+  if (auto err = require_object(body))
+    return err;
+  if (auto err = reject_unknown(body, entity_fields()))
+    return err;
+  auto parsed = read_identity(body);
+  if (!parsed)
+    return parsed.error();
+  auto urn = body.at("urn").get<std::string>();
+  auto curated = read_curated(body, state);
+  if (!curated)
+    return curated.error();
+  json attributes = json::object();
+  if (auto i = body.find("attributes"); i != body.end()) {
+    if (!i->is_object())
+      return make_error(ec::bad_request, std::string{"field 'attributes' must be "
+                                                     "an object, not "}
+                                           + i->type_name());
+    if (auto err = check_free_form("attributes", *i))
+      return err;
+    attributes = *i;
+  }
+  auto parent = resolve_parent(body, urn, parsed->kind, state);
+  if (!parent)
+    return parent.error();
+  auto current = state.entity(urn);
+  if (!current)
+    return current.error();
+  if (*current)
+    return make_error(ec::conflict, "entity " + urn + " already exists");
+  auto payload = blank_entity();
+  payload["urn"] = urn;
+  payload["kind"] = to_string(parsed->kind);
+  payload["name"] = parsed->names.back();
+  payload["parent"] = *parent;
+  payload.update(*curated);
+  payload["attributes"] = std::move(attributes);
+  payload["version"] = 1;
+  payload["user"] = user;
+  command_result result;
+  result.events.push_back(make_event("EntityRegistered", urn, payload));
+  result.reply = json{{"urn", urn}, {"version", 1}};
+  return result;
+}
+
+caf::expected<command_result> edit_entity(const std::string& urn, const json& body,
+                                          std::optional<uint64_t> if_match,
+                                          const std::string& user,
+                                          const state_view& state) {
+  if (auto err = require_object(body))
+    return err;
+  for (auto& [key, value] : body.items())
+    if (key == "urn" || key == "kind" || key == "name" || key == "parent"
+        || key == "attributes")
+      return make_error(ec::bad_request, "field '" + key + "' cannot be edited");
+  if (auto err = reject_unknown(body, curated_fields()))
+    return err;
+  auto entity = existing(urn, state);
+  if (!entity)
+    return entity.error();
+  if (auto err = check_version(*entity, if_match))
+    return err;
+  auto curated = read_curated(body, state);
+  if (!curated)
+    return curated.error();
+  json changed = json::object();
+  for (auto& [key, value] : curated->items())
+    if (entity->value(key, json(nullptr)) != value)
+      changed[key] = value;
+  auto version = entity->value("version", uint64_t{0});
+  command_result result;
+  if (changed.empty()) {
+    result.reply = json{{"urn", urn}, {"version", version}, {"changed", false}};
+    return result;
+  }
+  json payload{{"user", user},
+               {"urn", urn},
+               {"version", version + 1},
+               {"previous_version", version},
+               {"fields", std::move(changed)}};
+  result.events.push_back(make_event("EntityEdited", urn, payload));
+  result.reply = json{{"urn", urn}, {"version", version + 1}, {"changed", true}};
+  return result;
+}
+
+caf::expected<command_result> remove_entity(const std::string& urn,
+                                            std::optional<uint64_t> if_match,
+                                            bool cascade, const std::string& user,
+                                            const state_view& state) {
+  auto entity = existing(urn, state);
+  if (!entity)
+    return entity.error();
+  if (auto err = check_version(*entity, if_match))
+    return err;
+  if (!cascade) {
+    auto children = state.children(urn);
+    if (!children)
+      return children.error();
+    if (!children->empty())
+      return make_error(ec::conflict, urn + " has " + std::to_string(children->size())
+                                        + " children (first: " + children->front()
+                                        + "); remove them first or cascade");
+  }
+  command_result result;
+  if (auto err = remove_tree(*entity, urn, user, state, result.events))
+    return err;
+  result.reply = json{{"urn", urn}, {"removed", result.events.size()}};
+  return result;
+}
+
+} // namespace almanac::catalog

@@ -1,0 +1,103 @@
+#pragma once
+
+// Catalog commands: validate a request against the current state and turn it
+// into events, or into an error that names the field and appends nothing.
+//
+// Error codes: ec::bad_request (400) for a body that is not an object, unknown
+// fields, missing required fields and wrong JSON types; ec::invalid_argument
+// (422) for values that break a rule (invalid identifier, control characters,
+// invalid UTF-8, too long, a parent or term that does not exist, a URN that
+// does not match kind/name/parent); ec::not_found (404) for an unknown
+// entity; ec::conflict (409) for an entity that already exists, a version
+// precondition (If-Match) that fails, or removing an entity with children.
+//
+// Event payloads (JSON objects; the record key is the entity URN):
+//
+// EntityRegistered@1
+//   {"user": "bob",                     // who registered it
+//    "urn": "urn:almanac:table:pagila.public.film",
+//    "kind": "table", "name": "film",
+//    "parent": "urn:almanac:schema:pagila.public",   // null at the top
+//    "title": "", "description": "", "tags": [], "stewards": [], "terms": [],
+//    "deprecated": false, "endorsed": false,
+//    "attributes": {...},               // free-form, {} if none
+//    "version": 1}
+//   Every field is present (defaults filled in).
+//
+// EntityEdited@1
+//   {"user": "alice", "urn": "...", "version": 4, "previous_version": 3,
+//    "fields": {"description": "...", "tags": ["pii"]}}
+//   "fields" holds only the fields whose value changed, with their new
+//   values (lists replace the old list). Projections apply any field in
+//   "fields" except urn/kind/name/parent, so later producers (extraction) may
+//   also edit "attributes" this way.
+//
+// EntityRemoved@1
+//   {"user": "alice", "urn": "...", "kind": "column",
+//    "parent": "urn:almanac:table:...",  // null at the top
+//    "version": 5,                       // the removed entity's last version + 1
+//    "cascade_of": "urn:..."}            // only when removed with an ancestor
+//   In a cascade, descendants come first (deepest first), the root last.
+
+#include "actors/catalog/state_view.hpp"
+#include "messages/events.hpp"
+
+#include <caf/expected.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace almanac::catalog {
+
+/// Limits on curated fields (bytes, items).
+namespace limits {
+constexpr size_t urn_bytes = 2048;
+constexpr size_t title_bytes = 512;
+constexpr size_t description_bytes = 65536;
+constexpr size_t tag_bytes = 64;
+constexpr size_t list_items = 100;
+} // namespace limits
+
+/// The outcome of a valid command.
+struct command_result {
+  /// The events to append, in order; empty if the command changes nothing.
+  std::vector<event_input> events;
+  /// The reply body, without the log offset (the caller adds "offset" once
+  /// the events are durable).
+  nlohmann::json reply;
+};
+
+/// Validates `POST /api/v1/entities`. `body` has "urn" and "kind"
+/// (required), "name" and "parent" (must match the URN; the parent defaults
+/// to the first existing candidate and must exist unless the kind has no
+/// parent), any curated field and "attributes" (an object). Reply:
+/// {"urn", "version": 1}.
+caf::expected<command_result> register_entity(const nlohmann::json& body,
+                                              const std::string& user,
+                                              const state_view& state);
+
+/// Validates `PATCH /api/v1/entities/{urn}` with any curated field. With
+/// `if_match`, the entity must have that version. Reply: {"urn", "version",
+/// "changed"}; a PATCH that changes nothing yields no event and
+/// "changed": false with the current version.
+caf::expected<command_result> edit_entity(const std::string& urn,
+                                          const nlohmann::json& body,
+                                          std::optional<uint64_t> if_match,
+                                          const std::string& user,
+                                          const state_view& state);
+
+/// Validates removing an entity. An entity with children is a conflict
+/// unless `cascade`, which removes its descendants first. Reply: {"urn",
+/// "removed": number of entities removed}.
+caf::expected<command_result> remove_entity(const std::string& urn,
+                                            std::optional<uint64_t> if_match,
+                                            bool cascade,
+                                            const std::string& user,
+                                            const state_view& state);
+
+} // namespace almanac::catalog
