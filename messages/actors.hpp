@@ -52,6 +52,11 @@ using event_log_actor = caf::typed_actor<
   caf::replies_to<atom::append, std::vector<event_input>>::with<append_ack>,
   // Reads at most `max` records from an offset.
   caf::replies_to<atom::read, uint64_t, uint64_t>::with<std::vector<event_record>>,
+  // Like read, but if nothing is there yet waits up to `wait_ms` for records
+  // (long poll); replies with an empty vector when the wait ends.
+  caf::replies_to<atom::read, uint64_t, uint64_t, uint64_t>::with<std::vector<event_record>>,
+  // Internal: the long poll with id `id` reached its deadline.
+  caf::reacts_to<atom::deadline, uint64_t>,
   // Returns the end offset (the next offset to be assigned).
   caf::replies_to<caf::get_atom, atom::end>::with<uint64_t>,
   // Returns the log's status (segments, offsets, writer counters) as JSON.

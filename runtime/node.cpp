@@ -2,6 +2,7 @@
 
 #include "actors/admin/admin_routes.hpp"
 #include "actors/eventlog/event_log.hpp"
+#include "actors/events/event_routes.hpp"
 #include "actors/projections/event_counts.hpp"
 #include "actors/http/gateway.hpp"
 #include "actors/http/server.hpp"
@@ -182,6 +183,7 @@ int run_node(const config::settings& settings) {
     node.system = &sys;
     auto routes = std::make_shared<http::router>();
     admin::add_routes(*routes, node);
+    events::add_routes(*routes, node);
     auto root = spawn_root(sys, node.registry, make_tree(node, routes));
     spdlog::info("[node] almanacd {} up as {}; API at http://{}:{}",
                  node.version, settings.get("node.role"), host, port);

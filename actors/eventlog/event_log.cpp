@@ -39,6 +39,32 @@ struct event_log_state {
   std::map<uint64_t, caf::typed_response_promise<append_ack>> pending;
   std::map<caf::actor_addr, subscription> subscriptions;
 
+  /// A long poll waiting for records at or after `from`.
+  struct poll {
+    uint64_t from;
+    uint64_t max;
+    caf::typed_response_promise<std::vector<event_record>> promise;
+  };
+  uint64_t next_poll = 0;
+  std::map<uint64_t, poll> polls;
+
+  // Answers every long poll that now has records.
+  void answer_polls() {
+    auto end = log->end_offset();
+    for (auto i = polls.begin(); i != polls.end();) {
+      if (i->second.from < end) {
+        auto recs = read(i->second.from, i->second.max, max_push_bytes);
+        if (recs)
+          i->second.promise.deliver(std::move(*recs));
+        else
+          i->second.promise.deliver(recs.error());
+        i = polls.erase(i);
+      } else {
+        ++i;
+      }
+    }
+  }
+
   // Runs on the actor's own thread when it terminates (attach_functor would
   // run after the state is gone).
   ~event_log_state() {
@@ -220,6 +246,32 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
         return recs.error();
       return std::move(*recs);
     },
+    [self](atom::read, uint64_t from, uint64_t max, uint64_t wait_ms)
+      -> caf::result<std::vector<event_record>> {
+      auto& st = self->state;
+      st.count();
+      max = std::min<uint64_t>(std::max<uint64_t>(max, 1), 10000);
+      if (from < st.log->end_offset() || wait_ms == 0) {
+        auto recs = st.read(from, max, max_push_bytes);
+        if (!recs)
+          return recs.error();
+        return std::move(*recs);
+      }
+      auto id = st.next_poll++;
+      auto rp = self->make_response_promise<std::vector<event_record>>();
+      st.polls.emplace(id, event_log_state::poll{from, max, rp});
+      self->delayed_send(self, std::chrono::milliseconds(wait_ms),
+                         atom::deadline::value, id);
+      return rp;
+    },
+    [self](atom::deadline, uint64_t id) {
+      auto& st = self->state;
+      auto i = st.polls.find(id);
+      if (i != st.polls.end()) {
+        i->second.promise.deliver(std::vector<event_record>{});
+        st.polls.erase(i);
+      }
+    },
     [self](caf::get_atom, atom::end) -> uint64_t {
       self->state.count();
       return self->state.log->end_offset();
@@ -255,6 +307,7 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
     [self](atom::committed, uint64_t) {
       self->state.count();
       self->state.push_all();
+      self->state.answer_polls();
     },
   };
 }

@@ -59,6 +59,10 @@ struct server::impl {
   std::shared_ptr<runtime::actor_metrics> metrics;
   std::unique_ptr<http_listener> listener;
   std::atomic<int64_t> in_flight{0};
+  /// Set by close(): streaming responses end at their next write.
+  std::atomic<bool> stopping{false};
+  /// Streaming responses still running.
+  std::atomic<int> streams{0};
 
   void reply(cp::http_request& req, response resp) {
     cp::http_response out(static_cast<cp::status_code>(resp.status));
@@ -68,14 +72,25 @@ struct server::impl {
       concurrency::streams::producer_consumer_buffer<uint8_t> buf;
       out.headers().add("Cache-Control", "no-cache");
       out.set_body(buf.create_istream(), resp.content_type);
-      req.reply(out);
-      std::thread([buf, fn = std::move(resp.stream)]() mutable {
-        chunk_writer write = [&buf](const std::string& chunk) {
+      // The reply task ends when the client goes away (or the body ends).
+      auto gone = std::make_shared<std::atomic<bool>>(false);
+      req.reply(out).then([gone](pplx::task<void> t) {
+        try {
+          t.get();
+        } catch (...) {
+        }
+        *gone = true;
+      });
+      ++streams;
+      std::thread([this, buf, gone, fn = std::move(resp.stream)]() mutable {
+        chunk_writer write = [this, &buf, gone](const std::string& chunk) {
+          if (*gone || stopping)
+            return false;
           try {
             buf.putn_nocopy(reinterpret_cast<const uint8_t*>(chunk.data()),
                             chunk.size()).wait();
             buf.sync().wait();
-            return true;
+            return !*gone && !stopping;
           } catch (...) {
             return false;
           }
@@ -85,7 +100,12 @@ struct server::impl {
         } catch (const std::exception& e) {
           spdlog::warn("[http] stream ended: {}", e.what());
         }
-        buf.close(std::ios_base::out).wait();
+        try {
+          buf.close(std::ios_base::out).wait();
+        } catch (...) {
+        }
+        caf::logger::set_current_actor_system(nullptr);
+        --streams;
       }).detach();
       return;
     }
@@ -207,6 +227,10 @@ caf::error server::open() {
 void server::close() {
   if (!impl_->listener)
     return;
+  // Let streaming responses notice and end (they poll at least every second).
+  impl_->stopping = true;
+  for (int i = 0; i < 300 && impl_->streams > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   try {
     impl_->listener->close().wait();
   } catch (const std::exception& e) {

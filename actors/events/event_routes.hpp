@@ -1,0 +1,20 @@
+#pragma once
+
+// GET /api/v1/events: the event stream for subscribers, as server-sent events
+// (Accept: text/event-stream; event id = log offset; reconnecting with
+// Last-Event-ID resumes right after it) or as a JSON long poll
+// (?from=&wait_ms=&max= -> {"events":[...], "next":N}). Viewer role or above.
+
+#include "actors/http/router.hpp"
+#include "messages/events.hpp"
+#include "runtime/node_context.hpp"
+
+namespace almanac::events {
+
+/// Adds GET /api/v1/events to `r`.
+void add_routes(http::router& r, runtime::node_context& node);
+
+/// Renders one record as the JSON the stream carries.
+nlohmann::json to_json(const event_record& r);
+
+} // namespace almanac::events
