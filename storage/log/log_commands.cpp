@@ -132,8 +132,8 @@ int log_append(const std::string& data_dir, const std::string& type,
   if (!log)
     return 1;
   // Lines are queued without waiting for each fsync (at most `window` in
-  // flight); acknowledgements arrive in order on the writer thread, which
-  // alone writes to `out`.
+  // flight); acknowledgements arrive in order, one at a time, on the log's
+  // threads, which alone write to `out`.
   constexpr size_t window = 4096;
   std::mutex mtx;
   std::condition_variable cv;

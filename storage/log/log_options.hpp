@@ -101,10 +101,11 @@ struct append_result {
   uint64_t end_position = 0;
 };
 
-/// Receives the outcome of an append, on the log's writer thread.
+/// Receives the outcome of an append, on the log's writer or acknowledgement
+/// thread (in commit order).
 using append_callback = std::function<void(caf::expected<append_result>)>;
 
-/// Called on the writer thread with the new end offset after records were
+/// Called on a log thread with the new end offset after records were
 /// acknowledged.
 using commit_listener = std::function<void(uint64_t end_offset)>;
 

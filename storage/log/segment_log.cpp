@@ -228,6 +228,7 @@ void segment_log::stop_writer(bool drain) {
   inbox_.close();
   if (writer_.joinable())
     writer_.join();
+  stop_acker();
   // After a crash (or a failed open) requests may be left: fail them.
   inbox_.take_all(pending_);
   auto err = make_error(ec::unavailable, "log " + opts_.dir + " was closed");

@@ -4,10 +4,14 @@
 // crash recovery and offset-addressed reads. Usable without an actor system
 // (the CLI opens it offline); the actor layer wraps it.
 //
-// Threads: one writer thread owned by the log does all writes and syncs and
-// runs append callbacks and the commit listener, in commit order. append()
-// and read() may be called from any thread; callbacks must be quick and
-// must not block on the log (no append_sync(), roll() or close() in them).
+// Threads: one writer thread owned by the log does all writes and syncs.
+// Append callbacks and the commit listener run in commit order on the
+// writer thread, or, for batches of many requests, on the log's
+// acknowledgement thread, so that waking dozens of blocked producers
+// overlaps the next batch's write and fdatasync (see ack_handoff_requests).
+// append() and read() may be called from any thread; callbacks must be
+// quick and must not block on the log (no append_sync(), roll() or close()
+// in them).
 //
 // Offsets: dense from 0. Three ends are kept apart (Redpanda style), with
 // flushed <= committed <= written:
@@ -29,6 +33,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -65,7 +70,7 @@ public:
   }
 
   /// Queues `records` for appending; they get consecutive offsets. `done`
-  /// runs on the writer thread once the records are acknowledged (per the
+  /// runs on a log thread once the records are acknowledged (per the
   /// fsync policy) or failed; on failure no offset is claimed. Invalid input
   /// (empty or too long type, frame larger than max_frame_size) or a closed
   /// or failed log calls `done` at once on the caller's thread.
@@ -112,7 +117,7 @@ public:
   /// Describes every segment.
   std::vector<segment_info> segments() const;
 
-  /// Sets the function called (on the writer thread) with the new end
+  /// Sets the function called (on a log thread) with the new end
   /// offset after each acknowledged batch, before the batch's append
   /// callbacks run. Replaces any previous one.
   void set_commit_listener(commit_listener listener);
@@ -148,6 +153,24 @@ private:
   using request_ptr = std::unique_ptr<request>;
   using request_list = std::vector<request_ptr>;
 
+  /// The callbacks of one processed batch.
+  struct ack_job {
+    request_list batch;
+    /// One per request on success; empty if the batch failed with `error`.
+    std::vector<append_result> results;
+    caf::error error;
+    /// Set after a successful batch: called with `end_offset` first.
+    commit_listener listener;
+    uint64_t end_offset = 0;
+  };
+
+  /// Batches with more requests than this have their callbacks run by the
+  /// acknowledgement thread. Measured on 2 cores: with 64 producers blocked
+  /// in append_sync() the hand-off gave about 1.7x the throughput (the
+  /// writer was spending most of each cycle waking producers); for one to
+  /// eight producers the extra thread hop only added latency.
+  static constexpr size_t ack_handoff_requests = 16;
+
   explicit segment_log(log_options opts);
 
   // -- opening (segment_log_open.cpp) ----------------------------------------
@@ -164,6 +187,13 @@ private:
   void write_batch(request_list& batch, bool need_roll);
   void handle_roll(request_list& batch);
   void fail_batch(request_list& batch, const caf::error& err);
+
+  // -- acknowledgements (segment_log_ack.cpp) --------------------------------
+
+  void post_ack(ack_job job);
+  void deliver(ack_job& job);
+  void run_acker();
+  void stop_acker();
   caf::error roll_segment(uint64_t epoch);
   caf::error sync_active();
   bool inject(fault_point point) const;
@@ -209,7 +239,16 @@ private:
   std::chrono::steady_clock::time_point last_sync_;
   std::string batch_buf_;
 
+  // Guarded by ack_mutex_: work for the acknowledgement thread.
+  std::mutex ack_mutex_;
+  std::condition_variable ack_cv_;
+  std::deque<ack_job> acks_;
+  bool ack_stop_ = false;
+  /// True while the acknowledgement thread runs jobs outside the lock.
+  bool ack_running_ = false;
+
   std::thread writer_;
+  std::thread acker_;
   std::mutex close_mutex_;
 };
 

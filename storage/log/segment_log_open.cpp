@@ -74,6 +74,7 @@ segment_log::open(log_options opts) {
                log->end_position_, r.records_scanned,
                r.duration.count() / 1000.0);
   log->last_sync_ = std::chrono::steady_clock::now();
+  log->acker_ = std::thread{[l = log.get()] { l->run_acker(); }};
   log->writer_ = std::thread{[l = log.get()] { l->run_writer(); }};
   return log;
 }

@@ -187,12 +187,17 @@ void segment_log::handle_roll(request_list& batch) {
     if (err)
       fail_stop(err);
   }
-  req.roll_done(err);
+  ack_job job;
+  job.batch = std::move(batch);
+  job.error = std::move(err);
+  post_ack(std::move(job));
 }
 
 void segment_log::fail_batch(request_list& batch, const caf::error& err) {
-  for (auto& req : batch)
-    req->done(err);
+  ack_job job;
+  job.batch = std::move(batch);
+  job.error = err;
+  post_ack(std::move(job));
 }
 
 void segment_log::write_batch(request_list& batch, bool need_roll) {
@@ -290,17 +295,12 @@ void segment_log::write_batch(request_list& batch, bool need_roll) {
     stats_.bytes += batch_buf_.size();
     stats_.write_time += write_time;
   }
-  // Waking the producers is the writer's main CPU cost at high fan-in. A
-  // separate acknowledgement thread that overlapped it with the next write
-  // was measured slower on a 2-core machine, so the writer does it.
-  auto ack_started = std::chrono::steady_clock::now();
-  if (listener)
-    listener(written_offset_);
-  for (size_t i = 0; i < batch.size(); ++i)
-    batch[i]->done(results[i]);
-  auto ack_time = std::chrono::steady_clock::now() - ack_started;
-  std::lock_guard<std::mutex> guard{state_mutex_};
-  stats_.ack_time += ack_time;
+  ack_job job;
+  job.batch = std::move(batch);
+  job.results = std::move(results);
+  job.listener = std::move(listener);
+  job.end_offset = written_offset_;
+  post_ack(std::move(job));
 }
 
 } // namespace almanac::storage

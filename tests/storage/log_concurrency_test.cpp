@@ -315,3 +315,38 @@ BOOST_AUTO_TEST_CASE(commit_listener_can_read_what_was_committed) {
   BOOST_TEST(mismatches.load() == 0);
   BOOST_TEST(seen.load() == 50u);
 }
+
+BOOST_AUTO_TEST_CASE(callbacks_run_in_commit_order_under_high_fan_in) {
+  // 64 threads queueing many appends at once: batches are large enough for
+  // the acknowledgement thread to take over, and small ones go back to the
+  // writer; callbacks must still run one at a time in offset order.
+  temp_dir tmp;
+  auto log = open_log(options_for(tmp.log()));
+  std::mutex mtx;
+  std::vector<uint64_t> order;
+  std::vector<uint64_t> listener_ends;
+  log->set_commit_listener([&](uint64_t end) {
+    std::lock_guard<std::mutex> guard{mtx};
+    listener_ends.push_back(end);
+  });
+  std::atomic<int> acked{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 64; ++p)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i)
+        log->append({event("x")}, [&](caf::expected<append_result> r) {
+          std::lock_guard<std::mutex> guard{mtx};
+          order.push_back(r ? r->first_offset : 999999);
+          ++acked;
+        });
+    });
+  for (auto& t : threads)
+    t.join();
+  BOOST_TEST(eventually([&] { return acked.load() == 64 * 50; }));
+  std::lock_guard<std::mutex> guard{mtx};
+  BOOST_TEST_REQUIRE(order.size() == 3200u);
+  for (uint64_t i = 0; i < order.size(); ++i)
+    BOOST_TEST_REQUIRE(order[i] == i);
+  BOOST_TEST(std::is_sorted(listener_ends.begin(), listener_ends.end()));
+  BOOST_TEST(listener_ends.back() == 3200u);
+}
