@@ -3,6 +3,7 @@
 #include "actors/catalog/batch_overlay.hpp"
 #include "actors/catalog/catalog_keys.hpp"
 #include "actors/catalog/entity.hpp"
+#include "actors/catalog/stored_json.hpp"
 #include "messages/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,15 +17,7 @@ using json = nlohmann::json;
 
 /// Reads a JSON value from the overlay; nullopt if absent.
 caf::expected<std::optional<json>> load(batch_overlay& overlay, const std::string& key) {
-  auto raw = overlay.get(key);
-  if (!raw)
-    return raw.error();
-  if (!*raw)
-    return std::optional<json>{};
-  auto value = json::parse(**raw, nullptr, false);
-  if (value.is_discarded())
-    return make_error(ec::corrupt_data, "catalog state: unreadable value at " + key);
-  return std::optional<json>{std::move(value)};
+  return parse_stored(overlay.get(key), key);
 }
 
 caf::error skip(ec code, const std::string& why) {

@@ -3,6 +3,7 @@
 #include "actors/catalog/batch_overlay.hpp"
 #include "actors/catalog/catalog_applier.hpp"
 #include "actors/catalog/catalog_keys.hpp"
+#include "actors/catalog/stored_json.hpp"
 #include "messages/error.hpp"
 #include "storage/state/rocks_store.hpp"
 
@@ -104,16 +105,7 @@ catalog_projection::read_json(const std::string& key) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   if (!store_)
     return not_open();
-  auto raw = store_->get(key);
-  if (!raw)
-    return raw.error();
-  if (!*raw)
-    return std::optional<json>{};
-  auto value = json::parse(**raw, nullptr, false);
-  if (value.is_discarded())
-    return make_error(ec::corrupt_data, "catalog state: unreadable value at "
-                                          + key.substr(0, 2));
-  return std::optional<json>{std::move(value)};
+  return parse_stored(store_->get(key), key);
 }
 
 caf::expected<std::vector<std::string>>
@@ -159,14 +151,9 @@ caf::expected<std::optional<json>> catalog_projection::get(const std::string& ur
   std::shared_lock<std::shared_mutex> guard{mtx_};
   if (!store_)
     return not_open();
-  auto raw = store_->get(keys::entity(urn));
-  if (!raw)
-    return raw.error();
-  if (!*raw)
-    return std::optional<json>{};
-  auto result = json::parse(**raw, nullptr, false);
-  if (result.is_discarded())
-    return make_error(ec::corrupt_data, "catalog state: unreadable entity");
+  auto result = parse_stored(store_->get(keys::entity(urn)), urn);
+  if (!result || !*result)
+    return result;
   auto prefix = keys::children(urn);
   json children = json::array();
   auto err = store_->scan(prefix, [&](const std::string& key, const std::string&) {
@@ -175,8 +162,8 @@ caf::expected<std::optional<json>> catalog_projection::get(const std::string& ur
   });
   if (err)
     return err;
-  result["children"] = std::move(children);
-  return std::optional<json>{std::move(result)};
+  (**result)["children"] = std::move(children);
+  return result;
 }
 
 } // namespace almanac::catalog

@@ -2,11 +2,20 @@
 
 // Helpers shared by the catalog test suites.
 
+#include "actors/catalog/catalog_projection.hpp"
+#include "actors/catalog/commands.hpp"
 #include "messages/error.hpp"
 
 #include <caf/expected.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace almanac::catalog::test {
 
@@ -16,5 +25,74 @@ template <class T>
 std::string why(const caf::expected<T>& x) {
   return x ? std::string{} : render(x.error());
 }
+
+/// A fresh directory under /tmp, removed with the object.
+struct temp_dir {
+  temp_dir() {
+    std::string pattern = "/tmp/almanac-catalog-XXXXXX";
+    if (!mkdtemp(pattern.data()))
+      throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string path;
+};
+
+/// A catalog projection in a temp dir, fed like the driver would: records
+/// get dense offsets and a clock that advances 1 s per record.
+struct catalog_fixture {
+  catalog_fixture() {
+    reopen();
+  }
+
+  /// Destroys and reopens the projection (as after a restart).
+  void reopen() {
+    state.reset();
+    state = std::make_unique<catalog_projection>(dir.path + "/state");
+    auto cp = state->open();
+    if (!cp)
+      throw std::runtime_error(render(cp.error()));
+  }
+
+  /// Turns `events` into records and applies them as one batch.
+  std::vector<event_record> append(const std::vector<event_input>& events) {
+    std::vector<event_record> records;
+    for (auto& e : events)
+      records.push_back(event_record{next_offset++, 1, now_ms += 1000, e.type, e.key,
+                                     e.payload, 0});
+    if (auto err = state->apply(records, next_offset))
+      throw std::runtime_error(render(err));
+    return records;
+  }
+
+  /// Applies the events of a successful command; returns its reply.
+  nlohmann::json commit(const caf::expected<command_result>& result) {
+    if (!result)
+      throw std::runtime_error(render(result.error()));
+    append(result->events);
+    return result->reply;
+  }
+
+  /// Registers an entity from a body, as user "bob".
+  nlohmann::json add(const nlohmann::json& body) {
+    return commit(register_entity(body, "bob", *state));
+  }
+
+  /// Registers the chain source s, schema s.p, table s.p.t, column s.p.t.c.
+  void add_chain() {
+    add({{"urn", "urn:almanac:source:s"}, {"kind", "source"}});
+    add({{"urn", "urn:almanac:schema:s.p"}, {"kind", "schema"}});
+    add({{"urn", "urn:almanac:table:s.p.t"}, {"kind", "table"}});
+    add({{"urn", "urn:almanac:column:s.p.t.c"}, {"kind", "column"}});
+  }
+
+  temp_dir dir;
+  std::unique_ptr<catalog_projection> state;
+  uint64_t next_offset = 0;
+  int64_t now_ms = 1714566896000;
+};
 
 } // namespace almanac::catalog::test
