@@ -14,16 +14,6 @@ using json = nlohmann::json;
 
 namespace {
 
-void expect_error(const caf::expected<command_result>& result, ec code,
-                  const std::string& needle) {
-  BOOST_REQUIRE_MESSAGE(!result, "accepted; expected " + needle);
-  BOOST_CHECK_MESSAGE(code_of(result.error()) == code,
-                      "got " + render(result.error()) + ", want " + to_string(code));
-  auto msg = message_of(result.error());
-  BOOST_CHECK_MESSAGE(msg.find(needle) != std::string::npos,
-                      "'" + msg + "' lacks '" + needle + "'");
-}
-
 struct fixture : catalog_fixture {
   /// Creates a user and returns the reply (with its first token).
   json create(const std::string& name, const std::string& role) {

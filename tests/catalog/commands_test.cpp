@@ -13,17 +13,6 @@ using json = nlohmann::json;
 
 namespace {
 
-/// Checks that `result` failed with `code` and a message containing `needle`.
-void expect_error(const caf::expected<command_result>& result, ec code,
-                  const std::string& needle) {
-  BOOST_REQUIRE_MESSAGE(!result, "accepted; expected " + needle);
-  BOOST_CHECK_MESSAGE(code_of(result.error()) == code,
-                      "got " + render(result.error()) + ", want " + to_string(code));
-  auto msg = message_of(result.error());
-  BOOST_CHECK_MESSAGE(msg.find(needle) != std::string::npos,
-                      "'" + msg + "' lacks '" + needle + "'");
-}
-
 json table(json extra = json::object()) {
   json body{{"urn", "urn:almanac:table:s.p.t2"}, {"kind", "table"}};
   body.update(extra);

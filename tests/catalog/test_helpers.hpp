@@ -1,6 +1,7 @@
 #pragma once
 
-// Helpers shared by the catalog test suites.
+// Helpers shared by the catalog test suites (include after
+// boost/test/unit_test.hpp).
 
 #include "actors/catalog/catalog_projection.hpp"
 #include "actors/catalog/commands.hpp"
@@ -24,6 +25,17 @@ namespace almanac::catalog::test {
 template <class T>
 std::string why(const caf::expected<T>& x) {
   return x ? std::string{} : render(x.error());
+}
+
+/// Checks that `result` failed with `code` and a message containing `needle`.
+inline void expect_error(const caf::expected<command_result>& result, ec code,
+                         const std::string& needle) {
+  BOOST_REQUIRE_MESSAGE(!result, "accepted; expected " + needle);
+  BOOST_CHECK_MESSAGE(code_of(result.error()) == code,
+                      "got " + render(result.error()) + ", want " + to_string(code));
+  auto msg = message_of(result.error());
+  BOOST_CHECK_MESSAGE(msg.find(needle) != std::string::npos,
+                      "'" + msg + "' lacks '" + needle + "'");
 }
 
 /// A fresh directory under /tmp, removed with the object.
