@@ -88,3 +88,34 @@ using projection_actor = log_subscriber_actor::extend<
   caf::replies_to<caf::get_atom, atom::status>::with<std::string>>;
 
 } // namespace almanac
+
+namespace almanac {
+
+/// The catalog's command side: validates commands against the current state
+/// (projection plus its own pending events), appends their events and replies
+/// once they are durable. Bodies and replies are JSON text; every reply
+/// carries "offset", the log offset of the command's last event.
+using catalog_actor = caf::typed_actor<
+  // Registers an entity (body of POST /api/v1/entities) for `user`.
+  caf::replies_to<atom::register_, std::string, std::string>::with<std::string>,
+  // Edits an entity: urn, body, If-Match version (-1: none), user.
+  caf::replies_to<atom::edit, std::string, std::string, int64_t, std::string>::with<std::string>,
+  // Removes an entity: urn, If-Match version (-1: none), cascade, user.
+  caf::replies_to<atom::remove, std::string, int64_t, bool, std::string>::with<std::string>,
+  // Creates a user (body {"user","role"}) and its first token; by `admin`.
+  caf::replies_to<atom::user, std::string, std::string>::with<std::string>,
+  // Issues a token (body {"user","role"}); by `admin`.
+  caf::replies_to<atom::token, std::string, std::string>::with<std::string>,
+  // Revokes a token by id; by `admin`.
+  caf::replies_to<atom::revoke, std::string, std::string>::with<std::string>>;
+
+/// Batches usage (entity views, searches) into few events.
+using usage_actor = caf::typed_actor<
+  // `user` viewed the entity `urn`.
+  caf::reacts_to<atom::viewed, std::string, std::string>,
+  // `user` searched for `text` and got `results` hits.
+  caf::reacts_to<atom::searched, std::string, std::string, uint64_t>,
+  // Appends what has been batched (timer, or when the batch is full).
+  caf::reacts_to<atom::flush>>;
+
+} // namespace almanac

@@ -45,3 +45,26 @@ using checkpoint = caf::atom_constant<caf::atom("checkpnt")>;
 using status = caf::atom_constant<caf::atom("status")>;
 
 } // namespace almanac::atom
+
+namespace almanac::atom {
+
+/// Register an entity.
+using register_ = caf::atom_constant<caf::atom("register")>;
+/// Edit an entity's curated fields.
+using edit = caf::atom_constant<caf::atom("edit")>;
+/// Remove an entity.
+using remove = caf::atom_constant<caf::atom("remove")>;
+/// Create a user.
+using user = caf::atom_constant<caf::atom("user")>;
+/// Issue a token.
+using token = caf::atom_constant<caf::atom("token")>;
+/// Revoke a token.
+using revoke = caf::atom_constant<caf::atom("revoke")>;
+/// Usage: a user viewed entities.
+using viewed = caf::atom_constant<caf::atom("viewed")>;
+/// Usage: a user searched.
+using searched = caf::atom_constant<caf::atom("searched")>;
+/// Flush batched usage.
+using flush = caf::atom_constant<caf::atom("flushuse")>;
+
+} // namespace almanac::atom

@@ -1,7 +1,11 @@
 #include "runtime/node.hpp"
 
 #include "actors/admin/admin_routes.hpp"
+#include "actors/catalog/catalog_projection.hpp"
+#include "actors/catalog_service/catalog_actor.hpp"
+#include "actors/catalog_service/catalog_routes.hpp"
 #include "actors/eventlog/event_log.hpp"
+#include "actors/usage/usage.hpp"
 #include "actors/events/event_routes.hpp"
 #include "actors/projections/event_counts.hpp"
 #include "actors/http/gateway.hpp"
@@ -9,6 +13,7 @@
 #include "messages/error.hpp"
 #include "runtime/node_context.hpp"
 #include "runtime/projection_driver.hpp"
+#include "runtime/shared_projection.hpp"
 #include "runtime/supervisor.hpp"
 
 #include <caf/all.hpp>
@@ -88,7 +93,8 @@ caf::error check_port(const std::string& host, uint16_t port) {
 }
 
 supervisor_spec make_tree(node_context& node,
-                          std::shared_ptr<const http::router> routes) {
+                          std::shared_ptr<const http::router> routes,
+                          std::shared_ptr<catalog::catalog_projection> catalog_state) {
   auto& s = node.settings;
   restart_policy policy;
   policy.max_restarts = s.get_uint("supervisor.max_restarts");
@@ -103,13 +109,20 @@ supervisor_spec make_tree(node_context& node,
   auto counts_dir = (data_dir / "projections" / "event_counts").string();
   supervisor_spec projections{
     "projections", strategy::one_for_one, policy,
-    {projection_child("event_counts", [counts_dir] {
-      return projections::make_event_counts(counts_dir);
-    })}};
-  // rest-for-one: when the log restarts, its projections resubscribe.
-  supervisor_spec storage{"storage", strategy::rest_for_one, policy,
-                          {eventlog::event_log_child(s),
-                           supervisor_child(projections)}};
+    {projection_child(catalog_service::projection_name,
+                      [catalog_state] {
+                        return std::make_unique<shared_projection>(catalog_state);
+                      }),
+     projection_child("event_counts", [counts_dir] {
+       return projections::make_event_counts(counts_dir);
+     })}};
+  // rest-for-one: when the log restarts, its projections resubscribe and
+  // the command side drops what it had pending.
+  supervisor_spec storage{
+    "storage", strategy::rest_for_one, policy,
+    {eventlog::event_log_child(s), supervisor_child(projections),
+     catalog_service::catalog_child(catalog_state),
+     usage::usage_child(std::chrono::milliseconds(1000))}};
   supervisor_spec gateway{"gateway", strategy::one_for_one, policy,
                           {http::gateway_child(node, routes)}};
   return {"root", strategy::one_for_one, policy,
@@ -181,10 +194,25 @@ int run_node(const config::settings& settings) {
   {
     caf::actor_system sys{cfg};
     node.system = &sys;
+    // The catalog state outlives its driver: HTTP reads use it directly.
+    auto catalog_state = std::make_shared<catalog::catalog_projection>(
+      (fs::path{data_dir} / "projections" / "catalog_state").string());
+    node.tokens.set_fallback([catalog_state](const std::string& sha)
+                               -> std::optional<http::principal> {
+      auto t = catalog_state->find_token(sha);
+      if (!t || !*t)
+        return std::nullopt;
+      auto role = http::parse_role((**t).value("role", ""));
+      if (!role)
+        return std::nullopt;
+      return http::principal{(**t).value("user", ""), *role};
+    });
     auto routes = std::make_shared<http::router>();
     admin::add_routes(*routes, node);
     events::add_routes(*routes, node);
-    auto root = spawn_root(sys, node.registry, make_tree(node, routes));
+    catalog_service::add_routes(*routes, node, catalog_state);
+    auto root = spawn_root(sys, node.registry,
+                           make_tree(node, routes, catalog_state));
     spdlog::info("[node] almanacd {} up as {}; API at http://{}:{}",
                  node.version, settings.get("node.role"), host, port);
     std::atomic<bool> done{false};

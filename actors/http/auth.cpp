@@ -67,11 +67,21 @@ void token_table::revoke(const std::string& token_hash) {
 
 std::optional<principal> token_table::find(const std::string& token) const {
   auto h = hash_token(token);
+  std::function<std::optional<principal>(const std::string&)> fallback;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = by_hash_.find(h);
+    if (i != by_hash_.end())
+      return i->second;
+    fallback = fallback_;
+  }
+  return fallback ? fallback(h) : std::nullopt;
+}
+
+void token_table::set_fallback(
+  std::function<std::optional<principal>(const std::string&)> fn) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = by_hash_.find(h);
-  if (i == by_hash_.end())
-    return std::nullopt;
-  return i->second;
+  fallback_ = std::move(fn);
 }
 
 } // namespace almanac::http

@@ -41,12 +41,17 @@ public:
   /// Removes a token hash.
   void revoke(const std::string& token_hash);
 
-  /// Looks up the principal of a plain token.
+  /// Looks up the principal of a plain token: the table first, then the
+  /// fallback (the catalog's issued tokens).
   std::optional<principal> find(const std::string& token) const;
+
+  /// Sets where tokens not in the table are looked up, by their hash.
+  void set_fallback(std::function<std::optional<principal>(const std::string&)> fn);
 
 private:
   mutable std::mutex mtx_;
   std::map<std::string, principal> by_hash_;
+  std::function<std::optional<principal>(const std::string&)> fallback_;
 };
 
 } // namespace almanac::http

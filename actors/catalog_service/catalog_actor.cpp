@@ -1,0 +1,154 @@
+#include "actors/catalog_service/catalog_actor.hpp"
+
+#include "actors/catalog/accounts.hpp"
+#include "actors/catalog/commands.hpp"
+#include "actors/catalog_service/pending_state.hpp"
+#include "messages/actors.hpp"
+#include "messages/error.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+namespace almanac::catalog_service {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct catalog_state {
+  static constexpr const char* name = "catalog";
+
+  catalog_actor::stateful_pointer<catalog_state> self = nullptr;
+  std::shared_ptr<catalog::catalog_projection> projected;
+  std::unique_ptr<pending_state> pending;
+  std::shared_ptr<runtime::actor_metrics> metrics;
+  runtime::actor_registry* registry = nullptr;
+  uint64_t next_seq = 0;
+
+  // Parses a JSON body; an empty body is an empty object.
+  static caf::expected<nlohmann::json> parse(const std::string& body) {
+    if (body.empty())
+      return nlohmann::json::object();
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded())
+      return make_error(ec::bad_request, "malformed JSON body");
+    return j;
+  }
+
+  // Validates with `validate`, appends its events, replies once durable.
+  template <class Validate>
+  caf::result<std::string> run(const std::string& user, Validate validate) {
+    metrics->processed.fetch_add(1, std::memory_order_relaxed);
+    pending->trim(projected->checkpoint());
+    auto res = validate(static_cast<const catalog::state_view&>(*pending));
+    if (!res)
+      return res.error();
+    auto reply = std::move(res->reply);
+    if (res->events.empty()) {
+      auto end = registry->log_end.load();
+      reply["offset"] = end > 0 ? end - 1 : 0;
+      return reply.dump();
+    }
+    auto log = caf::actor_cast<event_log_actor>(registry->handle("eventlog"));
+    if (!log)
+      return make_error(ec::unavailable, "the event log is not running");
+    auto seq = next_seq++;
+    pending->add(seq, res->events, user);
+    auto rp = self->make_response_promise<std::string>();
+    self->request(log, 30s, atom::append::value, std::move(res->events))
+      .then(
+        [this, seq, rp, reply](append_ack& ack) mutable {
+          pending->acked(seq, ack.end_offset);
+          reply["offset"] = ack.end_offset - 1;
+          rp.deliver(reply.dump());
+        },
+        [this, rp](caf::error& err) mutable {
+          spdlog::error("[catalog] append failed: {}", render(err));
+          pending->clear();
+          rp.deliver(err);
+        });
+    return rp;
+  }
+};
+
+catalog_actor::behavior_type
+catalog_impl(catalog_actor::stateful_pointer<catalog_state> self,
+             std::shared_ptr<catalog::catalog_projection> projected,
+             std::shared_ptr<runtime::actor_metrics> metrics,
+             runtime::actor_registry* registry) {
+  auto& st = self->state;
+  st.self = self;
+  st.projected = std::move(projected);
+  st.pending = std::make_unique<pending_state>(*st.projected);
+  st.metrics = std::move(metrics);
+  st.registry = registry;
+  return {
+    [self](atom::register_, const std::string& body, const std::string& user)
+      -> caf::result<std::string> {
+      auto j = catalog_state::parse(body);
+      if (!j)
+        return j.error();
+      return self->state.run(user, [&](const catalog::state_view& s) {
+        return catalog::register_entity(*j, user, s);
+      });
+    },
+    [self](atom::edit, const std::string& urn, const std::string& body,
+           int64_t if_match, const std::string& user) -> caf::result<std::string> {
+      auto j = catalog_state::parse(body);
+      if (!j)
+        return j.error();
+      std::optional<uint64_t> expected;
+      if (if_match >= 0)
+        expected = static_cast<uint64_t>(if_match);
+      return self->state.run(user, [&](const catalog::state_view& s) {
+        return catalog::edit_entity(urn, *j, expected, user, s);
+      });
+    },
+    [self](atom::remove, const std::string& urn, int64_t if_match, bool cascade,
+           const std::string& user) -> caf::result<std::string> {
+      std::optional<uint64_t> expected;
+      if (if_match >= 0)
+        expected = static_cast<uint64_t>(if_match);
+      return self->state.run(user, [&](const catalog::state_view& s) {
+        return catalog::remove_entity(urn, expected, cascade, user, s);
+      });
+    },
+    [self](atom::user, const std::string& body, const std::string& admin)
+      -> caf::result<std::string> {
+      auto j = catalog_state::parse(body);
+      if (!j)
+        return j.error();
+      return self->state.run(admin, [&](const catalog::state_view& s) {
+        return catalog::create_user(*j, admin, s);
+      });
+    },
+    [self](atom::token, const std::string& body, const std::string& admin)
+      -> caf::result<std::string> {
+      auto j = catalog_state::parse(body);
+      if (!j)
+        return j.error();
+      return self->state.run(admin, [&](const catalog::state_view& s) {
+        return catalog::issue_token(*j, admin, s);
+      });
+    },
+    [self](atom::revoke, const std::string& token_id, const std::string& admin)
+      -> caf::result<std::string> {
+      return self->state.run(admin, [&](const catalog::state_view& s) {
+        return catalog::revoke_token(token_id, admin, s);
+      });
+    },
+  };
+}
+
+} // namespace
+
+runtime::child_spec
+catalog_child(std::shared_ptr<catalog::catalog_projection> state) {
+  return {"catalog", [state](const runtime::child_context& ctx) {
+            auto h = ctx.system->spawn<caf::detached>(catalog_impl, state,
+                                                      ctx.metrics, ctx.registry);
+            return caf::actor_cast<caf::actor>(h);
+          }};
+}
+
+} // namespace almanac::catalog_service
