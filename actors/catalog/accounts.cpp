@@ -16,9 +16,17 @@ std::string user_urn(const std::string& name) {
   return *make_urn(entity_kind::user, {name});
 }
 
-/// Reads "user" (required, a valid user name) and "role" (required or not).
-caf::expected<std::pair<std::string, std::optional<std::string>>>
-read_account(const json& body, bool role_required) {
+/// A validated {"user", "role"} body and the user's current record.
+struct account_request {
+  std::string name;
+  std::optional<std::string> role;
+  std::optional<json> current; ///< The user, if it exists.
+};
+
+/// Reads "user" (required, a valid user name) and "role" (required or not),
+/// and looks the user up.
+caf::expected<account_request> read_account(const json& body, bool role_required,
+                                            const state_view& state) {
   if (auto err = require_object(body))
     return err;
   if (auto err = reject_unknown(body, {"user", "role"}))
@@ -34,7 +42,10 @@ read_account(const json& body, bool role_required) {
   if (*role && role_rank(**role) == 0)
     return make_error(ec::invalid_argument, "field 'role' is '" + printable(**role)
                                               + "' (expected viewer, steward or admin)");
-  return std::make_pair(std::move(**name), std::move(*role));
+  auto current = state.user(**name);
+  if (!current)
+    return current.error();
+  return account_request{std::move(**name), std::move(*role), std::move(*current)};
 }
 
 /// Appends a TokenIssued event and fills the reply.
@@ -72,14 +83,11 @@ int role_rank(const std::string& role) {
 
 caf::expected<command_result> create_user(const json& body, const std::string& admin,
                                           const state_view& state) {
-  auto account = read_account(body, true);
+  auto account = read_account(body, true, state);
   if (!account)
     return account.error();
-  auto& [name, role] = *account;
-  auto existing = state.user(name);
-  if (!existing)
-    return existing.error();
-  if (*existing)
+  auto& [name, role, current] = *account;
+  if (current)
     return make_error(ec::conflict, "user '" + name + "' already exists");
   command_result result;
   json payload{{"user", admin}, {"name", name}, {"role", *role}};
@@ -92,16 +100,13 @@ caf::expected<command_result> create_user(const json& body, const std::string& a
 
 caf::expected<command_result> issue_token(const json& body, const std::string& admin,
                                           const state_view& state) {
-  auto account = read_account(body, false);
+  auto account = read_account(body, false, state);
   if (!account)
     return account.error();
-  auto& [name, role] = *account;
-  auto existing = state.user(name);
-  if (!existing)
-    return existing.error();
-  if (!*existing)
+  auto& [name, role, current] = *account;
+  if (!current)
     return make_error(ec::not_found, "no user '" + name + "'");
-  auto user_role = (*existing)->value("role", std::string{"viewer"});
+  auto user_role = current->value("role", std::string{"viewer"});
   if (!role)
     role = user_role;
   if (role_rank(*role) > role_rank(user_role))
