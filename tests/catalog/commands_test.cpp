@@ -5,6 +5,7 @@
 #include "tests/catalog/test_helpers.hpp"
 
 #include "actors/catalog/commands.hpp"
+#include "actors/catalog/text.hpp"
 
 using namespace almanac;
 using namespace almanac::catalog;
@@ -157,6 +158,27 @@ BOOST_AUTO_TEST_CASE(register_control_characters_and_utf8) {
                "not valid UTF-8");
   expect_error(reg(table({{"title", std::string(limits::title_bytes + 1, 'x')}})),
                ec::invalid_argument, "longer than 512 bytes");
+}
+
+BOOST_AUTO_TEST_CASE(error_messages_are_printable_utf8) {
+  // Whatever the input, the message must render as a JSON string.
+  for (auto& result : {reg(table({{"bad\x01key\xff", 1}})),
+                       reg(table({{"name", "n\x02\xff"}})),
+                       reg(table({{"kind", "k\x1b[31m"}})),
+                       reg({{"urn", "urn:almanac:table:a.b.\xff\x01"}, {"kind", "table"}})}) {
+    BOOST_REQUIRE(!result);
+    auto msg = message_of(result.error());
+    BOOST_CHECK_MESSAGE(valid_utf8(msg) && !control_char_at(msg, false), msg);
+    BOOST_CHECK_NO_THROW(json(msg).dump());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(top_level_kinds_take_null_parent) {
+  auto term = reg({{"urn", "urn:almanac:term:Active%20customer"}, {"kind", "term"},
+                   {"name", "Active customer"}, {"parent", nullptr},
+                   {"description", "A customer with an order in the last 90 days."}});
+  BOOST_REQUIRE_MESSAGE(term, why(term));
+  BOOST_CHECK_EQUAL(json::parse(term->events[0].payload)["parent"], nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(register_existing_is_conflict) {
