@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -76,6 +77,40 @@ void print_actor_table(const json& j) {
   }
 }
 
+// Percent-encodes a path segment (a URN becomes one segment).
+std::string encode_segment(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Splits "a,b,c" into a JSON array of strings ("" -> []).
+json split_list(const std::string& s) {
+  auto result = json::array();
+  std::string cur;
+  for (char c : s) {
+    if (c == ',') {
+      if (!cur.empty())
+        result.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty())
+    result.push_back(cur);
+  return result;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +176,153 @@ int main(int argc, char** argv) {
   crash->callback([&] {
     rc = api("POST", "/api/v1/admin/actors/" + actor_name + "/crash",
              [&](const json&) { std::cout << "crashing " << actor_name << "\n"; });
+  });
+
+  // -- catalog ---------------------------------------------------------------
+  auto call_body = [&](const std::string& method, const std::string& path,
+                       const json& body, auto on_ok,
+                       const std::string& if_match = {}) {
+    auto r = almanac::cli::call(method, g.server + path, g.token,
+                                body.is_null() ? std::string{} : body.dump(),
+                                if_match);
+    if (r.status < 200 || r.status >= 300)
+      return report(r, g.server);
+    on_ok(json::parse(r.body));
+    return 0;
+  };
+  auto entity = app.add_subcommand("entity", "read and curate catalog entities");
+  entity->require_subcommand(1);
+  std::string urn;
+  std::string as_of;
+  auto eget = entity->add_subcommand("get", "show an entity (JSON)");
+  eget->add_option("URN", urn, "e.g. urn:almanac:table:pagila.public.film")->required();
+  eget->add_option("--as-of", as_of, "a log offset or ISO-8601 time (time travel)");
+  eget->callback([&] {
+    auto path = "/api/v1/entities/" + encode_segment(urn)
+                + (as_of.empty() ? "" : "?as_of=" + encode_segment(as_of));
+    rc = api("GET", path, [&](const json& j) { std::cout << j.dump(2) << "\n"; });
+  });
+  std::string title, description, tags, stewards, terms, deprecated, endorsed;
+  int64_t if_match = -1;
+  auto eedit = entity->add_subcommand("edit", "change curated fields");
+  eedit->add_option("URN", urn, "the entity")->required();
+  eedit->add_option("--title", title, "display title");
+  eedit->add_option("--description", description, "Markdown description");
+  eedit->add_option("--tags", tags, "comma-separated tags (replaces the list)");
+  eedit->add_option("--stewards", stewards, "comma-separated user names");
+  eedit->add_option("--terms", terms, "comma-separated glossary term URNs");
+  eedit->add_option("--deprecated", deprecated, "true or false")->check(CLI::IsMember({"true", "false"}));
+  eedit->add_option("--endorsed", endorsed, "true or false")->check(CLI::IsMember({"true", "false"}));
+  eedit->add_option("--if-match", if_match, "only if the entity is at this version");
+  eedit->callback([&] {
+    json body = json::object();
+    if (eedit->count("--title")) body["title"] = title;
+    if (eedit->count("--description")) body["description"] = description;
+    if (eedit->count("--tags")) body["tags"] = split_list(tags);
+    if (eedit->count("--stewards")) body["stewards"] = split_list(stewards);
+    if (eedit->count("--terms")) body["terms"] = split_list(terms);
+    if (eedit->count("--deprecated")) body["deprecated"] = deprecated == "true";
+    if (eedit->count("--endorsed")) body["endorsed"] = endorsed == "true";
+    if (body.empty()) {
+      std::cerr << "almanac: nothing to change (see almanac entity edit --help)\n";
+      rc = 2;
+      return;
+    }
+    rc = call_body("PATCH", "/api/v1/entities/" + encode_segment(urn), body,
+                   [&](const json& j) {
+                     std::cout << urn << " is now at version " << j["version"]
+                               << " (offset " << j["offset"] << ")\n";
+                   },
+                   if_match >= 0 ? "\"" + std::to_string(if_match) + "\"" : "");
+  });
+  auto ehist = entity->add_subcommand("history", "every change, oldest first");
+  ehist->add_option("URN", urn, "the entity")->required();
+  ehist->callback([&] {
+    rc = api("GET", "/api/v1/entities/" + encode_segment(urn) + "/history",
+             [&](const json& j) {
+               for (auto& c : j["changes"])
+                 std::cout << pad(std::to_string(c["offset"].get<uint64_t>()), 8)
+                           << pad(c["time"].get<std::string>(), 26)
+                           << pad(c["user"].get<std::string>(), 12)
+                           << pad(c.value("event", ""), 12)
+                           << c["fields"].dump() << "\n";
+             });
+  });
+
+  auto users = app.add_subcommand("users", "list users, or add one (admin)");
+  std::string user_name, role;
+  users->callback([&] {
+    if (users->get_subcommands().empty())
+      rc = api("GET", "/api/v1/users", [&](const json& j) {
+        for (auto& u : j["users"])
+          std::cout << pad(u["name"].get<std::string>(), 20) << u["role"].get<std::string>() << "\n";
+      });
+  });
+  auto uadd = users->add_subcommand("add", "create a user; prints its first token once");
+  uadd->add_option("NAME", user_name, "user name")->required();
+  uadd->add_option("--role", role, "viewer, steward or admin")->required();
+  uadd->callback([&] {
+    rc = call_body("POST", "/api/v1/users", json{{"user", user_name}, {"role", role}},
+                   [&](const json& j) {
+                     std::cout << "user " << user_name << " (" << role << ")\ntoken "
+                               << j["token"].get<std::string>() << "  (id "
+                               << j["token_id"].get<std::string>() << "; shown once)\n";
+                   });
+  });
+
+  auto tokens = app.add_subcommand("tokens", "API tokens (admin)");
+  tokens->require_subcommand(1);
+  auto tlist = tokens->add_subcommand("list", "tokens of a user");
+  tlist->add_option("--user", user_name, "user name")->required();
+  tlist->callback([&] {
+    rc = api("GET", "/api/v1/tokens?user=" + encode_segment(user_name), [&](const json& j) {
+      for (auto& t : j["tokens"])
+        std::cout << pad(t["id"].get<std::string>(), 24) << pad(t["role"].get<std::string>(), 10)
+                  << (t["revoked"].get<bool>() ? "revoked" : "active") << "\n";
+    });
+  });
+  auto tissue = tokens->add_subcommand("issue", "issue a token; prints it once");
+  tissue->add_option("--user", user_name, "user name")->required();
+  tissue->add_option("--role", role, "at most the user's role (default: the user's)");
+  tissue->callback([&] {
+    json body{{"user", user_name}};
+    if (!role.empty())
+      body["role"] = role;
+    rc = call_body("POST", "/api/v1/tokens", body, [&](const json& j) {
+      std::cout << j["token"].get<std::string>() << "  (id " << j["token_id"].get<std::string>()
+                << "; shown once)\n";
+    });
+  });
+  std::string token_id;
+  auto trevoke = tokens->add_subcommand("revoke", "revoke a token by id");
+  trevoke->add_option("ID", token_id, "token id (tok-...)")->required();
+  trevoke->callback([&] {
+    rc = call_body("DELETE", "/api/v1/tokens/" + encode_segment(token_id), nullptr,
+                   [&](const json&) { std::cout << "revoked " << token_id << "\n"; });
+  });
+
+  auto events = app.add_subcommand("events", "the event stream");
+  events->require_subcommand(1);
+  std::string tail_from = "end";
+  std::string types;
+  auto tail = events->add_subcommand("tail", "print events as JSON lines as they happen (Ctrl-C stops)");
+  tail->add_option("--from", tail_from, "first offset, or 'end' (default) for new events only");
+  tail->add_option("--types", types, "comma-separated event types");
+  tail->callback([&] {
+    std::string next = tail_from;
+    for (;;) {
+      auto path = "/api/v1/events?wait_ms=10000&max=1000&from=" + next
+                  + (types.empty() ? "" : "&types=" + encode_segment(types));
+      auto r = almanac::cli::call("GET", g.server + path, g.token);
+      if (r.status != 200) {
+        rc = report(r, g.server);
+        return;
+      }
+      auto j = json::parse(r.body);
+      for (auto& e : j["events"])
+        std::cout << e.dump() << std::endl;
+      next = std::to_string(j["next"].get<uint64_t>());
+    }
   });
 
   auto log = app.add_subcommand("log", "inspect or append to an event log offline (node stopped)");

@@ -6,7 +6,8 @@
 namespace almanac::cli {
 
 http_result call(const std::string& method, const std::string& url,
-                 const std::string& token, const std::string& body) {
+                 const std::string& token, const std::string& body,
+                 const std::string& if_match) {
   http_result result;
   try {
     web::http::client::http_client_config cfg;
@@ -15,6 +16,8 @@ http_result call(const std::string& method, const std::string& url,
     web::http::http_request req{method};
     if (!token.empty())
       req.headers().add("Authorization", "Bearer " + token);
+    if (!if_match.empty())
+      req.headers().add("If-Match", if_match);
     if (!body.empty())
       req.set_body(body, "application/json");
     auto resp = client.request(req).get();

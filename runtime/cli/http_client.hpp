@@ -15,6 +15,7 @@ struct http_result {
 
 /// Performs `method url` with an optional bearer token and JSON body.
 http_result call(const std::string& method, const std::string& url,
-                 const std::string& token, const std::string& body = {});
+                 const std::string& token, const std::string& body = {},
+                 const std::string& if_match = {});
 
 } // namespace almanac::cli
