@@ -61,7 +61,7 @@ wait_for() { # NAME FIELD VALUE
 echo "--- the storage subtree: event log and projections"
 api() { curl -sf -H "Authorization: Bearer $ALMANAC_TOKEN" "$@"; }
 [ "$(api "$URL/api/v1/admin/log" | json 'd["end_offset"]')" = 0 ] || fail "log status"
-[ "$(api "$URL/api/v1/admin/projections" | json 'd["projections"][0]["name"]')" = event_counts ] || fail "projections"
+[ "$(api "$URL/api/v1/admin/projections" | json 'sorted(p["name"] for p in d["projections"])')" = "['catalog_state', 'event_counts']" ] || fail "projections"
 [ "$(api -XPOST "$URL/api/v1/admin/projections/event_counts/rebuild" | json 'd["rebuilding"]')" = True ] || fail "rebuild"
 [ "$(api "$URL/api/v1/admin/projections/event_counts" | json 'd["state"]["checkpoint"]')" = 0 ] || fail "projection state"
 "$ALMANAC" admin crash eventlog >/dev/null
