@@ -1,0 +1,391 @@
+// api_bench: the catalog's HTTP API on loopback against the event log alone,
+// measured in the same run on the same disk.
+//
+//   1. Starts almanacd (a child process, fsync=always, fresh temp data dir)
+//      and registers a source, a schema and --entities tables.
+//   2. For C concurrent clients (1, 8, 32), each on its own keep-alive
+//      connection: PATCH the description of random tables for S seconds
+//      (writes/s, p50/p99 latency), and GET random tables for S seconds
+//      (reads/s, p50/p99). Each S is cut in slices interleaved with the
+//      baseline's, so that outside load falls on both alike.
+//   3. Baseline: the same number of writes as the PATCH run, appended
+//      straight to a segment_log (fsync=always) with append_sync() from C
+//      threads, records shaped like the server's EntityEdited events. The
+//      ratio patch/log is what HTTP, authentication, validation, the catalog
+//      actor and the projection cost on top of the durable append.
+//
+// usage: api_bench [--almanacd PATH] [--quick] [--seconds S] [--dir DIR]
+//                  [--entities N] [--clients 1,8,32] [--keep]
+// The last line is machine-readable (for clients=8, or the nearest run).
+
+#include "api_bench_http.hpp"
+
+#include "messages/error.hpp"
+#include "messages/events.hpp"
+#include "storage/log/segment_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+using namespace api_bench;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* token = "api-bench-token";
+
+struct config {
+  std::string almanacd = "build/runtime/almanacd";
+  std::string dir;
+  bool quick = false;
+  bool keep = false;
+  /// Measured seconds per client count and operation, in `slices` slices.
+  double seconds = 6.0;
+  int slices = 3;
+  int entities = 1000;
+  std::vector<int> clients{1, 8, 32};
+};
+
+/// What one measured run observed.
+struct sample {
+  uint64_t ops = 0;
+  uint64_t errors = 0;
+  double seconds = 0;
+  std::vector<uint32_t> latencies_us;
+
+  void add(const sample& x) {
+    ops += x.ops;
+    errors += x.errors;
+    seconds += x.seconds;
+    latencies_us.insert(latencies_us.end(), x.latencies_us.begin(),
+                        x.latencies_us.end());
+  }
+
+  double per_s() const {
+    return seconds > 0 ? static_cast<double>(ops) / seconds : 0;
+  }
+
+  double percentile_ms(double p) {
+    if (latencies_us.empty())
+      return 0;
+    auto k = static_cast<size_t>(p * static_cast<double>(latencies_us.size() - 1));
+    std::nth_element(latencies_us.begin(), latencies_us.begin() + k,
+                     latencies_us.end());
+    return latencies_us[k] / 1000.0;
+  }
+};
+
+/// One client's operation: returns whether it succeeded.
+using operation = std::function<bool(uint64_t seq)>;
+
+/// Runs `threads` clients, each with the operation `make(thread)` builds,
+/// until `seconds` have passed or `quota` operations were claimed.
+sample run(int threads, const std::function<operation(int)>& make,
+           double seconds, uint64_t quota = UINT64_MAX) {
+  std::atomic<uint64_t> claimed{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::vector<std::vector<uint32_t>> lat(threads);
+  std::vector<uint64_t> errors(threads, 0);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      auto op = make(t);
+      lat[t].reserve(1 << 16);
+      ready.fetch_add(1);
+      while (!go.load())
+        std::this_thread::yield();
+      while (!stop.load(std::memory_order_relaxed)) {
+        auto n = claimed.fetch_add(1);
+        if (n >= quota)
+          break;
+        auto t0 = clock_type::now();
+        bool ok = op(n);
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    clock_type::now() - t0)
+                    .count();
+        if (ok)
+          lat[t].push_back(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
+        else
+          ++errors[t];
+      }
+    });
+  while (ready.load() < threads)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto start = clock_type::now();
+  go = true;
+  if (quota == UINT64_MAX) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+  }
+  for (auto& th : ts)
+    th.join();
+  sample s;
+  s.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  for (int t = 0; t < threads; ++t) {
+    s.latencies_us.insert(s.latencies_us.end(), lat[t].begin(), lat[t].end());
+    s.errors += errors[t];
+  }
+  s.ops = s.latencies_us.size();
+  return s;
+}
+
+std::string table_urn(int i) {
+  return "urn:almanac:table:bench.public.t" + std::to_string(i);
+}
+
+/// A Markdown description of a typical length (~150 bytes), unique per write.
+std::string description(int client, uint64_t seq) {
+  std::ostringstream os;
+  os << "Orders placed through the **web shop**, one row per order line. "
+        "Edited by bench client "
+     << client << ", write " << seq << "; see `orders_archive` for older rows.";
+  return os.str();
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void register_entities(uint16_t port, int n) {
+  http_conn c(port, token);
+  std::string body;
+  auto post = [&](const std::string& json) {
+    int st = c.request("POST", "/api/v1/entities", json, body);
+    if (st != 201)
+      die("registering " + json + ": " + std::to_string(st) + " " + body);
+  };
+  post(R"({"urn":"urn:almanac:source:bench","kind":"source","name":"bench"})");
+  post(R"({"urn":"urn:almanac:schema:bench.public","kind":"schema"})");
+  std::atomic<int> next{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 8; ++t)
+    ts.emplace_back([&] {
+      http_conn tc(port, token);
+      std::string b;
+      for (int i = next++; i < n; i = next++) {
+        auto json = R"({"urn":")" + table_urn(i) + R"(","kind":"table"})";
+        int st = tc.request("POST", "/api/v1/entities", json, b);
+        if (st != 201)
+          die("registering " + table_urn(i) + ": " + std::to_string(st) + " " + b);
+      }
+    });
+  for (auto& th : ts)
+    th.join();
+}
+
+/// PATCH workers: random tables, a new description each time.
+std::function<operation(int)> patcher(uint16_t port, int entities,
+                                      std::vector<std::string>& paths) {
+  return [port, entities, &paths](int t) -> operation {
+    auto conn = std::make_shared<http_conn>(port, token);
+    auto rng = std::make_shared<std::mt19937_64>(0x9e3779b9u * (t + 1));
+    auto body = std::make_shared<std::string>();
+    return [=, &paths](uint64_t seq) {
+      auto i = (*rng)() % static_cast<uint64_t>(entities);
+      auto json = "{\"description\":" + json_string(description(t, seq)) + "}";
+      return conn->request("PATCH", paths[i], json, *body) == 200;
+    };
+  };
+}
+
+/// GET workers: random tables.
+std::function<operation(int)> getter(uint16_t port, int entities,
+                                     std::vector<std::string>& paths) {
+  return [port, entities, &paths](int t) -> operation {
+    auto conn = std::make_shared<http_conn>(port, token);
+    auto rng = std::make_shared<std::mt19937_64>(0x85ebca6bu * (t + 1));
+    auto body = std::make_shared<std::string>();
+    return [=, &paths](uint64_t) {
+      auto i = (*rng)() % static_cast<uint64_t>(entities);
+      return conn->request("GET", paths[i], "", *body) == 200
+             && body->size() > 100;
+    };
+  };
+}
+
+/// Log workers: append_sync() one EntityEdited-shaped record each.
+std::function<operation(int)> appender(almanac::storage::segment_log& log,
+                                       int entities) {
+  static const auto type = almanac::event_tag("EntityEdited");
+  return [&log, entities](int t) -> operation {
+    auto rng = std::make_shared<std::mt19937_64>(0xc2b2ae35u * (t + 1));
+    return [=, &log](uint64_t seq) {
+      auto i = static_cast<int>((*rng)() % static_cast<uint64_t>(entities));
+      auto urn = table_urn(i);
+      almanac::storage::record_input r;
+      r.type = type;
+      r.key = urn;
+      r.payload = "{\"fields\":{\"description\":" + json_string(description(t, seq))
+                  + "},\"previous_version\":" + std::to_string(seq + 1)
+                  + ",\"urn\":" + json_string(urn)
+                  + ",\"user\":\"admin\",\"version\":" + std::to_string(seq + 2)
+                  + "}";
+      std::vector<almanac::storage::record_input> batch;
+      batch.push_back(std::move(r));
+      return static_cast<bool>(log.append_sync(std::move(batch)));
+    };
+  };
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss{s};
+  std::string x;
+  while (std::getline(ss, x, ','))
+    if (!x.empty() && std::atoi(x.c_str()) > 0)
+      out.push_back(std::atoi(x.c_str()));
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  config cfg;
+  bool seconds_set = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--quick") {
+      cfg.quick = true;
+    } else if (arg == "--keep") {
+      cfg.keep = true;
+    } else if (arg == "--almanacd" && i + 1 < argc) {
+      cfg.almanacd = argv[++i];
+    } else if (arg == "--dir" && i + 1 < argc) {
+      cfg.dir = argv[++i];
+    } else if (arg == "--seconds" && i + 1 < argc) {
+      cfg.seconds = std::atof(argv[++i]);
+      seconds_set = true;
+    } else if (arg == "--entities" && i + 1 < argc) {
+      cfg.entities = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--clients" && i + 1 < argc) {
+      cfg.clients = parse_list(argv[++i]);
+    } else {
+      std::fprintf(stderr,
+                   "usage: api_bench [--almanacd PATH] [--quick] [--seconds S] "
+                   "[--dir DIR] [--entities N] [--clients 1,8,32] [--keep]\n");
+      return 2;
+    }
+  }
+  if (cfg.clients.empty())
+    die("--clients needs at least one positive number");
+  if (cfg.quick) {
+    if (!seconds_set)
+      cfg.seconds = 2.0;
+    cfg.slices = 2;
+  }
+  if (::access(cfg.almanacd.c_str(), X_OK) != 0)
+    die("no almanacd at " + cfg.almanacd + " (give --almanacd PATH)");
+  spdlog::set_level(spdlog::level::warn);
+  std::string root;
+  if (cfg.dir.empty()) {
+    std::string tmpl = "/tmp/almanac-api-bench-XXXXXX";
+    if (!::mkdtemp(tmpl.data()))
+      die("cannot create a temporary directory");
+    root = tmpl;
+  } else {
+    root = cfg.dir + "/api_bench";
+    std::filesystem::remove_all(root);
+    std::filesystem::create_directories(root);
+  }
+  std::printf("api_bench: %s, dir %s, %d tables, %.1f s per run in %d "
+              "interleaved slices, fsync=always, %u cores\n",
+              cfg.almanacd.c_str(), root.c_str(), cfg.entities, cfg.seconds,
+              cfg.slices, std::thread::hardware_concurrency());
+  std::fflush(stdout);
+
+  struct row {
+    int clients;
+    sample patch, get, log;
+  };
+  std::vector<row> rows;
+  {
+    node server(cfg.almanacd, root + "/data", token);
+    auto t0 = clock_type::now();
+    register_entities(server.port(), cfg.entities);
+    std::printf("registered %d tables over HTTP in %.2f s\n", cfg.entities + 2,
+                std::chrono::duration<double>(clock_type::now() - t0).count());
+    std::vector<std::string> paths;
+    for (int i = 0; i < cfg.entities; ++i)
+      paths.push_back("/api/v1/entities/" + encode_urn(table_urn(i)));
+    // Warm-up: connections, caches, the projection's RocksDB.
+    run(8, patcher(server.port(), cfg.entities, paths), 0.5);
+    run(8, getter(server.port(), cfg.entities, paths), 0.5);
+
+    almanac::storage::log_options opts;
+    opts.dir = root + "/baseline-log";
+    auto log = almanac::storage::segment_log::open(opts);
+    if (!log)
+      die("cannot open the baseline log: " + almanac::render(log.error()));
+
+    std::printf("%7s %10s %8s %8s %10s %8s %8s %13s %8s %8s %12s\n", "clients",
+                "patch/s", "p50 ms", "p99 ms", "get/s", "p50 ms", "p99 ms",
+                "log_append/s", "p50 ms", "p99 ms", "patch_vs_log");
+    for (int c : cfg.clients) {
+      row r{c, {}, {}, {}};
+      // Interleaved slices, so that load from elsewhere on the machine
+      // falls on the API and on its baseline alike.
+      for (int k = 0; k < cfg.slices; ++k) {
+        auto slice = cfg.seconds / cfg.slices;
+        auto patch = run(c, patcher(server.port(), cfg.entities, paths), slice);
+        auto logged = run(c, appender(**log, cfg.entities), 0, patch.ops);
+        auto get = run(c, getter(server.port(), cfg.entities, paths), slice);
+        r.patch.add(patch);
+        r.log.add(logged);
+        r.get.add(get);
+      }
+      if (r.patch.errors || r.get.errors || r.log.errors)
+        die("errors: patch " + std::to_string(r.patch.errors) + ", get "
+            + std::to_string(r.get.errors) + ", log " + std::to_string(r.log.errors)
+            + " (see " + root + "/data.log)");
+      std::printf("%7d %10.0f %8.2f %8.2f %10.0f %8.2f %8.2f %13.0f %8.2f %8.2f %12.3f\n",
+                  c, r.patch.per_s(), r.patch.percentile_ms(0.5),
+                  r.patch.percentile_ms(0.99), r.get.per_s(),
+                  r.get.percentile_ms(0.5), r.get.percentile_ms(0.99),
+                  r.log.per_s(), r.log.percentile_ms(0.5),
+                  r.log.percentile_ms(0.99),
+                  r.log.per_s() > 0 ? r.patch.per_s() / r.log.per_s() : 0.0);
+      std::fflush(stdout);
+      rows.push_back(std::move(r));
+    }
+    if (auto err = (*log)->close())
+      die("closing the baseline log: " + almanac::render(err));
+  } // stops almanacd
+  std::printf("(log_append: the same number of writes as the PATCH run, "
+              "EntityEdited-shaped records appended with append_sync() from as "
+              "many threads; patch_vs_log = patch/s over log_append/s)\n");
+  if (!cfg.keep)
+    std::filesystem::remove_all(root);
+  else
+    std::printf("kept %s\n", root.c_str());
+  auto best = std::min_element(rows.begin(), rows.end(), [](auto& a, auto& b) {
+    return std::abs(a.clients - 8) < std::abs(b.clients - 8);
+  });
+  std::printf("api_bench: clients=%d patch_per_s=%.0f get_per_s=%.0f "
+              "log_append_per_s=%.0f patch_vs_log=%.3f\n",
+              best->clients, best->patch.per_s(), best->get.per_s(),
+              best->log.per_s(),
+              best->log.per_s() > 0 ? best->patch.per_s() / best->log.per_s() : 0.0);
+  return 0;
+}
