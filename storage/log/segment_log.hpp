@@ -5,13 +5,11 @@
 // (the CLI opens it offline); the actor layer wraps it.
 //
 // Threads: one writer thread owned by the log does all writes and syncs.
-// Append callbacks and the commit listener run in commit order on the
-// writer thread, or, for batches of many requests, on the log's
-// acknowledgement thread, so that waking dozens of blocked producers
-// overlaps the next batch's write and fdatasync (see ack_handoff_requests).
-// append() and read() may be called from any thread; callbacks must be
-// quick and must not block on the log (no append_sync(), roll() or close()
-// in them).
+// Append callbacks and the commit listener run in commit order, one at a
+// time, on the writer thread or on the log's acknowledgement thread (see
+// post_ack() for which). append() and read() may be called from any
+// thread; callbacks must be quick and must not block on the log (no
+// append_sync(), roll() or close() in them).
 //
 // Offsets: dense from 0. Three ends are kept apart (Redpanda style), with
 // flushed <= committed <= written:
@@ -162,14 +160,9 @@ private:
     /// Set after a successful batch: called with `end_offset` first.
     commit_listener listener;
     uint64_t end_offset = 0;
+    /// Time the writer spent writing and syncing the batch.
+    std::chrono::nanoseconds io_time{0};
   };
-
-  /// Batches with more requests than this have their callbacks run by the
-  /// acknowledgement thread. Measured on 2 cores: with 64 producers blocked
-  /// in append_sync() the hand-off gave about 1.7x the throughput (the
-  /// writer was spending most of each cycle waking producers); for one to
-  /// eight producers the extra thread hop only added latency.
-  static constexpr size_t ack_handoff_requests = 16;
 
   explicit segment_log(log_options opts);
 
@@ -246,6 +239,8 @@ private:
   bool ack_stop_ = false;
   /// True while the acknowledgement thread runs jobs outside the lock.
   bool ack_running_ = false;
+  /// Moving average of the cost of one request's callback, in ns.
+  double ack_ns_per_request_ = 0;
 
   std::thread writer_;
   std::thread acker_;

@@ -300,6 +300,7 @@ void segment_log::write_batch(request_list& batch, bool need_roll) {
   job.results = std::move(results);
   job.listener = std::move(listener);
   job.end_offset = written_offset_;
+  job.io_time = std::chrono::steady_clock::now() - write_started;
   post_ack(std::move(job));
 }
 

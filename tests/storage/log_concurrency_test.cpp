@@ -317,9 +317,10 @@ BOOST_AUTO_TEST_CASE(commit_listener_can_read_what_was_committed) {
 }
 
 BOOST_AUTO_TEST_CASE(callbacks_run_in_commit_order_under_high_fan_in) {
-  // 64 threads queueing many appends at once: batches are large enough for
-  // the acknowledgement thread to take over, and small ones go back to the
-  // writer; callbacks must still run one at a time in offset order.
+  // 64 threads queueing many appends at once, with callbacks slow enough
+  // (like waking a blocked thread) for the acknowledgement thread to take
+  // over, and the writer taking back whatever it can: callbacks must still
+  // run one at a time in offset order.
   temp_dir tmp;
   auto log = open_log(options_for(tmp.log()));
   std::mutex mtx;
@@ -335,6 +336,7 @@ BOOST_AUTO_TEST_CASE(callbacks_run_in_commit_order_under_high_fan_in) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i)
         log->append({event("x")}, [&](caf::expected<append_result> r) {
+          std::this_thread::sleep_for(20us);
           std::lock_guard<std::mutex> guard{mtx};
           order.push_back(r ? r->first_offset : 999999);
           ++acked;
