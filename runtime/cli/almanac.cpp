@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
+#include <thread>
 
 using nlohmann::json;
 
@@ -323,6 +324,148 @@ int main(int argc, char** argv) {
         std::cout << e.dump() << std::endl;
       next = std::to_string(j["next"].get<uint64_t>());
     }
+  });
+
+  // -- sources, jobs, compose -------------------------------------------------
+  auto sources = app.add_subcommand("sources", "source databases (admin)");
+  sources->require_subcommand(1);
+  std::string src_name, src_kind, src_dsn, src_path, src_password_env, src_description;
+  auto sadd = sources->add_subcommand("add", "register a source");
+  sadd->add_option("NAME", src_name, "the source's name in the catalog")->required();
+  sadd->add_option("--kind", src_kind, "postgresql or sqlite")->required();
+  sadd->add_option("--dsn", src_dsn, "libpq connection string (postgresql), without the password");
+  sadd->add_option("--path", src_path, "database file (sqlite)");
+  sadd->add_option("--password-env", src_password_env,
+                   "environment variable holding the password on the node");
+  sadd->add_option("--description", src_description, "Markdown description");
+  sadd->callback([&] {
+    json body{{"name", src_name}, {"kind", src_kind}};
+    if (!src_dsn.empty()) body["dsn"] = src_dsn;
+    if (!src_path.empty()) body["path"] = src_path;
+    if (!src_password_env.empty()) body["password_env"] = src_password_env;
+    if (!src_description.empty()) body["description"] = src_description;
+    rc = call_body("POST", "/api/v1/sources", body, [&](const json& j) {
+      std::cout << "registered " << j["urn"].get<std::string>() << "\n";
+    });
+  });
+  auto slist = sources->add_subcommand("list", "list sources");
+  slist->callback([&] {
+    rc = api("GET", "/api/v1/sources", [&](const json& j) {
+      for (auto& x : j["sources"])
+        std::cout << pad(x["name"].get<std::string>(), 20) << pad(x["kind"].get<std::string>(), 12)
+                  << x.value("dsn", x.value("path", std::string{})) << "\n";
+    });
+  });
+  auto sremove = sources->add_subcommand("remove", "remove a source and everything below it");
+  sremove->add_option("NAME", src_name, "the source")->required();
+  sremove->callback([&] {
+    rc = call_body("DELETE", "/api/v1/sources/" + encode_segment(src_name), nullptr,
+                   [&](const json& j) {
+                     std::cout << "removed " << j.value("removed", 0) << " entities\n";
+                   });
+  });
+
+  // Waits for a job, drawing a progress bar on stderr.
+  auto wait_job = [&](const std::string& id) {
+    for (;;) {
+      auto r = almanac::cli::call("GET", g.server + "/api/v1/jobs/" + id, g.token);
+      if (r.status != 200)
+        return report(r, g.server);
+      auto j = json::parse(r.body);
+      auto done = j["progress"]["done"].get<uint64_t>();
+      auto total = j["progress"]["total"].get<uint64_t>();
+      int width = 40;
+      int filled = total ? static_cast<int>(width * done / total) : 0;
+      std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, ' ')
+                << "] " << done << "/" << total << " " << j["state"].get<std::string>()
+                << "   " << std::flush;
+      auto state = j["state"].get<std::string>();
+      if (state != "queued" && state != "running") {
+        std::cerr << "\n";
+        if (j.contains("result"))
+          std::cout << j["result"].dump(2) << "\n";
+        if (!j["error"].is_null())
+          std::cerr << "almanac: job " << id << " " << state << ": "
+                    << j["error"].get<std::string>() << "\n";
+        return state == "succeeded" ? 0 : 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  };
+  bool wait = false;
+  std::vector<std::string> only_tables;
+  for (std::string kind : {"extract", "profile"}) {
+    auto cmd = app.add_subcommand(kind, kind == "extract"
+                                          ? "extract a source's metadata into the catalog"
+                                          : "profile a source's columns");
+    cmd->add_option("SOURCE", src_name, "the source")->required();
+    cmd->add_option("--tables", only_tables, "only these tables (schema.table)");
+    cmd->add_flag("--wait", wait, "wait for the job, with a progress bar");
+    cmd->callback([&, kind] {
+      json body = json::object();
+      if (!only_tables.empty())
+        body["tables"] = only_tables;
+      std::string id;
+      rc = call_body("POST", "/api/v1/sources/" + encode_segment(src_name) + "/" + kind, body,
+                     [&](const json& j) { id = j["job"].get<std::string>(); });
+      if (rc != 0)
+        return;
+      std::cout << "job " << id << "\n";
+      if (wait)
+        rc = wait_job(id);
+    });
+  }
+  auto jobs_cmd = app.add_subcommand("jobs", "list jobs, or show one");
+  std::string job_id;
+  jobs_cmd->add_option("ID", job_id, "a job id");
+  jobs_cmd->callback([&] {
+    if (!job_id.empty()) {
+      rc = api("GET", "/api/v1/jobs/" + encode_segment(job_id),
+               [&](const json& j) { std::cout << j.dump(2) << "\n"; });
+      return;
+    }
+    rc = api("GET", "/api/v1/jobs", [&](const json& j) {
+      for (auto& x : j["jobs"])
+        std::cout << pad(x["id"].get<std::string>(), 12) << pad(x["kind"].get<std::string>(), 10)
+                  << pad(x["source"].get<std::string>(), 16) << pad(x["state"].get<std::string>(), 11)
+                  << x["progress"]["done"] << "/" << x["progress"]["total"]
+                  << (x["error"].is_null() ? "" : "  " + x["error"].get<std::string>()) << "\n";
+    });
+  });
+  std::string sql;
+  uint64_t row_limit = 1000;
+  bool csv = false;
+  auto compose = app.add_subcommand("compose", "run SQL on a source (read-only)");
+  compose->add_option("SOURCE", src_name, "the source")->required();
+  compose->add_option("SQL", sql, "the query")->required();
+  compose->add_option("--limit", row_limit, "rows at most (default 1000)");
+  compose->add_flag("--csv", csv, "print CSV");
+  compose->callback([&] {
+    json body{{"source", src_name}, {"sql", sql}, {"limit", row_limit}};
+    rc = call_body("POST", "/api/v1/compose/execute", body, [&](const json& j) {
+      std::vector<std::string> cols = j["columns"];
+      if (csv) {
+        for (size_t i = 0; i < cols.size(); ++i)
+          std::cout << (i ? "," : "") << cols[i];
+        std::cout << "\n";
+        for (auto& row : j["rows"]) {
+          for (size_t i = 0; i < row.size(); ++i)
+            std::cout << (i ? "," : "") << (row[i].is_string() ? row[i].get<std::string>() : row[i].dump());
+          std::cout << "\n";
+        }
+        return;
+      }
+      for (auto& c : cols)
+        std::cout << pad(c, 20);
+      std::cout << "\n";
+      for (auto& row : j["rows"]) {
+        for (auto& v : row)
+          std::cout << pad(v.is_string() ? v.get<std::string>() : v.dump(), 20);
+        std::cout << "\n";
+      }
+      std::cerr << j["rows"].size() << " rows" << (j["truncated"].get<bool>() ? " (truncated)" : "")
+                << " in " << j["duration_ms"] << " ms\n";
+    });
   });
 
   auto log = app.add_subcommand("log", "inspect or append to an event log offline (node stopped)");
