@@ -1,0 +1,310 @@
+#include "connectors/postgresql/postgresql_connector.hpp"
+
+#include "connectors/postgresql/pg_catalog.hpp"
+#include "connectors/postgresql/pg_support.hpp"
+#include "messages/error.hpp"
+
+#include <pqxx/connection>
+#include <pqxx/errorhandler>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+
+#include <algorithm>
+#include <cctype>
+#include <unordered_map>
+
+namespace almanac::connectors {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Swallows server notices (e.g. "there is no transaction in progress" from a
+/// defensive ROLLBACK) instead of printing them on stderr.
+class notice_sink : public pqxx::errorhandler {
+public:
+  using pqxx::errorhandler::errorhandler;
+  bool operator()(const char*) noexcept override {
+    return false;
+  }
+};
+
+/// Whether `sql` starts (after comments and parentheses) with a keyword of a
+/// row-returning query that a cursor can run.
+bool cursor_candidate(const std::string& sql) {
+  size_t i = 0;
+  const size_t n = sql.size();
+  while (i < n) {
+    unsigned char c = sql[i];
+    if (std::isspace(c) || c == '(') {
+      ++i;
+    } else if (sql.compare(i, 2, "--") == 0) {
+      i = sql.find('\n', i);
+      if (i == std::string::npos)
+        return false;
+    } else if (sql.compare(i, 2, "/*") == 0) {
+      i = sql.find("*/", i + 2);
+      if (i == std::string::npos)
+        return false;
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (i < n && std::isalpha(static_cast<unsigned char>(sql[i])))
+    word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
+  return word == "select" || word == "with" || word == "values" || word == "table";
+}
+
+long long millis_since(clock_type::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0)
+    .count();
+}
+
+} // namespace
+
+struct postgresql_connector::session {
+  explicit session(const std::string& conninfo) : conn{conninfo}, sink{conn} {
+  }
+  pqxx::connection conn;
+  notice_sink sink;
+  std::unordered_map<unsigned, std::string> type_names; ///< Cache: OID -> name.
+};
+
+caf::expected<std::unique_ptr<connector>>
+postgresql_connector::open(const source_config& cfg) {
+  std::string conninfo;
+  if (auto err = pg::make_conninfo(cfg.dsn, cfg.password, conninfo))
+    return err;
+  std::unique_ptr<postgresql_connector> self{
+    new postgresql_connector(cfg, std::move(conninfo))};
+  if (auto err = self->ensure_connected())
+    return err;
+  return std::unique_ptr<connector>{std::move(self)};
+}
+
+postgresql_connector::postgresql_connector(source_config cfg, std::string conninfo)
+  : cfg_(std::move(cfg)), conninfo_(std::move(conninfo)) {
+  target_ = "postgresql source";
+  if (!cfg_.name.empty())
+    target_ += " '" + cfg_.name + "'";
+  target_ += " (" + pg::describe_target(cfg_.dsn) + ")";
+}
+
+postgresql_connector::~postgresql_connector() = default;
+
+caf::error postgresql_connector::ensure_connected() {
+  if (session_ && session_->conn.is_open())
+    return {};
+  std::unique_ptr<session> fresh;
+  try {
+    fresh = std::make_unique<session>(conninfo_);
+  } catch (...) {
+    pg::error_context ctx{target_, cfg_.password, "connect"};
+    return pg::map_exception(std::current_exception(), ctx);
+  }
+  std::lock_guard<std::mutex> guard{mtx_};
+  session_ = std::move(fresh);
+  return {};
+}
+
+void postgresql_connector::cancel() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!running_ || !session_)
+    return;
+  cancelled_ = true;
+  try {
+    session_->conn.cancel_query();
+  } catch (...) {
+    // Nothing runs or the connection is gone: the operation ends anyway.
+  }
+}
+
+caf::error postgresql_connector::run(
+  const char* what, long long timeout_ms,
+  const std::function<caf::error(pqxx::nontransaction&)>& body) {
+  if (auto err = ensure_connected())
+    return err;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    running_ = true;
+    cancelled_ = false;
+  }
+  auto finish = [this] {
+    std::lock_guard<std::mutex> guard{mtx_};
+    running_ = false;
+    return cancelled_;
+  };
+  std::exception_ptr failure;
+  caf::error err;
+  try {
+    pqxx::nontransaction tx{session_->conn};
+    err = body(tx);
+    tx.commit();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  bool cancelled = finish();
+  if (!failure)
+    return err;
+  if (session_->conn.is_open()) {
+    try {
+      pqxx::nontransaction tx{session_->conn};
+      tx.exec("ROLLBACK");
+      tx.commit();
+    } catch (...) {
+      // The connection is gone; the next call reconnects.
+    }
+  }
+  pg::error_context ctx{target_, cfg_.password, what, cancelled, timeout_ms};
+  return pg::map_exception(failure, ctx);
+}
+
+caf::expected<catalog_snapshot>
+postgresql_connector::extract(const extract_options& opts, const progress_fn& progress,
+                              const std::atomic<bool>& cancel) {
+  catalog_snapshot snap;
+  auto err = run("extract", 0, [&](pqxx::nontransaction& tx) -> caf::error {
+    tx.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+            "SET LOCAL search_path = pg_catalog");
+    auto result = pg::read_catalog(tx, opts, progress, cancel);
+    tx.exec("ROLLBACK");
+    if (!result)
+      return std::move(result.error());
+    snap = std::move(*result);
+    return {};
+  });
+  if (err)
+    return err;
+  return snap;
+}
+
+caf::expected<query_result> postgresql_connector::query(const std::string& sql,
+                                                        const query_options& opts) {
+  const auto start = clock_type::now();
+  const long long timeout_ms = std::max<long long>(0, opts.timeout.count());
+  query_result out;
+  auto err = run("query", timeout_ms, [&](pqxx::nontransaction& tx) -> caf::error {
+    bool cursor = cursor_candidate(sql);
+    tx.exec(std::string{opts.read_only ? "BEGIN READ ONLY" : "BEGIN"}
+            + "; SET LOCAL statement_timeout = " + std::to_string(timeout_ms)
+            + (cursor ? "; SAVEPOINT almanac_q" : ""));
+    if (cursor) {
+      try {
+        // The extended protocol (exec_params) refuses several statements.
+        tx.exec_params("DECLARE almanac_q NO SCROLL CURSOR FOR " + sql);
+      } catch (const pqxx::sql_error& e) {
+        // Not something a cursor can run (a data-modifying WITH, ...) or a
+        // mistake in the SQL: run it as it is, for its own error message.
+        const std::string state = e.sqlstate();
+        if (state.rfind("42", 0) != 0 && state != "0A000")
+          throw;
+        tx.exec("ROLLBACK TO SAVEPOINT almanac_q");
+        cursor = false;
+      }
+    }
+    const uint64_t fetch = std::min<uint64_t>(opts.row_limit, uint64_t{1} << 62) + 1;
+    pqxx::result r;
+    if (cursor) {
+      long long left = 0;
+      if (timeout_ms > 0)
+        left = std::max<long long>(1, timeout_ms - millis_since(start));
+      r = tx.exec("SET LOCAL statement_timeout = " + std::to_string(left)
+                  + "; FETCH FORWARD " + std::to_string(fetch) + " FROM almanac_q");
+    } else {
+      r = tx.exec_params(sql);
+    }
+    const auto ncols = r.columns();
+    std::vector<unsigned> oids;
+    for (pqxx::row_size_type c = 0; c < ncols; ++c) {
+      out.columns.emplace_back(r.column_name(c));
+      oids.push_back(r.column_type(c));
+    }
+    out.truncated = r.size() > opts.row_limit;
+    const auto nrows = std::min<uint64_t>(r.size(), opts.row_limit);
+    for (uint64_t i = 0; i < nrows; ++i) {
+      auto row = r[static_cast<pqxx::result::size_type>(i)];
+      auto values = nlohmann::json::array();
+      for (pqxx::row_size_type c = 0; c < ncols; ++c) {
+        const auto& f = row[c];
+        if (f.is_null())
+          values.push_back(nullptr);
+        else
+          values.push_back(pg::to_json_value(oids[c], f.c_str(), f.size()));
+      }
+      out.rows.push_back(std::move(values));
+    }
+    out.column_types = type_names(tx, oids);
+    tx.exec(opts.read_only ? "ROLLBACK" : "COMMIT");
+    return {};
+  });
+  if (err)
+    return err;
+  out.duration = std::chrono::milliseconds{millis_since(start)};
+  return out;
+}
+
+std::vector<std::string>
+postgresql_connector::type_names(pqxx::nontransaction& tx,
+                                 const std::vector<unsigned>& oids) {
+  auto& cache = session_->type_names;
+  std::string missing;
+  for (auto oid : oids)
+    if (cache.count(oid) == 0)
+      missing += (missing.empty() ? "" : ",") + std::to_string(oid);
+  if (!missing.empty())
+    for (const auto& row : tx.exec("SELECT oid, format_type(oid, NULL) FROM pg_type "
+                                   "WHERE oid IN (" + missing + ")"))
+      cache[row[0].as<unsigned>()] = row[1].c_str();
+  std::vector<std::string> out;
+  for (auto oid : oids) {
+    auto it = cache.find(oid);
+    out.push_back(it == cache.end() ? std::to_string(oid) : it->second);
+  }
+  return out;
+}
+
+caf::expected<std::vector<query_log_entry>>
+postgresql_connector::read_query_log(uint64_t limit) {
+  std::vector<query_log_entry> out;
+  auto err = run("query log", 0, [&](pqxx::nontransaction& tx) -> caf::error {
+    auto ext = tx.exec("SELECT extnamespace::regnamespace::text FROM pg_extension "
+                       "WHERE extname = 'pg_stat_statements'");
+    if (ext.empty())
+      return make_error(ec::unavailable,
+                        "pg_stat_statements is not installed in " + target_
+                          + " (CREATE EXTENSION pg_stat_statements; it needs "
+                            "shared_preload_libraries = 'pg_stat_statements')");
+    const std::string mean = session_->conn.server_version() >= 130000
+                               ? "s.mean_exec_time" : "s.mean_time";
+    auto rows = tx.exec_params(
+      "SELECT s.query, coalesce(r.rolname, ''), coalesce(d.datname, ''), s.calls, "
+        + mean + " FROM " + ext[0][0].c_str() + ".pg_stat_statements s"
+        " LEFT JOIN pg_roles r ON r.oid = s.userid"
+        " LEFT JOIN pg_database d ON d.oid = s.dbid"
+        " WHERE d.datname = current_database()"
+        " ORDER BY s.calls DESC, s.queryid LIMIT $1",
+      static_cast<long long>(std::min<uint64_t>(limit, uint64_t{1} << 62)));
+    for (const auto& row : rows) {
+      query_log_entry e;
+      e.sql = row[0].c_str();
+      e.user = row[1].c_str();
+      e.database = row[2].c_str();
+      e.calls = row[3].as<unsigned long long>();
+      e.duration_ms = row[4].as<double>();
+      out.push_back(std::move(e));
+    }
+    return {};
+  });
+  if (err) {
+    // "pg_stat_statements must be loaded via shared_preload_libraries" (55000).
+    if (code_of(err) == ec::invalid_argument)
+      return make_error(ec::unavailable, "pg_stat_statements on " + target_ + ": "
+                                           + message_of(err));
+    return err;
+  }
+  return out;
+}
+
+} // namespace almanac::connectors
