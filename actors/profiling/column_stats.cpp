@@ -33,6 +33,26 @@ nlohmann::json parse_number(const std::string& text) {
   return nullptr;
 }
 
+using key_count = std::pair<const std::string*, uint64_t>;
+
+/// The `k` entries of `counts` with the largest counts, by count descending,
+/// then key ascending (deterministic among ties).
+std::vector<key_count>
+largest_counts(const std::unordered_map<std::string, uint64_t>& counts, size_t k) {
+  std::vector<key_count> all;
+  all.reserve(counts.size());
+  for (const auto& [key, count] : counts)
+    all.emplace_back(&key, count);
+  k = std::min(k, all.size());
+  std::partial_sort(all.begin(), all.begin() + k, all.end(),
+                    [](const key_count& a, const key_count& b) {
+                      return a.second != b.second ? a.second > b.second
+                                                  : *a.first < *b.first;
+                    });
+  all.resize(k);
+  return all;
+}
+
 } // namespace
 
 uint64_t utf8_length(const std::string& text) noexcept {
@@ -137,23 +157,13 @@ void column_stats::count_key(std::string key) {
 void column_stats::switch_to_sketches() {
   hll_ = std::make_unique<hyperloglog>(opts_.hll_precision);
   top_ = std::make_unique<space_saving>(opts_.space_saving_capacity);
-  std::vector<std::pair<const std::string*, uint64_t>> by_count;
-  by_count.reserve(exact_.size());
-  for (const auto& [key, count] : exact_) {
-    hll_->add(key);
-    by_count.emplace_back(&key, count);
-  }
+  for (const auto& entry : exact_)
+    hll_->add(entry.first);
   // Seed the space-saving sketch with the largest exact counts (error 0):
   // every key left out occurred at most as often as the smallest one seeded,
   // which is the sketch's invariant for unmonitored keys.
-  auto keep = std::min(by_count.size(), top_->capacity());
-  std::partial_sort(by_count.begin(), by_count.begin() + keep, by_count.end(),
-                    [](const auto& a, const auto& b) {
-                      return a.second != b.second ? a.second > b.second
-                                                  : *a.first < *b.first;
-                    });
-  for (size_t i = 0; i < keep; ++i)
-    top_->add(*by_count[i].first, by_count[i].second, 0);
+  for (const auto& [key, count] : largest_counts(exact_, top_->capacity()))
+    top_->add(*key, count, 0);
   exact_.clear();
   exact_.rehash(0);
   exact_bytes_ = 0;
@@ -188,18 +198,8 @@ nlohmann::json column_stats::top_values() const {
                         {"count_error", c.error}});
     return result;
   }
-  std::vector<std::pair<const std::string*, uint64_t>> all;
-  all.reserve(exact_.size());
-  for (const auto& [key, count] : exact_)
-    all.emplace_back(&key, count);
-  auto k = std::min(all.size(), opts_.top_k);
-  std::partial_sort(all.begin(), all.begin() + k, all.end(),
-                    [](const auto& a, const auto& b) {
-                      return a.second != b.second ? a.second > b.second
-                                                  : *a.first < *b.first;
-                    });
-  for (size_t i = 0; i < k; ++i)
-    result.push_back({{"value", key_value(*all[i].first)}, {"count", all[i].second}});
+  for (const auto& [key, count] : largest_counts(exact_, opts_.top_k))
+    result.push_back({{"value", key_value(*key)}, {"count", count}});
   return result;
 }
 

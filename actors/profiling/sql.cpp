@@ -6,15 +6,24 @@
 
 namespace almanac::profiling {
 
-std::string quote_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (auto c : name) {
+namespace {
+
+/// `text` between `quote`s, each `quote` inside doubled.
+std::string enclose(std::string_view text, char quote) {
+  std::string out(1, quote);
+  for (auto c : text) {
     out += c;
-    if (c == '"')
-      out += '"';
+    if (c == quote)
+      out += quote;
   }
-  out += '"';
+  out += quote;
   return out;
+}
+
+} // namespace
+
+std::string quote_identifier(std::string_view name) {
+  return enclose(name, '"');
 }
 
 std::string qualified_name(std::string_view schema, std::string_view table) {
@@ -30,15 +39,7 @@ std::string sql_literal(const nlohmann::json& value) {
     return value.get<bool>() ? "TRUE" : "FALSE";
   if (value.is_number())
     return value.dump();
-  std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-  std::string out = "'";
-  for (auto c : text) {
-    out += c;
-    if (c == '\'')
-      out += '\'';
-  }
-  out += '\'';
-  return out;
+  return enclose(value.is_string() ? value.get<std::string>() : value.dump(), '\'');
 }
 
 std::string select_list(const std::vector<std::string>& columns) {
