@@ -14,9 +14,13 @@ namespace {
 
 // The relations an extraction covers; $1 and $2 are JSON arrays of schema
 // names and "schema.table" names (empty arrays: no filter). `c` is pg_class,
-// `n` its pg_namespace.
+// `n` its pg_namespace. Relations that belong to an extension (e.g. the
+// pg_stat_statements view) are the extension's, not the source's data.
 constexpr const char* relation_filter = R"(
       c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                   WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
+                     AND e.deptype = 'e')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
   AND ($1 = '[]' OR n.nspname IN (SELECT json_array_elements_text($1::json)))

@@ -32,7 +32,8 @@ public:
   /// keys and row estimates in one repeatable-read, read-only transaction with
   /// search_path = pg_catalog (so type names and view definitions come
   /// schema-qualified). Column ordinals are attnum (as information_schema's
-  /// ordinal_position). Calls `progress(0, total)` once the relations are
+  /// ordinal_position). Relations that belong to an extension are left
+  /// out. Calls `progress(0, total)` once the relations are
   /// listed (before columns are read) and `progress(total, total)` at the end.
   caf::expected<catalog_snapshot> extract(const extract_options& opts,
                                           const progress_fn& progress,
