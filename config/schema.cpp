@@ -52,6 +52,15 @@ const std::vector<setting_spec>& schema() {
      4096, 1073741824},
     {"eventlog.max_batch_delay_us", k::uint, "0",
      "group commit: how long the writer waits to grow a batch", 0, 1000000},
+    {"jobs.max_concurrent", k::uint, "4",
+     "jobs (extraction, profiling, ...) running at once on this node", 1, 256},
+    {"jobs.max_per_source", k::uint, "2",
+     "jobs running at once against one source", 1, 256},
+    {"jobs.max_attempts", k::uint, "3",
+     "attempts of a job that crashes or loses its source before it is failed",
+     1, 100},
+    {"compose.allow_viewers", k::boolean, "false",
+     "let viewers run read-only SQL through Compose (stewards always can)"},
   };
   return specs;
 }

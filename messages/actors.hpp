@@ -107,7 +107,33 @@ using catalog_actor = caf::typed_actor<
   // Issues a token (body {"user","role"}); by `admin`.
   caf::replies_to<atom::token, std::string, std::string>::with<std::string>,
   // Revokes a token by id; by `admin`.
-  caf::replies_to<atom::revoke, std::string, std::string>::with<std::string>>;
+  caf::replies_to<atom::revoke, std::string, std::string>::with<std::string>,
+  // Syncs a source with an extraction: source URN, desired entities (JSON
+  // array), scope (JSON array of URNs, empty: all), user. Replies
+  // {"added","changed","removed","offset"}.
+  caf::replies_to<atom::sync, std::string, std::string, std::string, std::string>::with<std::string>,
+  // Replaces the attributes of an entity (JSON object); by `user`.
+  caf::replies_to<atom::attributes, std::string, std::string, std::string>::with<std::string>>;
+
+/// The job pool: queues jobs, runs them on detached workers within
+/// concurrency limits (in total and per source), retries crashes with
+/// backoff, tracks progress and outcome. Replies are JSON text.
+using jobs_actor = caf::typed_actor<
+  // Submits a job: kind, source name, options (JSON), user -> {"job": id}.
+  caf::replies_to<atom::submit, std::string, std::string, std::string, std::string>::with<std::string>,
+  // Returns one job as JSON.
+  caf::replies_to<caf::get_atom, std::string>::with<std::string>,
+  // Returns every job as a JSON array, newest first.
+  caf::replies_to<caf::get_atom, atom::jobs>::with<std::string>,
+  // Cancels a job -> the job as JSON.
+  caf::replies_to<atom::cancel, std::string>::with<std::string>,
+  // Internal: a worker reports progress (id, done, total).
+  caf::reacts_to<atom::progress, std::string, uint64_t, uint64_t>,
+  // Internal: a worker finished (id, result JSON or error).
+  caf::reacts_to<atom::finished, std::string, std::string>,
+  caf::reacts_to<atom::finished, std::string, caf::error>,
+  // Internal: a retry's backoff elapsed (id).
+  caf::reacts_to<atom::start, std::string>>;
 
 /// Batches usage (entity views, searches) into few events.
 using usage_actor = caf::typed_actor<

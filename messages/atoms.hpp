@@ -68,3 +68,22 @@ using searched = caf::atom_constant<caf::atom("searched")>;
 using flush = caf::atom_constant<caf::atom("flushuse")>;
 
 } // namespace almanac::atom
+
+namespace almanac::atom {
+
+/// Bring a source's catalog entries in line with an extraction.
+using sync = caf::atom_constant<caf::atom("sync")>;
+/// Replace an entity's extracted attributes.
+using attributes = caf::atom_constant<caf::atom("attrs")>;
+/// Submit a job.
+using submit = caf::atom_constant<caf::atom("submit")>;
+/// Cancel a job.
+using cancel = caf::atom_constant<caf::atom("cancel")>;
+/// A job's progress.
+using progress = caf::atom_constant<caf::atom("progress")>;
+/// A job's outcome.
+using finished = caf::atom_constant<caf::atom("finished")>;
+/// All jobs.
+using jobs = caf::atom_constant<caf::atom("jobs")>;
+
+} // namespace almanac::atom

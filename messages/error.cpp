@@ -76,7 +76,8 @@ int http_status(const caf::error& err) {
     case ec::forbidden: return 403;
     case ec::not_found: return 404;
     case ec::method_not_allowed: return 405;
-    case ec::conflict: return 409;
+    case ec::conflict:
+    case ec::cancelled: return 409;
     case ec::payload_too_large: return 413;
     case ec::invalid_argument:
     case ec::invalid_config: return 422;

@@ -15,6 +15,12 @@ const std::vector<event_type_info>& event_types() {
     {6, "TokenRevoked", 1, "an API token was revoked"},
     {7, "EntityViewed", 1, "a user read entities (batched usage)"},
     {8, "SearchPerformed", 1, "a user searched (batched usage)"},
+    {9, "JobSubmitted", 1, "a job (extraction, profiling, ...) was queued"},
+    {10, "JobProgressed", 1, "a job reported progress"},
+    {11, "JobFinished", 1, "a job succeeded, failed or was cancelled"},
+    {12, "ComposeExecuted", 1, "a user ran SQL on a source (Compose)"},
+    {13, "ScheduleDefined", 1, "a cron schedule for a job was defined"},
+    {14, "ScheduleRemoved", 1, "a schedule was removed"},
   };
   return types;
 }

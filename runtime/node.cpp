@@ -4,7 +4,12 @@
 #include "actors/catalog/catalog_projection.hpp"
 #include "actors/catalog_service/catalog_actor.hpp"
 #include "actors/catalog_service/catalog_routes.hpp"
+#include "actors/compose/compose_routes.hpp"
 #include "actors/eventlog/event_log.hpp"
+#include "actors/extraction/extract_job.hpp"
+#include "actors/extraction/profile_job.hpp"
+#include "actors/jobs/jobs.hpp"
+#include "actors/sources/source_routes.hpp"
 #include "actors/usage/usage.hpp"
 #include "actors/events/event_routes.hpp"
 #include "actors/projections/event_counts.hpp"
@@ -94,7 +99,8 @@ caf::error check_port(const std::string& host, uint16_t port) {
 
 supervisor_spec make_tree(node_context& node,
                           std::shared_ptr<const http::router> routes,
-                          std::shared_ptr<catalog::catalog_projection> catalog_state) {
+                          std::shared_ptr<catalog::catalog_projection> catalog_state,
+                          std::shared_ptr<sources::secret_store> secrets) {
   auto& s = node.settings;
   restart_policy policy;
   policy.max_restarts = s.get_uint("supervisor.max_restarts");
@@ -123,10 +129,21 @@ supervisor_spec make_tree(node_context& node,
     {eventlog::event_log_child(s), supervisor_child(projections),
      catalog_service::catalog_child(catalog_state),
      usage::usage_child(std::chrono::milliseconds(1000))}};
+  jobs::jobs_config jobs_cfg;
+  jobs_cfg.kinds["extract"] = extraction::run_extract;
+  jobs_cfg.kinds["profile"] = extraction::run_profile;
+  jobs_cfg.catalog = catalog_state;
+  jobs_cfg.secrets = secrets;
+  jobs_cfg.max_concurrent = s.get_uint("jobs.max_concurrent");
+  jobs_cfg.max_per_source = s.get_uint("jobs.max_per_source");
+  jobs_cfg.max_attempts = s.get_uint("jobs.max_attempts");
+  supervisor_spec work{"work", strategy::one_for_one, policy,
+                       {jobs::jobs_child(jobs_cfg)}};
   supervisor_spec gateway{"gateway", strategy::one_for_one, policy,
                           {http::gateway_child(node, routes)}};
   return {"root", strategy::one_for_one, policy,
-          {supervisor_child(storage), supervisor_child(gateway)}};
+          {supervisor_child(storage), supervisor_child(work),
+           supervisor_child(gateway)}};
 }
 
 // While the node reports its failure: only /health answers.
@@ -211,8 +228,12 @@ int run_node(const config::settings& settings) {
     admin::add_routes(*routes, node);
     events::add_routes(*routes, node);
     catalog_service::add_routes(*routes, node, catalog_state);
+    auto secrets = std::make_shared<sources::secret_store>(
+      (fs::path{data_dir} / "secrets.json").string());
+    sources::add_routes(*routes, node, catalog_state, secrets);
+    compose::add_routes(*routes, node, catalog_state, secrets);
     auto root = spawn_root(sys, node.registry,
-                           make_tree(node, routes, catalog_state));
+                           make_tree(node, routes, catalog_state, secrets));
     spdlog::info("[node] almanacd {} up as {}; API at http://{}:{}",
                  node.version, settings.get("node.role"), host, port);
     std::atomic<bool> done{false};

@@ -123,6 +123,22 @@ catalog_projection::child_keys(const std::string& prefix) const {
   return result;
 }
 
+caf::expected<std::vector<std::string>>
+catalog_projection::list(const std::string& prefix, size_t limit) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  if (!store_)
+    return not_open();
+  std::vector<std::string> result;
+  auto key_prefix = keys::entity(prefix);
+  auto err = store_->scan(key_prefix, [&](const std::string& key, const std::string&) {
+    result.emplace_back(keys::suffix(key, keys::entity("")));
+    return result.size() < limit;
+  });
+  if (err)
+    return err;
+  return result;
+}
+
 caf::expected<std::optional<json>>
 catalog_projection::entity(const std::string& urn) const {
   return read_json(keys::entity(urn));

@@ -107,6 +107,11 @@ public:
   /// "revoked", "issued", "revoked_by"?}, ...].
   caf::expected<nlohmann::json> tokens_of(const std::string& user) const;
 
+  /// The URNs of current entities whose URN starts with `prefix` (e.g.
+  /// "urn:almanac:source:"), in URN order, at most `limit`.
+  caf::expected<std::vector<std::string>> list(const std::string& prefix,
+                                               size_t limit) const;
+
   /// The checkpoint (next offset to apply); 0 before open().
   uint64_t checkpoint() const;
 

@@ -3,6 +3,7 @@
 #include "actors/catalog/accounts.hpp"
 #include "actors/catalog/commands.hpp"
 #include "actors/catalog_service/pending_state.hpp"
+#include "actors/catalog_service/sync.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
 
@@ -135,6 +136,59 @@ catalog_impl(catalog_actor::stateful_pointer<catalog_state> self,
       -> caf::result<std::string> {
       return self->state.run(admin, [&](const catalog::state_view& s) {
         return catalog::revoke_token(token_id, admin, s);
+      });
+    },
+    [self](atom::sync, const std::string& source, const std::string& desired,
+           const std::string& scope, const std::string& user)
+      -> caf::result<std::string> {
+      auto d = catalog_state::parse(desired);
+      auto sc = catalog_state::parse(scope);
+      if (!d || !sc || !d->is_array() || !sc->is_array())
+        return make_error(ec::bad_request, "sync needs JSON arrays");
+      std::vector<std::string> scope_urns;
+      for (auto& u : *sc)
+        if (u.is_string())
+          scope_urns.push_back(u.get<std::string>());
+      auto wanted = desired_from_json(*d);
+      return self->state.run(user, [&](const catalog::state_view& s)
+                                     -> caf::expected<catalog::command_result> {
+        auto res = sync_source(source, wanted, scope_urns, user, s);
+        if (!res)
+          return res.error();
+        catalog::command_result out;
+        out.reply = nlohmann::json{{"source", source}, {"added", res->added},
+                                   {"changed", res->changed},
+                                   {"removed", res->removed},
+                                   {"events", res->events.size()}};
+        out.events = std::move(res->events);
+        return out;
+      });
+    },
+    [self](atom::attributes, const std::string& urn, const std::string& attrs,
+           const std::string& user) -> caf::result<std::string> {
+      auto a = catalog_state::parse(attrs);
+      if (!a || !a->is_object())
+        return make_error(ec::bad_request, "attributes must be a JSON object");
+      return self->state.run(user, [&](const catalog::state_view& s)
+                                     -> caf::expected<catalog::command_result> {
+        auto cur = s.entity(urn);
+        if (!cur)
+          return cur.error();
+        if (!*cur)
+          return make_error(ec::not_found, "no entity " + urn);
+        catalog::command_result out;
+        auto version = (**cur).value("version", uint64_t{0});
+        if ((**cur).value("attributes", nlohmann::json::object()) == *a) {
+          out.reply = nlohmann::json{{"urn", urn}, {"version", version}, {"changed", false}};
+          return out;
+        }
+        nlohmann::json payload{{"user", user}, {"urn", urn},
+                               {"version", version + 1},
+                               {"previous_version", version},
+                               {"fields", {{"attributes", *a}}}};
+        out.events.push_back({event_tag("EntityEdited"), urn, payload.dump()});
+        out.reply = nlohmann::json{{"urn", urn}, {"version", version + 1}, {"changed", true}};
+        return out;
       });
     },
   };

@@ -106,6 +106,17 @@ void record_view(runtime::node_context& node, const std::string& user,
                    urn);
 }
 
+// Extracted facts (data_type, nullable, ordinal, definition, profile, ...)
+// also appear at the top level of an entity, next to the curated fields.
+json flatten(json entity) {
+  if (!entity.contains("attributes") || !entity["attributes"].is_object())
+    return entity;
+  for (auto& [k, v] : entity["attributes"].items())
+    if (!entity.contains(k) && k != "connection")
+      entity[k] = v;
+  return entity;
+}
+
 http::response from_read(caf::expected<std::optional<json>> res,
                          const std::string& urn) {
   if (!res)
@@ -113,7 +124,7 @@ http::response from_read(caf::expected<std::optional<json>> res,
   if (!*res)
     return http::error_response(
       make_error(ec::not_found, "no entity " + urn));
-  return http::json_response(200, **res);
+  return http::json_response(200, flatten(std::move(**res)));
 }
 
 } // namespace

@@ -1,0 +1,63 @@
+#include "actors/extraction/extract_job.hpp"
+
+#include "actors/catalog/urn.hpp"
+#include "actors/catalog_service/sync.hpp"
+#include "actors/sources/source_config.hpp"
+#include "messages/actors.hpp"
+#include "messages/error.hpp"
+
+#include <caf/all.hpp>
+
+namespace almanac::extraction {
+
+using nlohmann::json;
+
+caf::expected<json> run_extract(jobs::job_env& env) {
+  auto cfg = sources::resolve_source(*env.catalog, *env.secrets, env.source);
+  if (!cfg)
+    return cfg.error();
+  auto conn = connectors::connect(*cfg);
+  if (!conn)
+    return conn.error();
+  connectors::extract_options opts;
+  auto scope = json::array();
+  if (env.options.contains("tables") && env.options["tables"].is_array())
+    for (auto& t : env.options["tables"])
+      if (t.is_string())
+        opts.tables.push_back(t.get<std::string>());
+  auto snap = (*conn)->extract(opts, env.progress, *env.cancel);
+  if (!snap)
+    return snap.error();
+  auto desired = catalog_service::desired_from(env.source, *snap);
+  // A limited run compares (and may remove) exactly the tables it names.
+  for (auto& t : opts.tables) {
+    auto dot = t.find('.');
+    if (dot == std::string::npos)
+      return make_error(ec::invalid_argument,
+                        "tables must be given as schema.table, not '" + t + "'");
+    std::vector<std::string> names{env.source, t.substr(0, dot), t.substr(dot + 1)};
+    for (auto kind : {catalog::entity_kind::table, catalog::entity_kind::view})
+      if (auto u = catalog::make_urn(kind, names))
+        scope.push_back(*u);
+  }
+  if (*env.cancel)
+    return make_error(ec::cancelled, "extraction cancelled");
+  auto cat = caf::actor_cast<catalog_actor>(env.registry->handle("catalog"));
+  if (!cat)
+    return make_error(ec::unavailable, "the catalog is restarting");
+  caf::expected<json> result = make_error(ec::unavailable, "no answer");
+  env.self
+    ->request(cat, std::chrono::seconds(300), atom::sync::value,
+              sources::source_urn(env.source),
+              catalog_service::to_json(desired).dump(), scope.dump(), env.user)
+    .receive(
+      [&](const std::string& reply) {
+        auto j = json::parse(reply);
+        j["objects"] = desired.size();
+        result = j;
+      },
+      [&](caf::error& err) { result = err; });
+  return result;
+}
+
+} // namespace almanac::extraction

@@ -1,0 +1,141 @@
+#include "actors/extraction/profile_job.hpp"
+
+#include "actors/catalog/urn.hpp"
+#include "actors/profiling/table_profiler.hpp"
+#include "actors/sources/source_config.hpp"
+#include "messages/actors.hpp"
+#include "messages/error.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+
+namespace almanac::extraction {
+
+using nlohmann::json;
+
+namespace {
+
+// The tables and materialized views below a source, from the catalog.
+caf::expected<std::vector<json>> tables_of(const catalog::catalog_projection& cat,
+                                           const std::string& source_urn) {
+  std::vector<json> out;
+  auto schemas = cat.children(source_urn);
+  if (!schemas)
+    return schemas.error();
+  for (auto& s : *schemas) {
+    auto rels = cat.children(s);
+    if (!rels)
+      return rels.error();
+    for (auto& r : *rels) {
+      auto e = cat.entity(r);
+      if (!e)
+        return e.error();
+      if (!*e)
+        continue;
+      auto attrs = (**e).value("attributes", json::object());
+      auto type = attrs.value("table_type", std::string{});
+      if (type == "table" || type == "partitioned_table" || type == "materialized_view")
+        out.push_back(**e);
+    }
+  }
+  return out;
+}
+
+caf::expected<json> ask_catalog(jobs::job_env& env, const std::string& urn,
+                                const json& attrs) {
+  auto cat = caf::actor_cast<catalog_actor>(env.registry->handle("catalog"));
+  if (!cat)
+    return make_error(ec::unavailable, "the catalog is restarting");
+  caf::expected<json> result = make_error(ec::unavailable, "no answer");
+  env.self->request(cat, std::chrono::seconds(60), atom::attributes::value, urn,
+                    attrs.dump(), env.user)
+    .receive([&](const std::string& r) { result = json::parse(r); },
+             [&](caf::error& err) { result = err; });
+  return result;
+}
+
+} // namespace
+
+caf::expected<json> run_profile(jobs::job_env& env) {
+  auto cfg = sources::resolve_source(*env.catalog, *env.secrets, env.source);
+  if (!cfg)
+    return cfg.error();
+  auto conn = connectors::connect(*cfg);
+  if (!conn)
+    return conn.error();
+  auto* c = conn->get();
+  env.on_cancel([c] { c->cancel(); });
+  auto all = tables_of(*env.catalog, sources::source_urn(env.source));
+  if (!all)
+    return all.error();
+  std::vector<json> tables;
+  if (env.options.contains("tables")) {
+    for (auto& want : env.options["tables"]) {
+      auto name = want.get<std::string>();
+      auto found = std::find_if(all->begin(), all->end(), [&](const json& t) {
+        auto urn = t.value("urn", std::string{});
+        return urn.size() > name.size()
+               && urn.compare(urn.size() - name.size(), name.size(), name) == 0
+               && urn[urn.size() - name.size() - 1] == '.';
+      });
+      if (found == all->end())
+        return make_error(ec::not_found, "no table " + name + " in source "
+                                           + env.source + " (extract it first)");
+      tables.push_back(*found);
+    }
+  } else {
+    tables = std::move(*all);
+  }
+  profiling::profile_options opts;
+  opts.full = env.options.value("full", false);
+  if (env.options.contains("sample_rows"))
+    opts.sample_size = env.options["sample_rows"].get<uint64_t>();
+  opts.dialect = cfg->kind == "postgresql" ? profiling::sql_dialect::postgresql
+                                           : profiling::sql_dialect::sqlite;
+  uint64_t columns = 0;
+  uint64_t last_offset = 0;
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (*env.cancel)
+      return make_error(ec::cancelled, "profiling cancelled");
+    auto& t = tables[i];
+    auto attrs = t.value("attributes", json::object());
+    auto parent = t.value("parent", std::string{});
+    auto schema = parent.substr(parent.rfind('.') + 1);
+    opts.key_columns.clear();
+    for (auto& k : attrs.value("primary_key", json::array()))
+      opts.key_columns.push_back(k.get<std::string>());
+    auto prof = profiling::profile_table(*c, schema, t.value("name", ""), {}, opts,
+                                         *env.cancel);
+    if (!prof)
+      return prof.error();
+    auto when = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+    for (auto& [col, p] : (*prof)["columns"].items()) {
+      auto turn = t.value("urn", std::string{});
+      auto urn = "urn:almanac:column:" + turn.substr(turn.find(':', 12) + 1) + "."
+                 + catalog::encode_name(col);
+      auto e = env.catalog->entity(urn);
+      if (!e || !*e)
+        continue;
+      auto cattrs = (**e).value("attributes", json::object());
+      auto profile = p;
+      profile["computed_ms"] = when;
+      profile["table_row_count"] = (*prof)["table_row_count"];
+      cattrs["profile"] = profile;
+      auto r = ask_catalog(env, urn, cattrs);
+      if (!r)
+        return r.error();
+      last_offset = std::max<uint64_t>(last_offset, r->value("offset", uint64_t{0}));
+      ++columns;
+    }
+    attrs["row_count"] = (*prof)["table_row_count"];
+    auto r = ask_catalog(env, t.value("urn", ""), attrs);
+    if (!r)
+      return r.error();
+    env.progress(i + 1, tables.size());
+  }
+  return json{{"tables", tables.size()}, {"columns", columns}, {"offset", last_offset}};
+}
+
+} // namespace almanac::extraction

@@ -1,0 +1,40 @@
+#include "actors/sources/source_config.hpp"
+
+#include "actors/catalog/urn.hpp"
+#include "messages/error.hpp"
+
+namespace almanac::sources {
+
+std::string source_urn(const std::string& name) {
+  auto u = catalog::make_urn(catalog::entity_kind::source, {name});
+  return u ? *u : "urn:almanac:source:" + name;
+}
+
+caf::expected<connectors::source_config>
+resolve_source(const catalog::catalog_projection& catalog,
+               const secret_store& secrets, const std::string& name) {
+  auto e = catalog.entity(source_urn(name));
+  if (!e)
+    return e.error();
+  if (!*e)
+    return make_error(ec::not_found, "no source named '" + name + "'");
+  auto conn = (**e).value("attributes", nlohmann::json::object())
+                .value("connection", nlohmann::json::object());
+  if (!conn.contains("kind"))
+    return make_error(ec::invalid_argument,
+                      "source '" + name + "' has no connection (register it "
+                      "through POST /api/v1/sources)");
+  connectors::source_config cfg;
+  cfg.name = name;
+  cfg.kind = conn.value("kind", "");
+  cfg.dsn = conn.value("dsn", "");
+  cfg.path = conn.value("path", "");
+  auto pw = resolve_password(secrets, name, conn.value("password_env", ""),
+                             conn.value("password_ref", ""));
+  if (!pw)
+    return pw.error();
+  cfg.password = *pw;
+  return cfg;
+}
+
+} // namespace almanac::sources
