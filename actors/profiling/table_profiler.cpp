@@ -117,16 +117,22 @@ caf::error table_run::read_keyset(const std::vector<std::string>& keys) {
                    opts_.page_size);
     if (!r)
       return r.error();
+    bool more = r->rows.size() >= opts_.page_size;
+    if (more) {
+      // Checked before feeding, so that a failed first page reads nothing.
+      const auto& tail = r->rows.back();
+      if (!tail.is_array() || tail.size() < columns_.size() + keys.size())
+        return make_error(ec::unspecified, "a row of " + from_ + " lacks its key");
+      last.assign(tail.end() - static_cast<ptrdiff_t>(keys.size()), tail.end());
+      for (const auto& v : last)
+        if (v.is_null())
+          return make_error(ec::invalid_argument,
+                            "a key column of " + from_ + " holds NULL: cannot page by it");
+    }
     if (auto err = feed(*r, keys.size()))
       return err;
-    if (r->rows.size() < opts_.page_size)
+    if (!more)
       return {};
-    const auto& tail = r->rows.back();
-    last.assign(tail.end() - static_cast<ptrdiff_t>(keys.size()), tail.end());
-    for (const auto& v : last)
-      if (v.is_null())
-        return make_error(ec::invalid_argument,
-                          "a key column of " + from_ + " holds NULL: cannot page by it");
   }
 }
 
