@@ -6,6 +6,8 @@
 // figure against the same figure computed by SQL. Runs under
 // `scripts/pg-test run -- profiling_pagila_test` (PGTEST_DSN).
 
+#include "tests/profiling/test_helpers.hpp"
+
 #include "actors/profiling/sql.hpp"
 #include "actors/profiling/table_profiler.hpp"
 #include "connectors/connector.hpp"
@@ -16,15 +18,11 @@
 
 using namespace almanac;
 using namespace almanac::profiling;
+using almanac::profiling::test::full_read;
+using almanac::profiling::test::why;
 using nlohmann::json;
 
 namespace {
-
-/// The error of `x` rendered, or "ok" (Boost evaluates messages either way).
-template <class T>
-std::string why(const caf::expected<T>& x) {
-  return x ? std::string{"ok"} : render(x.error());
-}
 
 struct pagila {
   std::unique_ptr<connectors::connector> c;
@@ -161,21 +159,14 @@ void pagila::check(const std::string& table, const json& profile, int64_t exact_
 BOOST_FIXTURE_TEST_SUITE(pagila_profiles, pagila)
 
 BOOST_AUTO_TEST_CASE(film_in_full_paged_by_key) {
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 128;
-  opts.key_columns = {"film_id"};
-  auto p = profile("film", opts);
+  auto p = profile("film", full_read(128, sql_dialect::generic, {"film_id"}));
   BOOST_CHECK_EQUAL(p["sampled"], false);
   BOOST_CHECK_EQUAL(p["sample_size"], 1000);
   check("film", p);
 }
 
 BOOST_AUTO_TEST_CASE(film_in_full_paged_by_offset) {
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 300;
-  check("film", profile("film", opts));
+  check("film", profile("film", full_read(300)));
 }
 
 BOOST_AUTO_TEST_CASE(customer_small_table_read_whole_as_its_sample) {
@@ -185,17 +176,13 @@ BOOST_AUTO_TEST_CASE(customer_small_table_read_whole_as_its_sample) {
 }
 
 BOOST_AUTO_TEST_CASE(payment_partitioned_in_full_by_its_key) {
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 5000;
-  opts.key_columns = {"payment_date", "payment_id"};
+  auto opts = full_read(5000, sql_dialect::generic, {"payment_date", "payment_id"});
   check("payment", profile("payment", opts));
 }
 
 BOOST_AUTO_TEST_CASE(payment_with_hyperloglog_estimates) {
-  profile_options opts;
-  opts.full = true;
-  opts.key_columns = {"payment_date", "payment_id"};
+  auto opts = full_read(defaults::page_size, sql_dialect::generic,
+                        {"payment_date", "payment_id"});
   opts.stats.exact_distinct_limit = 100;
   check("payment", profile("payment", opts), 100);
 }

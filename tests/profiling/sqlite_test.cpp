@@ -5,6 +5,8 @@
 // Profiles a generated SQLite table and view through the SQLite connector and
 // checks the figures against the same figures computed by SQL.
 
+#include "tests/profiling/test_helpers.hpp"
+
 #include "actors/profiling/sql.hpp"
 #include "actors/profiling/table_profiler.hpp"
 #include "connectors/connector.hpp"
@@ -17,14 +19,11 @@
 
 using namespace almanac;
 using namespace almanac::profiling;
+using almanac::profiling::test::full_read;
+using almanac::profiling::test::why;
 using nlohmann::json;
 
 namespace {
-
-template <class T>
-std::string why(const caf::expected<T>& x) {
-  return x ? std::string{"ok"} : render(x.error());
-}
 
 /// A database of 30,000 rows in `t` (an integer key, a text, a real, an
 /// integer with nulls, a quoted name) and a view `v` of half of them.
@@ -108,11 +107,7 @@ struct generated {
 BOOST_FIXTURE_TEST_SUITE(sqlite_profiles, generated)
 
 BOOST_AUTO_TEST_CASE(table_in_full_by_rowid) {
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 4000;
-  opts.dialect = sql_dialect::sqlite;
-  auto p = profile_table(*c, "", "t", {}, opts, cancel);
+  auto p = profile_table(*c, "", "t", {}, full_read(4000, sql_dialect::sqlite), cancel);
   BOOST_REQUIRE_MESSAGE(p, why(p));
   BOOST_CHECK_EQUAL((*p)["table_row_count"], 30'000);
   BOOST_CHECK_EQUAL((*p)["sample_size"], 30'000);
@@ -125,11 +120,7 @@ BOOST_AUTO_TEST_CASE(table_in_full_by_rowid) {
 }
 
 BOOST_AUTO_TEST_CASE(view_in_full_without_rowid) {
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 4000;
-  opts.dialect = sql_dialect::sqlite;
-  auto p = profile_table(*c, "main", "v", {}, opts, cancel);
+  auto p = profile_table(*c, "main", "v", {}, full_read(4000, sql_dialect::sqlite), cancel);
   BOOST_REQUIRE_MESSAGE(p, why(p));
   BOOST_CHECK_EQUAL((*p)["table_row_count"], 15'000);
   check("v", *p, "id", true);

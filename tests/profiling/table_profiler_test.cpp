@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/profiling/fake_connector.hpp"
+#include "tests/profiling/test_helpers.hpp"
 
 #include "actors/profiling/sql.hpp"
 #include "actors/profiling/table_profiler.hpp"
@@ -10,6 +11,8 @@
 using namespace almanac;
 using namespace almanac::profiling;
 using almanac::profiling::test::fake_connector;
+using almanac::profiling::test::full_read;
+using almanac::profiling::test::why;
 using nlohmann::json;
 
 namespace {
@@ -25,10 +28,6 @@ fake_connector table_of(size_t n) {
     c.rows.push_back({i, i % 10 == 0 ? json(nullptr) : json(i % 10),
                       "n" + std::to_string(i % 100), std::to_string(i % 7) + ".50"});
   return c;
-}
-
-std::string why(const caf::expected<json>& x) {
-  return x ? std::string{"ok"} : render(x.error());
 }
 
 bool logged(const fake_connector& c, const std::string& needle) {
@@ -125,10 +124,7 @@ BOOST_AUTO_TEST_CASE(postgresql_presamples_with_tablesample_and_falls_back) {
 BOOST_AUTO_TEST_CASE(full_read_pages_by_key) {
   auto c = table_of(25'000);
   std::atomic<bool> cancel{false};
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 1000;
-  opts.key_columns = {"id"};
+  auto opts = full_read(1000, sql_dialect::generic, {"id"});
   auto r = profile_table(c, "s", "t", {"grp", "name"}, opts, cancel);
   BOOST_REQUIRE_MESSAGE(r, why(r));
   BOOST_CHECK_EQUAL((*r)["sampled"], false);
@@ -146,9 +142,7 @@ BOOST_AUTO_TEST_CASE(full_read_pages_by_key) {
 BOOST_AUTO_TEST_CASE(full_read_without_key_pages_by_offset_in_a_total_order) {
   auto c = table_of(2500);
   std::atomic<bool> cancel{false};
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 1000;
+  auto opts = full_read(1000);
   auto r = profile_table(c, "s", "t", all_columns, opts, cancel);
   BOOST_REQUIRE_MESSAGE(r, why(r));
   BOOST_CHECK_EQUAL((*r)["columns"]["id"]["distinct_count"], 2500);
@@ -159,10 +153,7 @@ BOOST_AUTO_TEST_CASE(full_read_without_key_pages_by_offset_in_a_total_order) {
 BOOST_AUTO_TEST_CASE(sqlite_pages_by_rowid_unless_there_is_none) {
   auto c = table_of(2500);
   std::atomic<bool> cancel{false};
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 1000;
-  opts.dialect = sql_dialect::sqlite;
+  auto opts = full_read(1000, sql_dialect::sqlite);
   auto r = profile_table(c, "", "t", {"id"}, opts, cancel);
   BOOST_CHECK(!r); // the fake's table is "s"."t"
   c.from = R"("t")";
@@ -195,10 +186,7 @@ BOOST_AUTO_TEST_CASE(cancel_stops_between_pages) {
   std::atomic<bool> cancel{false};
   c.cancel_flag = &cancel;
   c.cancel_after = 4;
-  profile_options opts;
-  opts.full = true;
-  opts.page_size = 1000;
-  opts.key_columns = {"id"};
+  auto opts = full_read(1000, sql_dialect::generic, {"id"});
   auto r = profile_table(c, "s", "t", all_columns, opts, cancel);
   BOOST_REQUIRE(!r);
   BOOST_CHECK(code_of(r.error()) == ec::cancelled);
