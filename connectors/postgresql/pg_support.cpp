@@ -75,8 +75,10 @@ caf::error connection_error(const std::string& raw, const error_context& ctx) {
 }
 
 caf::error sql_error(const pqxx::sql_error& e, const error_context& ctx) {
-  const std::string state = e.sqlstate();
+  const std::string state = sqlstate_of(e);
   auto msg = clean_message(e.what(), ctx.password);
+  if (msg.rfind("ERROR: ", 0) == 0)
+    msg.erase(0, 7);
   auto cls = state.substr(0, 2);
   if (state == "57014") {
     if (ctx.cancelled)
@@ -94,6 +96,27 @@ caf::error sql_error(const pqxx::sql_error& e, const error_context& ctx) {
 }
 
 } // namespace
+
+std::string sqlstate_of(const pqxx::sql_error& e) {
+  auto state = e.sqlstate();
+  if (!state.empty())
+    return state;
+  // Most specific first: some classes derive from others.
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&e)) return "42501";
+  if (dynamic_cast<const pqxx::undefined_column*>(&e)) return "42703";
+  if (dynamic_cast<const pqxx::undefined_function*>(&e)) return "42883";
+  if (dynamic_cast<const pqxx::undefined_table*>(&e)) return "42P01";
+  if (dynamic_cast<const pqxx::syntax_error*>(&e)) return "42601";
+  if (dynamic_cast<const pqxx::feature_not_supported*>(&e)) return "0A000";
+  if (dynamic_cast<const pqxx::data_exception*>(&e)) return "22000";
+  if (dynamic_cast<const pqxx::integrity_constraint_violation*>(&e)) return "23000";
+  if (dynamic_cast<const pqxx::invalid_cursor_state*>(&e)) return "24000";
+  if (dynamic_cast<const pqxx::invalid_sql_statement_name*>(&e)) return "26000";
+  if (dynamic_cast<const pqxx::invalid_cursor_name*>(&e)) return "34000";
+  if (dynamic_cast<const pqxx::insufficient_resources*>(&e)) return "53000";
+  if (dynamic_cast<const pqxx::plpgsql_error*>(&e)) return "P0001";
+  return {};
+}
 
 std::string clean_message(std::string msg, const std::string& secret) {
   if (!secret.empty())
@@ -183,7 +206,7 @@ caf::error map_exception(std::exception_ptr ep, const error_context& ctx) {
     // libpqxx reports a lost connection mid-statement as an sql_error without
     // a SQLSTATE; the message says so.
     std::string what = e.what();
-    if (e.sqlstate().empty()
+    if (sqlstate_of(e).empty()
         && (contains(what, "server closed the connection")
             || contains(what, "connection to server") || contains(what, "no connection")))
       return connection_error(what, ctx);

@@ -10,7 +10,16 @@
 #include <exception>
 #include <string>
 
+namespace pqxx {
+class sql_error;
+} // namespace pqxx
+
 namespace almanac::connectors::pg {
+
+/// The SQLSTATE of `e`. libpqxx 6.4 drops it for the errors it throws as
+/// their own classes (insufficient_privilege, syntax_error, ...): then the
+/// class's code ("42501", "42601", ...).
+std::string sqlstate_of(const pqxx::sql_error& e);
 
 /// Where a source is, for messages: "host=H port=P dbname=D user=U" from the
 /// dsn, without any password (a password in the dsn is dropped).

@@ -197,7 +197,7 @@ caf::expected<query_result> postgresql_connector::query(const std::string& sql,
       } catch (const pqxx::sql_error& e) {
         // Not something a cursor can run (a data-modifying WITH, ...) or a
         // mistake in the SQL: run it as it is, for its own error message.
-        const std::string state = e.sqlstate();
+        const std::string state = pg::sqlstate_of(e);
         if (state.rfind("42", 0) != 0 && state != "0A000")
           throw;
         tx.exec("ROLLBACK TO SAVEPOINT almanac_q");
