@@ -10,6 +10,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 namespace almanac::catalog_service {
 
 namespace {
@@ -83,6 +85,34 @@ catalog_impl(catalog_actor::stateful_pointer<catalog_state> self,
   st.pending = std::make_unique<pending_state>(*st.projected);
   st.metrics = std::move(metrics);
   st.registry = registry;
+  // Validate only against a state that has applied the whole log as it was
+  // when we started: after a restart, commands must see every acknowledged
+  // write (else a version could be handed out twice). Detached: we may wait.
+  uint64_t target = 0;
+  {
+    // Ask the log itself: it may still be opening (its init runs on its own
+    // thread), so registry->log_end could be stale.
+    auto log = caf::actor_cast<event_log_actor>(registry->handle("eventlog"));
+    caf::scoped_actor tmp{self->system()};
+    bool known = false;
+    if (log)
+      tmp->request(log, 60s, caf::get_atom::value, atom::end::value)
+        .receive([&](uint64_t end) { target = end; known = true; },
+                 [&](caf::error&) {});
+    if (!known) {
+      self->quit(make_error(ec::unavailable, "the event log did not answer"));
+      return catalog_actor::behavior_type::make_empty_behavior();
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (st.projected->checkpoint() < target
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (st.projected->checkpoint() < target) {
+    self->quit(make_error(ec::unavailable,
+                          "the catalog state did not catch up with the log"));
+    return catalog_actor::behavior_type::make_empty_behavior();
+  }
   return {
     [self](atom::register_, const std::string& body, const std::string& user)
       -> caf::result<std::string> {
