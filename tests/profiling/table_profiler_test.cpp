@@ -150,6 +150,17 @@ BOOST_AUTO_TEST_CASE(full_read_without_key_pages_by_offset_in_a_total_order) {
   BOOST_CHECK(logged(c, R"(FROM "s"."t" ORDER BY 1, 2, 3, 4 LIMIT 1000 OFFSET 2000)"));
 }
 
+BOOST_AUTO_TEST_CASE(unorderable_columns_are_read_in_one_query) {
+  auto c = table_of(2500);
+  c.fail_on = "ORDER BY 1"; // as PostgreSQL refuses to sort json or point
+  std::atomic<bool> cancel{false};
+  auto r = profile_table(c, "s", "t", {"id"}, full_read(1000), cancel);
+  BOOST_REQUIRE_MESSAGE(r, why(r));
+  BOOST_CHECK_EQUAL((*r)["columns"]["id"]["distinct_count"], 2500);
+  BOOST_CHECK_EQUAL(c.log.back(), R"(SELECT "id" FROM "s"."t")");
+  BOOST_CHECK_EQUAL(c.limits.back(), 3500u); // the count and a page of slack
+}
+
 BOOST_AUTO_TEST_CASE(sqlite_pages_by_rowid_unless_there_is_none) {
   auto c = table_of(2500);
   std::atomic<bool> cancel{false};
