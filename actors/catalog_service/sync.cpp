@@ -163,9 +163,14 @@ caf::expected<sync_result> sync_source(const std::string& source_urn,
     }
     auto& cur = i->second;
     auto old_attrs = cur.value("attributes", json::object());
-    if (old_attrs == d.attributes)
+    // What other jobs keep in attributes (profiles, row counts) stays.
+    auto merged = d.attributes;
+    for (auto key : {"profile", "row_count", "connection"})
+      if (old_attrs.contains(key))
+        merged[key] = old_attrs[key];
+    if (old_attrs == merged)
       continue;
-    json fields{{"attributes", d.attributes}};
+    json fields{{"attributes", merged}};
     auto old_comment = old_attrs.value("comment", std::string{});
     if (cur.value("description", std::string{}) == old_comment
         && old_comment != d.comment)

@@ -144,6 +144,18 @@ try:
     check(fk.get("references") == ["urn:almanac:column:pagila.public.language.language_id"],
           f"foreign key film.language_id -> language.language_id ({fk.get('references')})")
 
+    # Profiling: figures on the column entities, equal to SQL's.
+    job = run_job("pagila", "profile", {"tables": ["public.film", "public.language"], "full": True})
+    check(job["state"] == "succeeded" and job["result"]["tables"] == 2, f"profiling job ({job.get('error')})")
+    st, col = entity("urn:almanac:column:pagila.public.film.rental_duration")
+    prof = col.get("profile", {})
+    want = psql_rows("select count(*), count(distinct rental_duration), min(rental_duration), "
+                     "max(rental_duration) from film")[0].split("|")
+    check(prof.get("row_count") == int(want[0]) and prof.get("distinct_count") == int(want[1])
+          and prof.get("min") == int(want[2]) and prof.get("max") == int(want[3])
+          and prof.get("null_count") == 0 and len(prof.get("top_values", [])) > 0,
+          f"film.rental_duration profile equals SQL ({want} vs {[prof.get(k) for k in ('row_count','distinct_count','min','max')]})")
+
     # Incremental: exactly the changes, then nothing.
     before = catalog_events()
     psql("ALTER TABLE film ADD COLUMN almanac_note text")
