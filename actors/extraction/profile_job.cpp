@@ -95,6 +95,7 @@ caf::expected<json> run_profile(jobs::job_env& env) {
                                            : profiling::sql_dialect::sqlite;
   uint64_t columns = 0;
   uint64_t last_offset = 0;
+  auto skipped = json::array();
   for (size_t i = 0; i < tables.size(); ++i) {
     if (*env.cancel)
       return make_error(ec::cancelled, "profiling cancelled");
@@ -107,8 +108,17 @@ caf::expected<json> run_profile(jobs::job_env& env) {
       opts.key_columns.push_back(k.get<std::string>());
     auto prof = profiling::profile_table(*c, schema, t.value("name", ""), {}, opts,
                                          *env.cancel);
-    if (!prof)
-      return prof.error();
+    if (!prof) {
+      // A table the source refuses to read (an unpopulated materialized
+      // view, no permission) is reported and skipped; losing the source
+      // fails the job.
+      auto code = code_of(prof.error());
+      if (code != ec::invalid_argument && code != ec::forbidden)
+        return prof.error();
+      skipped.push_back({{"table", t.value("urn", "")}, {"error", render(prof.error())}});
+      env.progress(i + 1, tables.size());
+      continue;
+    }
     auto when = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::system_clock::now().time_since_epoch()).count();
     for (auto& [col, p] : (*prof)["columns"].items()) {
@@ -135,7 +145,8 @@ caf::expected<json> run_profile(jobs::job_env& env) {
       return r.error();
     env.progress(i + 1, tables.size());
   }
-  return json{{"tables", tables.size()}, {"columns", columns}, {"offset", last_offset}};
+  return json{{"tables", tables.size() - skipped.size()}, {"columns", columns},
+              {"skipped", skipped}, {"offset", last_offset}};
 }
 
 } // namespace almanac::extraction

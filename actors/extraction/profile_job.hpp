@@ -11,7 +11,8 @@
 
 namespace almanac::extraction {
 
-/// Runs one profiling job; the result is {"tables","columns","offset"}.
+/// Runs one profiling job; the result is {"tables", "columns", "skipped"
+/// (tables the source refused to read, with the error), "offset"}.
 caf::expected<nlohmann::json> run_profile(jobs::job_env& env);
 
 } // namespace almanac::extraction
