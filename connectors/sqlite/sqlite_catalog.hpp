@@ -1,6 +1,7 @@
 #pragma once
 
-// Internal to the SQLite connector: statements and metadata extraction.
+// Internal to the SQLite connector: statements and SQL text helpers
+// (sqlite_sql.cpp) and metadata extraction (sqlite_catalog.cpp).
 
 #include "connectors/connector.hpp"
 
