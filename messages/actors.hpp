@@ -145,3 +145,18 @@ using usage_actor = caf::typed_actor<
   caf::reacts_to<atom::flush>>;
 
 } // namespace almanac
+
+namespace almanac {
+
+/// The scheduler: follows ScheduleDefined/ScheduleRemoved in the log (so a
+/// standby has every schedule) and, on a primary, submits each schedule's job
+/// in the minutes its cron expression names.
+using scheduler_actor = log_subscriber_actor::extend<
+  // Returns every schedule as a JSON array.
+  caf::replies_to<caf::get_atom, atom::schedules>::with<std::string>,
+  // Submits schedule `id`'s job now -> {"job": id}.
+  caf::replies_to<atom::run, std::string>::with<std::string>,
+  // Internal: the periodic check.
+  caf::reacts_to<atom::tick>>;
+
+} // namespace almanac

@@ -87,3 +87,14 @@ using finished = caf::atom_constant<caf::atom("finished")>;
 using jobs = caf::atom_constant<caf::atom("jobs")>;
 
 } // namespace almanac::atom
+
+namespace almanac::atom {
+
+/// Schedules.
+using schedules = caf::atom_constant<caf::atom("schedules")>;
+/// Run a schedule now.
+using run = caf::atom_constant<caf::atom("run")>;
+/// A periodic check.
+using tick = caf::atom_constant<caf::atom("tick")>;
+
+} // namespace almanac::atom

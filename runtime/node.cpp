@@ -9,6 +9,7 @@
 #include "actors/extraction/extract_job.hpp"
 #include "actors/extraction/profile_job.hpp"
 #include "actors/jobs/jobs.hpp"
+#include "actors/scheduler/scheduler.hpp"
 #include "actors/sources/source_routes.hpp"
 #include "actors/usage/usage.hpp"
 #include "actors/events/event_routes.hpp"
@@ -132,13 +133,15 @@ supervisor_spec make_tree(node_context& node,
   jobs::jobs_config jobs_cfg;
   jobs_cfg.kinds["extract"] = extraction::run_extract;
   jobs_cfg.kinds["profile"] = extraction::run_profile;
+  jobs_cfg.kinds["compose"] = scheduler::run_compose_job;
   jobs_cfg.catalog = catalog_state;
   jobs_cfg.secrets = secrets;
   jobs_cfg.max_concurrent = s.get_uint("jobs.max_concurrent");
   jobs_cfg.max_per_source = s.get_uint("jobs.max_per_source");
   jobs_cfg.max_attempts = s.get_uint("jobs.max_attempts");
   supervisor_spec work{"work", strategy::one_for_one, policy,
-                       {jobs::jobs_child(jobs_cfg)}};
+                       {jobs::jobs_child(jobs_cfg),
+                        scheduler::scheduler_child(s.get("node.role") == "primary")}};
   supervisor_spec gateway{"gateway", strategy::one_for_one, policy,
                           {http::gateway_child(node, routes)}};
   return {"root", strategy::one_for_one, policy,
@@ -232,6 +235,7 @@ int run_node(const config::settings& settings) {
       (fs::path{data_dir} / "secrets.json").string());
     sources::add_routes(*routes, node, catalog_state, secrets);
     compose::add_routes(*routes, node, catalog_state, secrets);
+    scheduler::add_routes(*routes, node);
     auto root = spawn_root(sys, node.registry,
                            make_tree(node, routes, catalog_state, secrets));
     spdlog::info("[node] almanacd {} up as {}; API at http://{}:{}",

@@ -276,6 +276,32 @@ try:
         time.sleep(0.05)
     t.join(timeout=10)
     check(not t.is_alive() and result["r"][0] == 409, f"compose: cancel ({result.get('r')})")
+    # Schedules: events (so a standby has them), listed, run now, results kept.
+    st, r = call("POST", "/api/v1/schedules", {"cron": "61 * * * *", "kind": "extract", "source": "pagila"})
+    check(st == 422 and "minute" in r["error"]["message"], "a bad cron expression is refused naming the field")
+    st, sched = call("POST", "/api/v1/schedules", {"cron": "0 3 * * *", "kind": "compose", "source": "pagila",
+                                                   "options": {"sql": "select count(*) as films from film"}})
+    check(st == 201 and sched["id"].startswith("sched-"), f"define a scheduled query ({st})")
+    for _ in range(50):
+        st, lst = call("GET", "/api/v1/schedules")
+        if any(x["id"] == sched["id"] for x in lst["schedules"]):
+            break
+        time.sleep(0.05)
+    check(any(x["id"] == sched["id"] and x["cron"] == "0 3 * * *" for x in lst["schedules"]), "the schedule is listed")
+    st, r = call("POST", f"/api/v1/schedules/{sched['id']}/run")
+    check(st == 202 and "job" in r, f"run a schedule now ({st} {r})")
+    for _ in range(100):
+        st, job = call("GET", "/api/v1/jobs/" + r["job"])
+        if job["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    check(job["state"] == "succeeded" and job["result"]["rows"] == [[1000]], f"the scheduled query's result is kept ({job.get('result')})")
+    st, ev = call("GET", "/api/v1/events?from=0&max=10000&types=JobFinished")
+    check(any(e["payload"].get("result", {}).get("rows") == [[1000]] for e in ev["events"]),
+          "and recorded in its JobFinished event")
+    st, r = call("DELETE", f"/api/v1/schedules/{sched['id']}")
+    check(st == 200, "remove the schedule")
+
     st, ev = call("GET", "/api/v1/events?from=0&max=10000&types=ComposeExecuted")
     check(len(ev["events"]) == 4, f"every execution is recorded ({len(ev['events'])} ComposeExecuted events)")
 finally:
