@@ -356,6 +356,22 @@ int main(int argc, char** argv) {
                   << x.value("dsn", x.value("path", std::string{})) << "\n";
     });
   });
+  auto sset = sources->add_subcommand("set", "change a source's dsn, path or password variable");
+  sset->add_option("NAME", src_name, "the source")->required();
+  sset->add_option("--dsn", src_dsn, "libpq connection string, without the password");
+  sset->add_option("--path", src_path, "database file (sqlite)");
+  sset->add_option("--password-env", src_password_env, "environment variable holding the password");
+  sset->callback([&] {
+    json body = json::object();
+    if (!src_dsn.empty()) body["dsn"] = src_dsn;
+    if (!src_path.empty()) body["path"] = src_path;
+    if (!src_password_env.empty()) body["password_env"] = src_password_env;
+    rc = call_body("PATCH", "/api/v1/sources/" + encode_segment(src_name), body,
+                   [&](const json& j) {
+                     std::cout << src_name << (j.value("changed", false) ? " changed" : " unchanged")
+                               << "\n";
+                   });
+  });
   auto sremove = sources->add_subcommand("remove", "remove a source and everything below it");
   sremove->add_option("NAME", src_name, "the source")->required();
   sremove->callback([&] {
