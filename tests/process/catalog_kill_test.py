@@ -4,7 +4,10 @@
 Starts almanacd, registers a source, a schema and 1,000 tables, then edits
 descriptions of random tables from 8 client threads, SIGKILLs the server
 after a random 1-3 s of edits, restarts it on the same data directory and
-edits a little more. Then checks:
+edits on. Three short rounds follow that edit only 4 tables each and are
+killed too, so that edits in flight at a kill meet edits of the same tables
+right after the restart (a catalog validating against a projection that has
+not caught up with the log hands out a version twice). Then checks:
 
   * every acknowledged registration exists;
   * every acknowledged edit is in its entity's history (same description,
@@ -255,7 +258,7 @@ def run_threads(n, target):
             target(i)
         except BaseException as e:
             errors.append(e)
-    ts = [threading.Thread(target=wrap, args=(i,)) for i in range(n)]
+    ts = [threading.Thread(target=wrap, args=(i,), daemon=True) for i in range(n)]
     for t in ts:
         t.start()
     for t in ts:
@@ -312,35 +315,49 @@ def main():
               % (len(registered), offsets[0], offsets[-1]), flush=True)
 
         # -- concurrent edits, SIGKILL, restart -------------------------------
+        # Round 1 edits all tables and is killed after a random 1-3 s. Then
+        # HOT_ROUNDS short rounds edit only 4 tables, so that edits in flight
+        # at the kill (not yet applied by the projection) are likely to meet
+        # edits of the same tables right after the restart.
         acked = []        # (urn, description, version, offset)
         unknown = {}      # urn -> set of descriptions whose outcome is unknown
         rejected = [0]
+        attempts = [0]
         lock = threading.Lock()
         stop_edits = threading.Event()
-        node_down = threading.Event()
-        attempts = [0]
+        # targets: what editors edit; hot: after kill number `epoch`, each
+        # editor's first HOT_EDITS acknowledged edits go to the tables edited
+        # last before it, which the restarted catalog must not validate
+        # against a projection that has not applied them yet.
+        phase = {"targets": tables, "hot": [], "epoch": 0}
+        HOT_EDITS = 40
+        HOT_ROUNDS = 5
 
         def editor(i):
             r = random.Random(seed * 31 + i)
             c = Client(node.port, timeout=10)
-            n = 0
+            n, epoch, hot_left = 0, 0, 0
             while not stop_edits.is_set():
-                urn = r.choice(tables)
+                with lock:
+                    if phase["epoch"] != epoch:
+                        epoch, hot_left = phase["epoch"], HOT_EDITS
+                    pool = phase["hot"] if hot_left > 0 and phase["hot"] else phase["targets"]
+                    attempts[0] += 1
+                urn = r.choice(pool)
                 desc = "edit %d.%d of %s: *markdown* %x" % (i, n, urn, r.randrange(1 << 32))
                 n += 1
-                with lock:
-                    attempts[0] += 1
                 try:
                     status, doc = c.request("PATCH", entity_path(urn), {"description": desc})
                 except ConnectionRefusedError:
-                    time.sleep(0.02)  # the node is down; nothing was sent
+                    time.sleep(0.005)  # the node is down; nothing was sent
                     continue
                 except (OSError, http.client.HTTPException):
                     with lock:
                         unknown.setdefault(urn, set()).add(desc)
-                    time.sleep(0.02)
+                    time.sleep(0.005)
                     continue
                 if status == 200:
+                    hot_left -= 1
                     if doc.get("urn") != urn or doc.get("changed") is not True:
                         fail("PATCH %s answered %s" % (urn, doc))
                     with lock:
@@ -362,27 +379,46 @@ def main():
             except BaseException as e:
                 thread_errors.append(e)
                 stop_edits.set()
-        editors = [threading.Thread(target=guard, args=(editor, i)) for i in range(EDITORS)]
+
+        def kill_and_restart(label):
+            with lock:
+                before = len(acked)
+            node.kill()
+            with lock:
+                after = len(acked)
+                recent = sorted(acked, key=lambda a: a[3])[-EDITORS:]
+                phase["hot"] = sorted({a[0] for a in recent} | set(unknown))
+                phase["epoch"] += 1
+            if thread_errors:
+                raise thread_errors[0]
+            time.sleep(0.2)
+            t_restart = time.time()
+            node.start()
+            admin.close()
+            print("%s: SIGKILL with %d edits acknowledged, SSE at %s; restarted in %.2f s"
+                  % (label, after, sse.last_id(), time.time() - t_restart), flush=True)
+            return before, after
+
+        editors = [threading.Thread(target=guard, args=(editor, i), daemon=True)
+                   for i in range(EDITORS)]
         for t in editors:
             t.start()
         kill_after = rng.uniform(1.0, 3.0)
         time.sleep(kill_after)
-        with lock:
-            acked_before_kill = len(acked)
-        node.kill()
-        node_down.set()
-        with lock:
-            acked_at_kill = len(acked)
-        print("SIGKILL after %.2f s of edits: %d edits acknowledged, log end seen by "
-              "SSE %s" % (kill_after, acked_at_kill, sse.last_id()), flush=True)
+        acked_before_kill, acked_at_kill = kill_and_restart(
+            "round 1 (%d tables, %.2f s)" % (len(tables), kill_after))
         if acked_before_kill == 0:
             fail("no edit was acknowledged in %.2f s" % kill_after)
+        time.sleep(0.7)
+        for k in range(HOT_ROUNDS):
+            with lock:
+                phase["targets"] = tables[4 * k:4 * k + 4]
+            time.sleep(0.6)
+            kill_and_restart("hot round %d (4 tables)" % (k + 1))
+            time.sleep(0.4)
+        with lock:
+            phase["targets"] = tables
         time.sleep(0.3)
-        t_restart = time.time()
-        node.start()
-        admin.close()
-        print("restarted in %.2f s" % (time.time() - t_restart), flush=True)
-        time.sleep(1.0)  # more edits against the restarted node
         stop_edits.set()
         for t in editors:
             t.join()
@@ -405,7 +441,9 @@ def main():
             lst.sort(key=lambda a: a[2])
             versions = [a[2] for a in lst]
             if len(set(versions)) != len(versions):
-                fail("one version acknowledged twice for %s: %s" % (lst[0][0], lst))
+                twice = sorted({v for v in versions if versions.count(v) > 1})
+                fail("%s: version %d acknowledged twice, at offsets %s" % (
+                    lst[0][0], twice[0], [a[3] for a in lst if a[2] == twice[0]]))
         problems = []
         landed = []       # entities whose newest edit is one without an answer
 
@@ -440,7 +478,13 @@ def main():
                 acked_desc = {a[1] for a in edits}
                 versions = [ch.get("version") for ch in hist["changes"]]
                 if versions != list(range(1, len(versions) + 1)):
-                    problems.append("%s: history versions %s are not 1..n" % (urn, versions))
+                    odd = sorted({v for v in versions if versions.count(v) != 1}) \
+                        or [v for k, v in enumerate(versions) if v != k + 1][:3]
+                    problems.append("%s: history versions are not 1..%d: %s" % (
+                        urn, len(versions), "; ".join(
+                            "v%s at offsets %s" % (v, [ch["offset"] for ch in hist["changes"]
+                                                      if ch.get("version") == v])
+                            for v in odd[:3])))
                 for ch in hist["changes"][1:]:
                     d = ch.get("fields", {}).get("description")
                     if d not in acked_desc and d not in unknown.get(urn, ()):
@@ -505,16 +549,17 @@ def main():
         if prefix != log:
             bad = [(a, b) for a, b in zip(prefix, log) if a != b]
             fail("SSE event types differ from the log, first %s" % bad[:5])
-        if connections < 2:
-            fail("the SSE subscriber never reconnected (%d connections)" % connections)
+        if connections < 2 + HOT_ROUNDS:
+            fail("the SSE subscriber connected %d times across %d kills"
+                 % (connections, 1 + HOT_ROUNDS))
         if not any(t == "EntityEdited" for _, t in log):
             fail("no EntityEdited in the log")
 
         node.stop()
-        print("catalog_kill_test: OK entities=%d acked_edits=%d (%d before the kill, "
+        print("catalog_kill_test: OK kills=%d entities=%d acked_edits=%d (%d before the first kill, "
               "%d unanswered of which %d landed last, %d 503) edit_attempts=%d events_streamed=%d log_end=%d "
               "sse_connections=%d elapsed=%.1fs"
-              % (len(registered), len(acked), acked_at_kill,
+              % (1 + HOT_ROUNDS, len(registered), len(acked), acked_at_kill,
                  sum(len(v) for v in unknown.values()), len(landed), rejected[0], attempts[0],
                  len(got), end, connections, time.time() - t_start), flush=True)
         ok = True
