@@ -1,0 +1,114 @@
+#pragma once
+
+// Internals of search_index shared by its source files (not for users).
+
+#include "actors/search/lexicon.hpp"
+#include "actors/search/search_index.hpp"
+#include "actors/search/suggester.hpp"
+
+#include <xapian.h>
+
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_set>
+
+namespace almanac::search {
+
+/// Value slots.
+enum slot : Xapian::valueno {
+  slot_kind = 0,
+  slot_source = 1,
+  slot_schema = 2,
+  slot_tags = 3,     ///< '\n'-separated
+  slot_stewards = 4, ///< '\n'-separated
+  slot_curation = 5, ///< "endorsed", "deprecated", "endorsed\ndeprecated" or ""
+  slot_popularity = 6,
+  slot_exact_name = 7,  ///< normalize(name)
+  slot_exact_title = 8, ///< normalize(title)
+};
+
+/// Text fields: term prefix and weight.
+struct field {
+  const char* prefix;
+  double weight;
+};
+constexpr field field_name{"N", 4.0};
+constexpr field field_title{"T", 3.0};
+constexpr field field_tags{"A", 2.0}; ///< tags, glossary terms, stewards
+constexpr field field_description{"D", 1.5};
+constexpr field field_columns{"C", 1.0};
+constexpr field field_location{"L", 0.8}; ///< source, schema, parent table
+constexpr field field_definition{"S", 0.4};
+constexpr field all_fields[] = {field_name,    field_title,    field_tags,
+                                field_description, field_columns, field_location,
+                                field_definition};
+
+/// Boolean term prefixes.
+constexpr const char* term_id = "Q";        ///< + urn
+constexpr const char* term_parent = "XP";   ///< + parent urn
+constexpr const char* term_kind = "XK";     ///< + kind
+constexpr const char* term_source = "XS";   ///< + source name
+constexpr const char* term_schema = "XH";   ///< + schema name
+constexpr const char* term_tag = "XG";      ///< + lowercase tag
+constexpr const char* term_steward = "XW";  ///< + steward
+constexpr const char* term_endorsed = "XE";
+constexpr const char* term_deprecated = "XD";
+constexpr const char* term_exact_name = "XN";  ///< + normalize(name), weighted
+constexpr const char* term_exact_title = "XT"; ///< + normalize(title), weighted
+
+/// The names of a URN's path, decoded, and its kind ("" if malformed).
+struct urn_parts {
+  std::string kind;
+  std::vector<std::string> names;
+};
+urn_parts split_urn(const std::string& urn);
+
+/// The stored data of a document: {"e": entity, "p": popularity,
+/// "cols": [column names]}.
+struct doc_info {
+  nlohmann::json entity;
+  double popularity = 0;
+  std::vector<std::string> columns;
+};
+doc_info read_data(const Xapian::Document& doc);
+
+/// Builds the document of an entity.
+Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem);
+
+/// The text a snippet is cut from.
+std::string snippet_text(const nlohmann::json& entity, const std::vector<std::string>& columns);
+
+/// A string field of the entity ("" if absent or not a string).
+std::string str(const nlohmann::json& e, const char* key);
+
+/// A string list field of the entity.
+std::vector<std::string> strs(const nlohmann::json& e, const char* key);
+
+struct search_index::impl {
+  std::string dir;
+  Xapian::Stem stem{"en"};
+  // Writer.
+  mutable std::mutex write_mu;
+  std::unique_ptr<Xapian::WritableDatabase> db;
+  std::unordered_set<std::string> dirty_parents;
+  bool vocab_dirty = false;
+  uint64_t checkpoint = 0;
+  // In memory, read by many.
+  mutable std::shared_mutex mem_mu;
+  class lexicon lex;
+  class suggester sugg;
+  // Reader pool.
+  mutable std::mutex pool_mu;
+  mutable std::vector<std::unique_ptr<Xapian::Database>> pool;
+
+  std::unique_ptr<Xapian::Database> acquire() const;
+  void release(std::unique_ptr<Xapian::Database> db) const;
+
+  void load_memory();
+  void account(const nlohmann::json& entity, double popularity, int delta);
+  std::optional<Xapian::docid> find(const std::string& urn) const;
+  void write(const nlohmann::json& entity, double popularity);
+  std::vector<std::string> column_names(const std::string& urn) const;
+};
+
+} // namespace almanac::search

@@ -1,0 +1,313 @@
+#include "actors/search/index_impl.hpp"
+
+#include "actors/search/ranking.hpp"
+#include "actors/search/text.hpp"
+
+#include <algorithm>
+
+namespace almanac::search {
+namespace {
+
+constexpr double expansion_weight = 0.6;
+constexpr double prefix_weight = 0.3;
+constexpr double exact_weight = 10.0;
+constexpr double whole_identifier_weight = 4.0;
+
+using Q = Xapian::Query;
+
+/// One part of a query: a word group (an identifier split into words) or a
+/// phrase.
+struct item {
+  std::vector<std::string> words;
+  std::string raw; ///< lowercase token as typed
+  bool phrase = false;
+  bool prefix = false; ///< explicit `*` or the last word being typed
+};
+
+std::vector<item> parse(const std::string& text) {
+  std::vector<item> out;
+  size_t i = 0, n = text.size();
+  while (i < n) {
+    if (text[i] == ' ' || text[i] == '\t') {
+      ++i;
+      continue;
+    }
+    item it;
+    size_t start = i;
+    if (text[i] == '"') {
+      auto end = text.find('"', i + 1);
+      if (end == std::string::npos) end = n;
+      it.words = words(text.substr(i + 1, end - i - 1));
+      it.phrase = it.words.size() > 1;
+      i = end + 1;
+    } else {
+      while (i < n && text[i] != ' ' && text[i] != '\t') ++i;
+      std::string tok = text.substr(start, i - start);
+      if (!tok.empty() && tok.back() == '*') {
+        it.prefix = true;
+        tok.pop_back();
+      }
+      it.words = words(tok);
+      for (auto& c : tok)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      it.raw = tok;
+    }
+    if (!it.words.empty()) out.push_back(std::move(it));
+  }
+  // The last word being typed matches as a prefix too.
+  if (!out.empty() && !out.back().phrase && !text.empty() && text.back() != ' ' &&
+      text.back() != '"')
+    out.back().prefix = true;
+  return out;
+}
+
+Q scaled(const Q& q, double w) { return Q(Q::OP_SCALE_WEIGHT, q, w); }
+
+Q field_terms(const std::string& stemmed) {
+  std::vector<Q> subs;
+  for (auto& f : all_fields) subs.push_back(scaled(Q(std::string("Z") + f.prefix + stemmed), f.weight));
+  return Q(Q::OP_OR, subs.begin(), subs.end());
+}
+
+Q prefix_query(const std::string& w) {
+  if (w.size() < 2) return Q();
+  std::vector<Q> subs;
+  for (auto& f : {field_name, field_title}) {
+    subs.push_back(scaled(Q(Q::OP_WILDCARD, f.prefix + w, 50, Q::WILDCARD_LIMIT_MOST_FREQUENT),
+                          prefix_weight * f.weight));
+  }
+  return Q(Q::OP_OR, subs.begin(), subs.end());
+}
+
+struct builder {
+  const Xapian::Stem& stem;
+  const lexicon& lex;
+  std::vector<std::string> expanded; ///< the query with words expanded
+
+  Q word(const std::string& w, bool prefix) {
+    std::vector<Q> alts{field_terms(stem(w))};
+    auto e = lex.lookup(w);
+    if (e && e->expansion != w) {
+      std::vector<Q> parts;
+      for (auto& x : words(e->expansion)) parts.push_back(field_terms(stem(x)));
+      alts.push_back(scaled(Q(Q::OP_AND, parts.begin(), parts.end()), expansion_weight));
+      expanded.push_back(e->expansion);
+    } else {
+      expanded.push_back(w);
+    }
+    if (prefix) alts.push_back(prefix_query(w));
+    return Q(Q::OP_OR, alts.begin(), alts.end());
+  }
+
+  Q build(const item& it) {
+    if (it.phrase) {
+      std::vector<Q> subs;
+      for (auto& f : all_fields) {
+        std::vector<Q> terms;
+        for (auto& w : it.words) terms.emplace_back(f.prefix + w);
+        subs.push_back(scaled(Q(Q::OP_PHRASE, terms.begin(), terms.end()), f.weight));
+      }
+      for (auto& w : it.words) expanded.push_back(w);
+      return Q(Q::OP_OR, subs.begin(), subs.end());
+    }
+    std::vector<Q> parts;
+    for (size_t i = 0; i < it.words.size(); ++i)
+      parts.push_back(word(it.words[i], it.prefix && i + 1 == it.words.size()));
+    Q q(Q::OP_AND, parts.begin(), parts.end());
+    if (it.words.size() > 1)
+      q = Q(Q::OP_OR, q, scaled(Q(field_name.prefix + it.raw), whole_identifier_weight));
+    return q;
+  }
+};
+
+Q any_of(const char* prefix, const std::vector<std::string>& values, bool lower = false) {
+  std::vector<Q> subs;
+  for (auto v : values) {
+    if (lower)
+      for (auto& c : v)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    subs.emplace_back(prefix + v);
+  }
+  return Q(Q::OP_OR, subs.begin(), subs.end());
+}
+
+Q apply_filters(Q q, const search_query& sq) {
+  std::vector<Q> filters;
+  if (!sq.kinds.empty()) filters.push_back(any_of(term_kind, sq.kinds));
+  if (!sq.sources.empty()) filters.push_back(any_of(term_source, sq.sources));
+  if (!sq.schemas.empty()) filters.push_back(any_of(term_schema, sq.schemas));
+  if (!sq.tags.empty()) filters.push_back(any_of(term_tag, sq.tags, true));
+  if (!sq.stewards.empty()) filters.push_back(any_of(term_steward, sq.stewards));
+  if (sq.endorsed && *sq.endorsed) filters.emplace_back(term_endorsed);
+  if (sq.deprecated && *sq.deprecated) filters.emplace_back(term_deprecated);
+  if (!filters.empty())
+    q = Q(Q::OP_FILTER, q, Q(Q::OP_AND, filters.begin(), filters.end()));
+  if (sq.endorsed && !*sq.endorsed) q = Q(Q::OP_AND_NOT, q, Q(term_endorsed));
+  if (sq.deprecated && !*sq.deprecated) q = Q(Q::OP_AND_NOT, q, Q(term_deprecated));
+  return q;
+}
+
+/// Counts each '\n'-separated value of a slot (tags, stewards).
+class multi_value_spy : public Xapian::MatchSpy {
+public:
+  explicit multi_value_spy(Xapian::valueno slot) : slot_(slot) {}
+  void operator()(const Xapian::Document& doc, double) override {
+    auto v = doc.get_value(slot_);
+    size_t start = 0;
+    while (start < v.size()) {
+      auto end = v.find('\n', start);
+      if (end == std::string::npos) end = v.size();
+      if (end > start) ++counts[v.substr(start, end - start)];
+      start = end + 1;
+    }
+  }
+  std::map<std::string, uint64_t> counts;
+
+private:
+  Xapian::valueno slot_;
+};
+
+struct ranked {
+  Xapian::docid id;
+  int tier;
+  double text;
+  double score;
+};
+
+} // namespace
+
+nlohmann::json search_result::to_json() const {
+  auto rs = nlohmann::json::array();
+  for (auto& r : results)
+    rs.push_back({{"urn", r.urn}, {"kind", r.kind}, {"name", r.name}, {"title", r.title},
+                  {"score", r.score}, {"snippet", r.snippet}});
+  nlohmann::json fs = nlohmann::json::object();
+  for (auto& [name, values] : facets) fs[name] = values;
+  return {{"total", total}, {"results", std::move(rs)}, {"facets", std::move(fs)}};
+}
+
+search_result search_index::search(const search_query& sq) const {
+  search_result out;
+  if (impl_->dir.empty()) {
+    out.error = "search index not open";
+    return out;
+  }
+  auto items = parse(sq.text);
+  std::vector<std::string> expanded;
+  Q main;
+  Q or_main;
+  std::string norm = normalize(sq.text);
+  {
+    std::shared_lock<std::shared_mutex> mem(impl_->mem_mu);
+    builder b{impl_->stem, impl_->lex, {}};
+    std::vector<Q> parts;
+    for (auto& it : items) parts.push_back(b.build(it));
+    if (auto e = impl_->lex.lookup(norm); e && items.size() > 1)
+      b.expanded = {e->expansion};
+    expanded = b.expanded;
+    if (!parts.empty()) {
+      main = Q(Q::OP_AND, parts.begin(), parts.end());
+      if (parts.size() > 1) or_main = Q(Q::OP_OR, parts.begin(), parts.end());
+    }
+  }
+  std::string norm_expanded;
+  for (auto& e : expanded) norm_expanded += normalize(e);
+  auto with_exact = [&](Q q) {
+    if (norm.empty()) return Q(Q::MatchAll);
+    std::vector<Q> subs{q, scaled(Q(term_exact_name + norm), exact_weight),
+                        scaled(Q(term_exact_title + norm), exact_weight)};
+    if (norm_expanded != norm && !norm_expanded.empty())
+      subs.push_back(scaled(Q(term_exact_name + norm_expanded), exact_weight * expansion_weight));
+    return apply_filters(Q(Q::OP_OR, subs.begin(), subs.end()), sq);
+  };
+
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::unique_ptr<Xapian::Database> db;
+    try {
+      db = impl_->acquire();
+      Xapian::Enquire enq(*db);
+      Xapian::BM25Weight bm25(1.2, 0, 1, 0.5, 0.5);
+      enq.set_weighting_scheme(bm25);
+      Q q = with_exact(main);
+      enq.set_query(q);
+      Xapian::ValueCountMatchSpy kinds(slot_kind), sources(slot_source), schemas(slot_schema);
+      multi_value_spy tags(slot_tags), stewards(slot_stewards), curation(slot_curation);
+      if (sq.facets)
+        for (Xapian::MatchSpy* s : std::initializer_list<Xapian::MatchSpy*>{
+               &kinds, &sources, &schemas, &tags, &stewards, &curation})
+          enq.add_matchspy(s);
+      size_t fetch = std::max(rerank_depth, sq.offset + sq.limit);
+      auto mset = enq.get_mset(0, fetch, sq.check_at_least);
+      if (mset.empty() && !or_main.empty()) {
+        // Nothing matches every word: any word will do.
+        q = with_exact(or_main);
+        enq.set_query(q);
+        mset = enq.get_mset(0, fetch, sq.check_at_least);
+      }
+      out.total = mset.get_matches_estimated();
+      std::vector<ranked> rs;
+      rs.reserve(mset.size());
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
+        auto doc = it.get_document();
+        double pop = Xapian::sortable_unserialise(doc.get_value(slot_popularity));
+        auto cur = doc.get_value(slot_curation);
+        bool endorsed = cur.find("endorsed") != std::string::npos;
+        bool deprecated = cur.find("deprecated") != std::string::npos;
+        auto name = doc.get_value(slot_exact_name);
+        auto title = doc.get_value(slot_exact_title);
+        int tier = 0;
+        if (!norm.empty() && (name == norm || title == norm))
+          tier = 2;
+        else if (!norm_expanded.empty() && (name == norm_expanded || title == norm_expanded))
+          tier = 1;
+        double text = it.get_weight();
+        rs.push_back({*it, tier, text, final_score(norm.empty() ? 1.0 : text, pop, endorsed, deprecated)});
+      }
+      std::stable_sort(rs.begin(), rs.end(), [](const ranked& a, const ranked& b) {
+        if (a.tier != b.tier) return a.tier > b.tier;
+        return a.score > b.score;
+      });
+      for (size_t i = sq.offset; i < rs.size() && i < sq.offset + sq.limit; ++i) {
+        auto info = read_data(db->get_document(rs[i].id));
+        search_hit h;
+        h.urn = str(info.entity, "urn");
+        h.kind = str(info.entity, "kind");
+        h.name = str(info.entity, "name");
+        h.title = str(info.entity, "title");
+        h.score = rs[i].score;
+        h.text_score = rs[i].text;
+        h.snippet = mset.snippet(snippet_text(info.entity, info.columns), sq.snippet_length,
+                                 impl_->stem, Xapian::MSet::SNIPPET_EXHAUSTIVE, "<b>",
+                                 "</b>", "…");
+        out.results.push_back(std::move(h));
+      }
+      if (sq.facets) {
+        auto counts = [](const Xapian::ValueCountMatchSpy& s) {
+          std::map<std::string, uint64_t> m;
+          for (auto v = s.values_begin(); v != s.values_end(); ++v)
+            if (!(*v).empty()) m[*v] = v.get_termfreq();
+          return m;
+        };
+        out.facets["kind"] = counts(kinds);
+        out.facets["source"] = counts(sources);
+        out.facets["schema"] = counts(schemas);
+        out.facets["tag"] = tags.counts;
+        out.facets["steward"] = stewards.counts;
+        out.facets["curation"] = curation.counts;
+      }
+      impl_->release(std::move(db));
+      return out;
+    } catch (const Xapian::DatabaseModifiedError&) {
+      out = search_result{};
+      continue; // a commit overtook the reader: reopen and retry
+    } catch (const Xapian::Error& e) {
+      out = search_result{};
+      out.error = e.get_description();
+      return out;
+    }
+  }
+  out.error = "search index changed too often during the query";
+  return out;
+}
+
+} // namespace almanac::search

@@ -1,0 +1,275 @@
+#include "actors/search/index_impl.hpp"
+
+#include "actors/search/text.hpp"
+
+namespace almanac::search {
+namespace {
+
+constexpr const char* format_key = "almanac.format";
+constexpr const char* format_value = "almanac-search 1";
+constexpr const char* checkpoint_key = "almanac.checkpoint";
+constexpr const char* lexicon_key = "almanac.lexicon";
+
+template <class F>
+status guarded(F f) {
+  try {
+    f();
+    return {};
+  } catch (const Xapian::Error& e) {
+    return {e.get_description()};
+  } catch (const std::exception& e) {
+    return {e.what()};
+  }
+}
+
+bool is_container(const std::string& kind) { return kind == "table" || kind == "view"; }
+
+} // namespace
+
+search_index::search_index() : impl_(std::make_unique<impl>()) {}
+search_index::~search_index() = default;
+
+std::unique_ptr<Xapian::Database> search_index::impl::acquire() const {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu);
+    if (!pool.empty()) {
+      auto db = std::move(pool.back());
+      pool.pop_back();
+      db->reopen();
+      return db;
+    }
+  }
+  return std::make_unique<Xapian::Database>(dir);
+}
+
+void search_index::impl::release(std::unique_ptr<Xapian::Database> d) const {
+  std::lock_guard<std::mutex> lock(pool_mu);
+  if (pool.size() < 16) pool.push_back(std::move(d));
+}
+
+std::optional<Xapian::docid> search_index::impl::find(const std::string& urn) const {
+  auto it = db->postlist_begin(term_id + urn);
+  if (it == db->postlist_end(term_id + urn)) return std::nullopt;
+  return *it;
+}
+
+std::vector<std::string> search_index::impl::column_names(const std::string& urn) const {
+  std::vector<std::pair<int64_t, std::string>> cols;
+  auto term = term_parent + urn;
+  for (auto it = db->postlist_begin(term); it != db->postlist_end(term); ++it) {
+    auto info = read_data(db->get_document(*it));
+    if (str(info.entity, "kind") != "column") continue;
+    int64_t ordinal = 0;
+    if (info.entity.contains("attributes") && info.entity["attributes"].is_object())
+      ordinal = info.entity["attributes"].value("ordinal", int64_t{0});
+    cols.emplace_back(ordinal, str(info.entity, "name"));
+  }
+  std::sort(cols.begin(), cols.end());
+  std::vector<std::string> out;
+  for (auto& c : cols) out.push_back(c.second);
+  return out;
+}
+
+// Adds (delta 1) or removes (-1) an entity to the in-memory structures.
+// Caller holds mem_mu exclusively.
+void search_index::impl::account(const nlohmann::json& e, double popularity, int delta) {
+  auto urn = str(e, "urn");
+  auto kind = str(e, "kind");
+  auto name = str(e, "name");
+  lex.count_identifier(words(name), delta);
+  auto text = words(str(e, "title"));
+  auto desc = words(str(e, "description"));
+  text.insert(text.end(), desc.begin(), desc.end());
+  lex.count_text(text, delta);
+  if (kind == "term") {
+    std::vector<std::string> syns;
+    if (delta > 0 && e.contains("attributes") && e["attributes"].is_object()) {
+      const auto& a = e["attributes"];
+      syns = strs(a, "synonyms");
+      for (auto& s : strs(a, "abbreviations")) syns.push_back(s);
+      if (auto s = str(a, "abbreviation"); !s.empty()) syns.push_back(s);
+    }
+    auto title = str(e, "title");
+    lex.set_glossary(urn, title.empty() ? name : title, syns);
+  }
+  if (delta > 0)
+    sugg.upsert(urn, name, kind, str(e, "title"), popularity);
+  else
+    sugg.remove(urn);
+  vocab_dirty = true;
+}
+
+void search_index::impl::write(const nlohmann::json& e, double popularity) {
+  doc_info info;
+  info.entity = e;
+  info.popularity = popularity;
+  auto urn = str(e, "urn");
+  if (is_container(str(e, "kind"))) info.columns = column_names(urn);
+  db->replace_document(term_id + urn, make_document(info, stem));
+}
+
+void search_index::impl::load_memory() {
+  std::unique_lock<std::shared_mutex> lock(mem_mu);
+  lex = lexicon{};
+  sugg = suggester{};
+  for (auto it = db->postlist_begin(""); it != db->postlist_end(""); ++it) {
+    auto info = read_data(db->get_document(*it));
+    account(info.entity, info.popularity, 1);
+  }
+  auto saved = nlohmann::json::parse(db->get_metadata(lexicon_key), nullptr, false);
+  if (!saved.is_discarded()) lex.load(saved);
+  lex.relearn();
+  vocab_dirty = false;
+}
+
+status search_index::open(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  status st = guarded([&] {
+    impl_->dir = dir;
+    impl_->db = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
+    auto format = impl_->db->get_metadata(format_key);
+    if (format.empty()) {
+      impl_->db->set_metadata(format_key, format_value);
+      impl_->db->commit();
+    } else if (format != format_value) {
+      throw std::runtime_error("search index " + dir + ": unknown format '" + format + "'");
+    }
+    auto cp = impl_->db->get_metadata(checkpoint_key);
+    impl_->checkpoint = cp.empty() ? 0 : std::stoull(cp);
+    impl_->load_memory();
+  });
+  if (!st.ok()) impl_->db.reset();
+  return st;
+}
+
+status search_index::upsert(const nlohmann::json& entity) {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return {"search index not open"};
+  auto urn = str(entity, "urn");
+  if (urn.empty() || str(entity, "kind").empty()) return {"entity without urn or kind"};
+  return guarded([&] {
+    nlohmann::json e = entity;
+    e.erase("children");
+    double popularity = 0;
+    std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
+    if (auto id = impl_->find(urn)) {
+      auto old = read_data(impl_->db->get_document(*id));
+      popularity = old.popularity;
+      impl_->account(old.entity, old.popularity, -1);
+      auto old_parent = str(old.entity, "parent");
+      if (!old_parent.empty()) impl_->dirty_parents.insert(old_parent);
+    }
+    impl_->write(e, popularity);
+    impl_->account(e, popularity, 1);
+    auto parent = str(e, "parent");
+    if (!parent.empty() && str(e, "kind") == "column") impl_->dirty_parents.insert(parent);
+  });
+}
+
+status search_index::remove(const std::string& urn) {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return {"search index not open"};
+  return guarded([&] {
+    auto id = impl_->find(urn);
+    if (!id) return;
+    auto old = read_data(impl_->db->get_document(*id));
+    {
+      std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
+      impl_->account(old.entity, old.popularity, -1);
+    }
+    impl_->db->delete_document(*id);
+    auto parent = str(old.entity, "parent");
+    if (!parent.empty()) impl_->dirty_parents.insert(parent);
+  });
+}
+
+status search_index::set_popularity(const std::string& urn, double popularity) {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return {"search index not open"};
+  if (!(popularity >= 0)) popularity = 0;
+  return guarded([&] {
+    auto id = impl_->find(urn);
+    if (!id) return;
+    auto info = read_data(impl_->db->get_document(*id));
+    if (info.popularity == popularity) return;
+    info.popularity = popularity;
+    impl_->db->replace_document(*id, make_document(info, impl_->stem));
+    std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
+    impl_->sugg.set_popularity(urn, popularity);
+  });
+}
+
+status search_index::put_lexicon(const std::string& abbreviation, const std::string& expansion) {
+  std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
+  if (normalize(abbreviation).empty()) return {"empty abbreviation"};
+  impl_->lex.put_manual(abbreviation, expansion);
+  return {};
+}
+
+status search_index::commit(uint64_t checkpoint) {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return {"search index not open"};
+  return guarded([&] {
+    // Tables and views whose columns changed: re-index with the new names.
+    for (auto& urn : impl_->dirty_parents) {
+      auto id = impl_->find(urn);
+      if (!id) continue;
+      auto info = read_data(impl_->db->get_document(*id));
+      impl_->write(info.entity, info.popularity);
+    }
+    impl_->dirty_parents.clear();
+    {
+      std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
+      if (impl_->vocab_dirty) impl_->lex.relearn();
+      impl_->vocab_dirty = false;
+      impl_->db->set_metadata(lexicon_key, impl_->lex.save().dump());
+    }
+    impl_->db->set_metadata(checkpoint_key, std::to_string(checkpoint));
+    impl_->db->commit();
+    impl_->checkpoint = checkpoint;
+  });
+}
+
+status search_index::rollback() {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return {"search index not open"};
+  return guarded([&] {
+    impl_->db.reset();
+    impl_->db = std::make_unique<Xapian::WritableDatabase>(impl_->dir, Xapian::DB_OPEN);
+    impl_->dirty_parents.clear();
+    impl_->load_memory();
+  });
+}
+
+uint64_t search_index::checkpoint() const {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  return impl_->checkpoint;
+}
+
+std::vector<suggestion> search_index::suggest(const std::string& prefix, size_t limit) const {
+  std::shared_lock<std::shared_mutex> mem(impl_->mem_mu);
+  return impl_->sugg.suggest(prefix, limit);
+}
+
+nlohmann::json search_index::lexicon_json() const {
+  std::shared_lock<std::shared_mutex> mem(impl_->mem_mu);
+  return impl_->lex.to_json();
+}
+
+std::string search_index::suggest_title(const std::string& name) const {
+  std::shared_lock<std::shared_mutex> mem(impl_->mem_mu);
+  return impl_->lex.suggest_title(name);
+}
+
+uint64_t search_index::size() const {
+  try {
+    auto db = impl_->acquire();
+    auto n = db->get_doccount();
+    impl_->release(std::move(db));
+    return n;
+  } catch (const Xapian::Error&) {
+    return 0;
+  }
+}
+
+} // namespace almanac::search

@@ -1,0 +1,144 @@
+#pragma once
+
+// The search index: catalog entities in a Xapian database, ranked with
+// popularity and curation, a lexicon of abbreviations and an in-memory
+// suggester. Plain C++ (no actor code); the search projection feeds it from
+// EntityRegistered/EntityEdited/EntityRemoved events and popularity updates.
+//
+// One writer (the projection's thread) calls upsert/remove/set_popularity/
+// put_lexicon and then commit(next_offset), which writes the changes, the
+// lexicon's manual entries and the checkpoint in one Xapian commit. Any
+// number of threads may call search/suggest/lexicon_json concurrently with
+// the writer: searches read the last commit through a pool of reader
+// databases (reopened per query); suggest and the lexicon read in-memory
+// structures under a shared lock (they see uploads before their commit).
+//
+// Ranking (see ranking.hpp): BM25 over weighted fields, then over the top
+// `rerank_depth` matches
+//   score = text * (1 + 0.5 * pop / (pop + 10)) * curation
+// with curation 1.25 if endorsed, 0.5 if deprecated, and exact-name matches
+// (query equal to the name or title modulo case and separators) first.
+//
+// Errors: no exception crosses this interface; failures come back as a
+// `status` with a message (Xapian's).
+
+#include "actors/search/suggester.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace almanac::search {
+
+/// Success, or an error message.
+struct status {
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+/// A search request. `text` syntax: words (AND; falls back to OR when
+/// nothing matches every word), "quoted phrases", `word*` for a prefix; the
+/// last word also matches as a prefix of names and titles. Identifiers are
+/// split (`film_actor` = film actor).
+struct search_query {
+  std::string text;
+  std::vector<std::string> kinds;    ///< any of (OR); empty = all
+  std::vector<std::string> sources;  ///< source names
+  std::vector<std::string> schemas;  ///< schema names
+  std::vector<std::string> tags;     ///< any of
+  std::vector<std::string> stewards; ///< any of
+  std::optional<bool> endorsed;
+  std::optional<bool> deprecated;
+  size_t offset = 0;
+  size_t limit = 20;
+  bool facets = true;
+  /// Documents examined for facets and an exact total (more is slower).
+  size_t check_at_least = 10000;
+  size_t snippet_length = 200;
+};
+
+/// One ranked result.
+struct search_hit {
+  std::string urn, kind, name, title;
+  double score = 0;      ///< final score (see ranking above)
+  double text_score = 0; ///< BM25 part
+  std::string snippet;   ///< highlighted with <b>...</b>
+};
+
+/// A page of results with facets over the whole match set.
+struct search_result {
+  uint64_t total = 0;
+  std::vector<search_hit> results;
+  /// facet name (kind, source, schema, tag, steward, curation) -> value -> count
+  std::map<std::string, std::map<std::string, uint64_t>> facets;
+  std::string error; ///< empty on success
+
+  /// {"total", "results":[{"urn","kind","name","title","score","snippet"}],
+  ///  "facets":{...}}
+  nlohmann::json to_json() const;
+};
+
+class search_index {
+public:
+  search_index();
+  ~search_index();
+  search_index(const search_index&) = delete;
+  search_index& operator=(const search_index&) = delete;
+
+  /// Opens (or creates) the index in directory `dir` and loads the
+  /// suggester and lexicon from it.
+  status open(const std::string& dir);
+
+  /// Indexes `entity` (the catalog's JSON shape, see entity.hpp), replacing
+  /// its earlier version; keeps its popularity.
+  status upsert(const nlohmann::json& entity);
+
+  /// Removes the entity `urn` (no-op if absent).
+  status remove(const std::string& urn);
+
+  /// Sets the usage popularity of `urn` (>= 0; 0 = no usage). No-op if
+  /// `urn` is not indexed.
+  status set_popularity(const std::string& urn, double popularity);
+
+  /// Puts a manual lexicon entry (an empty expansion removes it).
+  status put_lexicon(const std::string& abbreviation, const std::string& expansion);
+
+  /// Writes everything since the last commit with `checkpoint`, atomically.
+  status commit(uint64_t checkpoint);
+
+  /// Drops uncommitted changes (the in-memory structures are reloaded).
+  status rollback();
+
+  /// The checkpoint of the last commit (0 for a new index).
+  uint64_t checkpoint() const;
+
+  /// Runs a query against the last commit.
+  search_result search(const search_query& query) const;
+
+  /// Prefix autocomplete over names and titles.
+  std::vector<suggestion> suggest(const std::string& prefix, size_t limit = 10) const;
+
+  /// {"entries":[{"abbreviation","expansion","source","count"}]}
+  nlohmann::json lexicon_json() const;
+
+  /// A suggested title for an identifier ("cust_addr" -> "Customer Address").
+  std::string suggest_title(const std::string& name) const;
+
+  /// The number of committed documents.
+  uint64_t size() const;
+
+  /// How many matches are re-ranked with popularity and curation.
+  static constexpr size_t rerank_depth = 200;
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace almanac::search

@@ -1,0 +1,109 @@
+#include "actors/search/suggester.hpp"
+
+#include "actors/search/text.hpp"
+
+#include <algorithm>
+
+namespace almanac::search {
+namespace {
+
+// Keys for a text: its words joined from each word on.
+void add_keys(const std::string& text, std::vector<std::string>& keys) {
+  auto ws = words(text);
+  for (size_t i = 0; i < ws.size(); ++i) {
+    std::string k;
+    for (size_t j = i; j < ws.size(); ++j) k += ws[j];
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
+  }
+}
+
+int kind_rank(const std::string& kind) {
+  if (kind == "table" || kind == "view") return 0;
+  if (kind == "term" || kind == "schema" || kind == "source") return 1;
+  return 2;
+}
+
+} // namespace
+
+void suggester::upsert(const std::string& urn, const std::string& name,
+                       const std::string& kind, const std::string& title,
+                       double popularity) {
+  remove(urn);
+  uint32_t id;
+  if (!free_.empty()) {
+    id = free_.back();
+    free_.pop_back();
+  } else {
+    id = static_cast<uint32_t>(items_.size());
+    items_.emplace_back();
+  }
+  auto& it = items_[id];
+  it = item{urn, name, kind, title, popularity, {}, true};
+  add_keys(name, it.keys);
+  add_keys(title, it.keys);
+  for (auto& k : it.keys) keys_.emplace(k, id);
+  by_urn_[urn] = id;
+}
+
+void suggester::remove(const std::string& urn) {
+  auto f = by_urn_.find(urn);
+  if (f == by_urn_.end()) return;
+  auto& it = items_[f->second];
+  for (auto& k : it.keys) keys_.erase({k, f->second});
+  it = item{};
+  free_.push_back(f->second);
+  by_urn_.erase(f);
+}
+
+void suggester::set_popularity(const std::string& urn, double popularity) {
+  auto f = by_urn_.find(urn);
+  if (f != by_urn_.end()) items_[f->second].popularity = popularity;
+}
+
+std::vector<suggestion> suggester::suggest(const std::string& prefix, size_t limit,
+                                           size_t scan_limit) const {
+  std::vector<suggestion> out;
+  auto p = normalize(prefix);
+  if (p.empty() || limit == 0) return out;
+  struct cand {
+    uint32_t id;
+    bool exact, whole;
+  };
+  std::vector<cand> cands;
+  std::unordered_map<uint32_t, size_t> seen;
+  size_t scanned = 0;
+  for (auto k = keys_.lower_bound({p, 0});
+       k != keys_.end() && k->first.compare(0, p.size(), p) == 0 && scanned < scan_limit;
+       ++k, ++scanned) {
+    const auto& it = items_[k->second];
+    bool whole = !it.keys.empty() && it.keys.front() == k->first;
+    bool exact = k->first == p && whole;
+    auto s = seen.find(k->second);
+    if (s == seen.end()) {
+      seen.emplace(k->second, cands.size());
+      cands.push_back({k->second, exact, whole});
+    } else {
+      cands[s->second].exact |= exact;
+      cands[s->second].whole |= whole;
+    }
+  }
+  auto better = [&](const cand& a, const cand& b) {
+    const auto& x = items_[a.id];
+    const auto& y = items_[b.id];
+    if (a.exact != b.exact) return a.exact;
+    if (a.whole != b.whole) return a.whole;
+    if (x.popularity != y.popularity) return x.popularity > y.popularity;
+    if (kind_rank(x.kind) != kind_rank(y.kind)) return kind_rank(x.kind) < kind_rank(y.kind);
+    if (x.name.size() != y.name.size()) return x.name.size() < y.name.size();
+    return x.urn < y.urn;
+  };
+  size_t n = std::min(limit, cands.size());
+  std::partial_sort(cands.begin(), cands.begin() + n, cands.end(), better);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& it = items_[cands[i].id];
+    out.push_back({it.urn, it.name, it.kind, it.title});
+  }
+  return out;
+}
+
+} // namespace almanac::search

@@ -1,0 +1,61 @@
+#pragma once
+
+// Prefix autocomplete over entity names and titles, in memory.
+//
+// Keys are normalized (lowercase words concatenated): the whole name, the
+// name from each later word on ("actor_info" also under "info"), and the
+// same for the title. A prefix is normalized the same way and looked up by
+// binary search in an ordered set; at most `scan_limit` keys of the range
+// are ranked: exact match first, then whole-name before later-word matches,
+// then popularity, then tables/views before other kinds, then shorter
+// names. Updates are O(keys log n).
+//
+// Not thread-safe: the owner (search_index) guards it.
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace almanac::search {
+
+/// One suggestion.
+struct suggestion {
+  std::string urn;
+  std::string name;
+  std::string kind;
+  std::string title;
+};
+
+class suggester {
+public:
+  /// Adds or replaces the entity `urn`.
+  void upsert(const std::string& urn, const std::string& name, const std::string& kind,
+              const std::string& title, double popularity);
+  /// Removes `urn` (no-op if absent).
+  void remove(const std::string& urn);
+  /// Sets the popularity of `urn` (no-op if absent).
+  void set_popularity(const std::string& urn, double popularity);
+  /// Up to `limit` suggestions for `prefix`.
+  std::vector<suggestion> suggest(const std::string& prefix, size_t limit,
+                                  size_t scan_limit = 4096) const;
+  /// The number of entities.
+  size_t size() const { return by_urn_.size(); }
+
+private:
+  struct item {
+    std::string urn, name, kind, title;
+    double popularity = 0;
+    std::vector<std::string> keys;
+    bool live = false;
+  };
+  std::vector<item> items_;
+  std::vector<uint32_t> free_;
+  std::unordered_map<std::string, uint32_t> by_urn_;
+  /// (key, item index, whole-name key?)
+  std::set<std::pair<std::string, uint32_t>> keys_;
+};
+
+} // namespace almanac::search
