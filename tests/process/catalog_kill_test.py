@@ -470,11 +470,14 @@ def main():
                         problems.append("%s: acknowledged edit v%d at offset %d missing "
                                         "from history" % (urn, version, offset))
                     elif ch.get("version") != version \
-                            or ch.get("fields", {}).get("description") != desc:
-                        problems.append("%s: history at offset %d is v%s %r, acknowledged "
-                                        "v%d %r" % (urn, offset, ch.get("version"),
-                                                    ch.get("fields", {}).get("description"),
-                                                    version, desc))
+                            or ch.get("fields", {}).get("description") != desc \
+                            or ch.get("user") != "admin" \
+                            or not str(ch.get("time", "")).endswith("Z"):
+                        problems.append("%s: history at offset %d is v%s %r by %r at %r, "
+                                        "acknowledged v%d %r by 'admin'"
+                                        % (urn, offset, ch.get("version"),
+                                           ch.get("fields", {}).get("description"),
+                                           ch.get("user"), ch.get("time"), version, desc))
                 acked_desc = {a[1] for a in edits}
                 versions = [ch.get("version") for ch in hist["changes"]]
                 if versions != list(range(1, len(versions) + 1)):
