@@ -464,6 +464,9 @@ int main(int argc, char** argv) {
     int st = c.request("POST", "/api/v1/sources", src, body);
     if (st != 201)
       fail("POST /api/v1/sources: " + std::to_string(st) + " " + body);
+    // The extract route looks the source up in the projected state, which
+    // may not have applied the registration yet (it answers 404 then).
+    wait_projections(c, json::parse(body).value("offset", uint64_t{0}) + 1);
     full = run_node_extract(c);
     node_objects = full.result.value("objects", uint64_t{0});
     if (cfg.settle)
