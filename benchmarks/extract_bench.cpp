@@ -45,6 +45,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -74,8 +75,12 @@ struct config {
   std::string password;
 };
 
+/// The node under test, if running: fail() stops it (exit() does not unwind).
+std::unique_ptr<api_bench::node> the_node;
+
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "extract_bench: %s\n", what.c_str());
+  the_node.reset();
   std::exit(1);
 }
 
@@ -456,8 +461,8 @@ int main(int argc, char** argv) {
   uint64_t node_objects = 0;
   double settle_s = -1;
   {
-    api_bench::node n(cfg.almanacd, data_dir, token);
-    http_conn c(n.port(), token);
+    the_node = std::make_unique<api_bench::node>(cfg.almanacd, data_dir, token);
+    http_conn c(the_node->port(), token);
     std::string body;
     auto src = R"({"name":"gen","kind":"postgresql","dsn":)" + json_quote(cfg.tcp_dsn)
                + R"(,"password_env":"PGPW"})";
@@ -473,6 +478,7 @@ int main(int argc, char** argv) {
       settle_s = wait_projections(c, full.result.value("offset", uint64_t{0}) + 1);
     for (int k = 0; k < cfg.repeat; ++k)
       incr.push_back(run_node_extract(c));
+    the_node.reset();
   }
   if (!cfg.keep)
     fs::remove_all(dir);
