@@ -123,6 +123,12 @@ std::string snippet_text(const nlohmann::json& e, const std::vector<std::string>
   return split_for_display(text);
 }
 
+std::string stem_key(const std::string& text, const Xapian::Stem& stem) {
+  std::string out;
+  for (auto& w : words(text)) out += stem(w);
+  return out;
+}
+
 Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
   const auto& e = info.entity;
   Xapian::Document doc;
@@ -194,6 +200,7 @@ Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
   doc.add_value(slot_popularity, Xapian::sortable_serialise(info.popularity));
   doc.add_value(slot_exact_name, normalize(name));
   doc.add_value(slot_exact_title, normalize(title));
+  doc.add_value(slot_stem_name, stem_key(name, stem));
 
   nlohmann::json data = {{"e", e}, {"p", info.popularity}};
   if (!info.columns.empty()) data["cols"] = info.columns;

@@ -25,7 +25,11 @@ enum slot : Xapian::valueno {
   slot_popularity = 6,
   slot_exact_name = 7,  ///< normalize(name)
   slot_exact_title = 8, ///< normalize(title)
+  slot_stem_name = 9,   ///< the stems of the name's words, concatenated
 };
+
+/// The stems of the words of `text`, concatenated ("Films" -> "film").
+std::string stem_key(const std::string& text, const Xapian::Stem& stem);
 
 /// Text fields: term prefix and weight.
 struct field {

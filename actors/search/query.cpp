@@ -192,6 +192,7 @@ search_result search_index::search(const search_query& sq) const {
     out.error = "search index not open";
     return out;
   }
+  Xapian::Stem stem("en"); // not thread-safe: one per query
   auto items = parse(sq.text);
   std::vector<std::string> expanded;
   Q main;
@@ -199,7 +200,7 @@ search_result search_index::search(const search_query& sq) const {
   std::string norm = normalize(sq.text);
   {
     std::shared_lock<std::shared_mutex> mem(impl_->mem_mu);
-    builder b{impl_->stem, impl_->lex, {}};
+    builder b{stem, impl_->lex, {}};
     std::vector<Q> parts;
     for (auto& it : items) parts.push_back(b.build(it));
     if (auto e = impl_->lex.lookup(norm); e && items.size() > 1)
@@ -210,10 +211,23 @@ search_result search_index::search(const search_query& sq) const {
       if (parts.size() > 1) or_main = Q(Q::OP_OR, parts.begin(), parts.end());
     }
   }
+  std::vector<Q> plain;
+  for (auto& it : items)
+    for (auto& w : it.words) {
+      plain.emplace_back(w);
+      plain.emplace_back("Z" + stem(w));
+    }
+  for (auto& e : expanded)
+    for (auto& w : words(e)) {
+      plain.emplace_back(w);
+      plain.emplace_back("Z" + stem(w));
+    }
+  Q snippet_query(Q::OP_OR, plain.begin(), plain.end());
+  std::string stemmed = stem_key(sq.text, stem);
   std::string norm_expanded;
   for (auto& e : expanded) norm_expanded += normalize(e);
   auto with_exact = [&](Q q) {
-    if (norm.empty()) return Q(Q::MatchAll);
+    if (norm.empty()) return apply_filters(Q(Q::MatchAll), sq);
     std::vector<Q> subs{q, scaled(Q(term_exact_name + norm), exact_weight),
                         scaled(Q(term_exact_title + norm), exact_weight)};
     if (norm_expanded != norm && !norm_expanded.empty())
@@ -255,11 +269,16 @@ search_result search_index::search(const search_query& sq) const {
         bool deprecated = cur.find("deprecated") != std::string::npos;
         auto name = doc.get_value(slot_exact_name);
         auto title = doc.get_value(slot_exact_title);
+        // Exact tiers: the name or title equals the query (modulo case,
+        // separators and inflection), then its expansion; within a tier
+        // tables and views (and other containers) before columns.
         int tier = 0;
-        if (!norm.empty() && (name == norm || title == norm))
-          tier = 2;
+        if (!norm.empty() && (name == norm || title == norm ||
+                              doc.get_value(slot_stem_name) == stemmed))
+          tier = 4;
         else if (!norm_expanded.empty() && (name == norm_expanded || title == norm_expanded))
-          tier = 1;
+          tier = 2;
+        if (tier > 0 && doc.get_value(slot_kind) != "column") tier += 1;
         double text = it.get_weight();
         rs.push_back({*it, tier, text, final_score(norm.empty() ? 1.0 : text, pop, endorsed, deprecated)});
       }
@@ -267,6 +286,11 @@ search_result search_index::search(const search_query& sq) const {
         if (a.tier != b.tier) return a.tier > b.tier;
         return a.score > b.score;
       });
+      // Snippets highlight the query's words in unprefixed text: an MSet of
+      // a query of plain terms (raw and stemmed words, expansions).
+      Xapian::Enquire snip_enq(*db);
+      snip_enq.set_query(snippet_query);
+      auto snip = snip_enq.get_mset(0, 0);
       for (size_t i = sq.offset; i < rs.size() && i < sq.offset + sq.limit; ++i) {
         auto info = read_data(db->get_document(rs[i].id));
         search_hit h;
@@ -276,9 +300,8 @@ search_result search_index::search(const search_query& sq) const {
         h.title = str(info.entity, "title");
         h.score = rs[i].score;
         h.text_score = rs[i].text;
-        h.snippet = mset.snippet(snippet_text(info.entity, info.columns), sq.snippet_length,
-                                 impl_->stem, Xapian::MSet::SNIPPET_EXHAUSTIVE, "<b>",
-                                 "</b>", "…");
+        h.snippet = snip.snippet(snippet_text(info.entity, info.columns), sq.snippet_length,
+                                 stem, Xapian::MSet::SNIPPET_EXHAUSTIVE, "<b>", "</b>", "…");
         out.results.push_back(std::move(h));
       }
       if (sq.facets) {

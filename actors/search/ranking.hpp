@@ -9,9 +9,11 @@
 // `text` is Xapian's BM25 weight over fields weighted name 4 > title 3 >
 // tags/terms 2 > description 1.5 > columns 1 > source/schema/table 0.8 >
 // definition 0.4, plus lexicon expansions at 0.6 and prefix matches at 0.3.
-// Results are ordered by (exact tier, final): tier 2 when the query equals
-// the name (or title) modulo case and separators, 1 when its lexicon
-// expansion does, 0 otherwise. An entity without usage keeps its text score.
+// Results are ordered by (exact tier, final): tier 4 when the query equals
+// the name (or title) modulo case, separators and inflection ("Films" =
+// film), 2 when its lexicon expansion does ("cust" = customer), 0 otherwise;
+// +1 within a tier for anything but a column (the film table before the
+// film_list.film column). An entity without usage keeps its text score.
 
 namespace almanac::search {
 

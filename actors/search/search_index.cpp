@@ -134,6 +134,7 @@ status search_index::open(const std::string& dir) {
     } else if (format != format_value) {
       throw std::runtime_error("search index " + dir + ": unknown format '" + format + "'");
     }
+    impl_->db->begin_transaction(true);
     auto cp = impl_->db->get_metadata(checkpoint_key);
     impl_->checkpoint = cp.empty() ? 0 : std::stoull(cp);
     impl_->load_memory();
@@ -225,8 +226,9 @@ status search_index::commit(uint64_t checkpoint) {
       impl_->db->set_metadata(lexicon_key, impl_->lex.save().dump());
     }
     impl_->db->set_metadata(checkpoint_key, std::to_string(checkpoint));
-    impl_->db->commit();
+    impl_->db->commit_transaction();
     impl_->checkpoint = checkpoint;
+    impl_->db->begin_transaction(true);
   });
 }
 
@@ -234,8 +236,8 @@ status search_index::rollback() {
   std::lock_guard<std::mutex> lock(impl_->write_mu);
   if (!impl_->db) return {"search index not open"};
   return guarded([&] {
-    impl_->db.reset();
-    impl_->db = std::make_unique<Xapian::WritableDatabase>(impl_->dir, Xapian::DB_OPEN);
+    impl_->db->cancel_transaction();
+    impl_->db->begin_transaction(true);
     impl_->dirty_parents.clear();
     impl_->load_memory();
   });
