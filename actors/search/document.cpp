@@ -2,6 +2,8 @@
 
 #include "actors/search/text.hpp"
 
+#include <set>
+
 namespace almanac::search {
 namespace {
 
@@ -123,9 +125,17 @@ std::string snippet_text(const nlohmann::json& e, const std::vector<std::string>
   return split_for_display(text);
 }
 
-std::string stem_key(const std::string& text, const Xapian::Stem& stem) {
+std::string bag_key(const std::string& text, const Xapian::Stem& stem) {
+  static const std::set<std::string> stop = {"a",  "an", "and", "by", "for", "in", "of",
+                                             "on", "per", "the", "to", "with"};
+  std::set<std::string> stems;
+  for (auto& w : words(text))
+    if (!stop.count(w)) stems.insert(stem(w));
   std::string out;
-  for (auto& w : words(text)) out += stem(w);
+  for (auto& s : stems) {
+    if (!out.empty()) out += ' ';
+    out += s;
+  }
   return out;
 }
 
@@ -200,7 +210,9 @@ Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
   doc.add_value(slot_popularity, Xapian::sortable_serialise(info.popularity));
   doc.add_value(slot_exact_name, normalize(name));
   doc.add_value(slot_exact_title, normalize(title));
-  doc.add_value(slot_stem_name, stem_key(name, stem));
+  doc.add_value(slot_stem_name, bag_key(name, stem));
+  if (kind == "column" && parts.names.size() >= 2)
+    doc.add_value(slot_qualified, bag_key(parts.names[parts.names.size() - 2] + " " + name, stem));
 
   nlohmann::json data = {{"e", e}, {"p", info.popularity}};
   if (!info.columns.empty()) data["cols"] = info.columns;

@@ -25,11 +25,14 @@ enum slot : Xapian::valueno {
   slot_popularity = 6,
   slot_exact_name = 7,  ///< normalize(name)
   slot_exact_title = 8, ///< normalize(title)
-  slot_stem_name = 9,   ///< the stems of the name's words, concatenated
+  slot_stem_name = 9,   ///< bag_key(name)
+  slot_qualified = 10,  ///< columns: bag_key(table name + column name)
 };
 
-/// The stems of the words of `text`, concatenated ("Films" -> "film").
-std::string stem_key(const std::string& text, const Xapian::Stem& stem);
+/// The distinct stems of the words of `text` but stop words (by, of, the,
+/// ...), sorted and joined by spaces: "sales_by_store" and "store sales"
+/// both give "sale store".
+std::string bag_key(const std::string& text, const Xapian::Stem& stem);
 
 /// Text fields: term prefix and weight.
 struct field {

@@ -223,9 +223,13 @@ search_result search_index::search(const search_query& sq) const {
       plain.emplace_back("Z" + stem(w));
     }
   Q snippet_query(Q::OP_OR, plain.begin(), plain.end());
-  std::string stemmed = stem_key(sq.text, stem);
-  std::string norm_expanded;
-  for (auto& e : expanded) norm_expanded += normalize(e);
+  std::string bag = bag_key(sq.text, stem);
+  std::string norm_expanded, expanded_text;
+  for (auto& e : expanded) {
+    norm_expanded += normalize(e);
+    expanded_text += e + " ";
+  }
+  std::string bag_expanded = bag_key(expanded_text, stem);
   auto with_exact = [&](Q q) {
     if (norm.empty()) return apply_filters(Q(Q::MatchAll), sq);
     std::vector<Q> subs{q, scaled(Q(term_exact_name + norm), exact_weight),
@@ -240,7 +244,7 @@ search_result search_index::search(const search_query& sq) const {
     try {
       db = impl_->acquire();
       Xapian::Enquire enq(*db);
-      Xapian::BM25Weight bm25(1.2, 0, 1, 0.5, 0.5);
+      Xapian::BM25Weight bm25(1.2, 0, 1, 0.2, 0.5);
       enq.set_weighting_scheme(bm25);
       Q q = with_exact(main);
       enq.set_query(q);
@@ -269,16 +273,15 @@ search_result search_index::search(const search_query& sq) const {
         bool deprecated = cur.find("deprecated") != std::string::npos;
         auto name = doc.get_value(slot_exact_name);
         auto title = doc.get_value(slot_exact_title);
-        // Exact tiers: the name or title equals the query (modulo case,
-        // separators and inflection), then its expansion; within a tier
-        // tables and views (and other containers) before columns.
-        int tier = 0;
-        if (!norm.empty() && (name == norm || title == norm ||
-                              doc.get_value(slot_stem_name) == stemmed))
-          tier = 4;
-        else if (!norm_expanded.empty() && (name == norm_expanded || title == norm_expanded))
-          tier = 2;
-        if (tier > 0 && doc.get_value(slot_kind) != "column") tier += 1;
+        // Exact tiers (see ranking.hpp).
+        auto level = [&](const std::string& n, const std::string& b) {
+          if (n.empty()) return 0;
+          if (name == n || title == n || doc.get_value(slot_stem_name) == b) return 3;
+          if (doc.get_value(slot_qualified) == b) return 2;
+          return 0;
+        };
+        int tier = std::max(2 * level(norm, bag), 2 * level(norm_expanded, bag_expanded) - 1);
+        tier = tier > 0 ? 2 * tier + (doc.get_value(slot_kind) != "column") : 0;
         double text = it.get_weight();
         rs.push_back({*it, tier, text, final_score(norm.empty() ? 1.0 : text, pop, endorsed, deprecated)});
       }

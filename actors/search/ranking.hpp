@@ -9,11 +9,14 @@
 // `text` is Xapian's BM25 weight over fields weighted name 4 > title 3 >
 // tags/terms 2 > description 1.5 > columns 1 > source/schema/table 0.8 >
 // definition 0.4, plus lexicon expansions at 0.6 and prefix matches at 0.3.
-// Results are ordered by (exact tier, final): tier 4 when the query equals
-// the name (or title) modulo case, separators and inflection ("Films" =
-// film), 2 when its lexicon expansion does ("cust" = customer), 0 otherwise;
-// +1 within a tier for anything but a column (the film table before the
-// film_list.film column). An entity without usage keeps its text score.
+// Results are ordered by (exact tier, final). A query matches a name at
+// level 3 when it equals the name or title modulo case and separators, or
+// has the same non-stop words modulo inflection ("store sales" =
+// sales_by_store, "Films" = film); at level 2 when it names a column with
+// its table ("category name" = category.name). tier = max(2 * level(query),
+// 2 * level(lexicon expansion) - 1), then doubled +1 for anything but a
+// column (the film table before a film column), 0 for no exact match. An
+// entity without usage keeps its text score.
 
 namespace almanac::search {
 

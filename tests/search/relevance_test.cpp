@@ -28,19 +28,21 @@ nlohmann::json load(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
-struct temp_dir {
+/// The pagila fixture, indexed and committed in a temporary directory.
+struct pagila {
   fs::path path = fs::temp_directory_path() / ("search-rel-" + std::to_string(::getpid()));
-  ~temp_dir() { fs::remove_all(path); }
+  search_index idx;
+  pagila() {
+    BOOST_REQUIRE(idx.open(path.string()).ok());
+    for (auto& e : load(data_dir() / "pagila_entities.json")) BOOST_REQUIRE(idx.upsert(e).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+  }
+  ~pagila() { fs::remove_all(path); }
 };
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(pagila_mrr) {
-  temp_dir tmp;
-  search_index idx;
-  BOOST_REQUIRE(idx.open(tmp.path.string()).ok());
-  for (auto& e : load(data_dir() / "pagila_entities.json")) BOOST_REQUIRE(idx.upsert(e).ok());
-  BOOST_REQUIRE(idx.commit(1).ok());
+BOOST_FIXTURE_TEST_CASE(pagila_mrr, pagila) {
   auto set = load(data_dir() / "relevance_pagila.json");
   BOOST_REQUIRE_GE(set.size(), 25u);
   double sum = 0;
@@ -57,7 +59,10 @@ BOOST_AUTO_TEST_CASE(pagila_mrr) {
     double rr = rank ? 1.0 / rank : 0.0;
     sum += rr;
     std::cout << (rank == 1 ? "  ok  " : "  MISS") << " rank " << rank << "  " << sq.text;
-    if (rank != 1 && !r.results.empty()) std::cout << "   (first: " << r.results[0].urn << ")";
+    if (rank != 1)
+      for (size_t i = 0; i < r.results.size() && i < 3; ++i)
+        std::cout << "\n        " << r.results[i].urn << " " << r.results[i].score << " "
+                  << r.results[i].snippet;
     std::cout << "\n";
   }
   double mrr = sum / set.size();
@@ -65,15 +70,10 @@ BOOST_AUTO_TEST_CASE(pagila_mrr) {
   std::ifstream(data_dir() / "relevance_best.txt") >> best;
   std::cout << "MRR " << mrr << " over " << set.size() << " queries (best recorded " << best
             << ")\n";
-  BOOST_CHECK_GE(mrr + 1e-9, best);
+  BOOST_CHECK_GE(mrr + 1e-6, best);
 }
 
-BOOST_AUTO_TEST_CASE(pagila_must_haves) {
-  temp_dir tmp;
-  search_index idx;
-  BOOST_REQUIRE(idx.open(tmp.path.string()).ok());
-  for (auto& e : load(data_dir() / "pagila_entities.json")) BOOST_REQUIRE(idx.upsert(e).ok());
-  BOOST_REQUIRE(idx.commit(1).ok());
+BOOST_FIXTURE_TEST_CASE(pagila_must_haves, pagila) {
   auto first = [&](const std::string& text) {
     search_query sq;
     sq.text = text;
@@ -83,4 +83,15 @@ BOOST_AUTO_TEST_CASE(pagila_must_haves) {
   BOOST_CHECK_EQUAL(first("film"), "urn:almanac:table:pagila.public.film");
   BOOST_CHECK_EQUAL(first("actor info"), "urn:almanac:view:pagila.public.actor_info");
   BOOST_CHECK_EQUAL(first("cust"), "urn:almanac:table:pagila.public.customer");
+}
+
+BOOST_FIXTURE_TEST_CASE(pagila_lexicon, pagila) {
+  // No identifier of pagila says "cust": it is inferred from customer.
+  std::cout << "lexicon: " << idx.lexicon_json().dump() << "\n";
+  for (auto n : {"cust_addr", "amt_due", "inv_id", "film_cat", "pmt_date", "rental_dt"})
+    std::cout << "  title " << n << " -> " << idx.suggest_title(n) << "\n";
+  BOOST_CHECK_EQUAL(idx.suggest_title("cust_addr"), "Customer Address");
+  auto s = idx.suggest("act", 5);
+  BOOST_REQUIRE(!s.empty());
+  BOOST_CHECK_EQUAL(s[0].urn, "urn:almanac:table:pagila.public.actor");
 }
