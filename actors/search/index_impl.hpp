@@ -8,6 +8,7 @@
 
 #include <xapian.h>
 
+#include <chrono>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_set>
@@ -99,6 +100,7 @@ struct search_index::impl {
   std::unique_ptr<Xapian::WritableDatabase> db;
   std::unordered_set<std::string> dirty_parents;
   bool vocab_dirty = false;
+  std::chrono::steady_clock::time_point last_relearn{};
   uint64_t checkpoint = 0;
   // In memory, read by many.
   mutable std::shared_mutex mem_mu;

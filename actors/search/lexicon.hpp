@@ -72,6 +72,9 @@ public:
   /// ("cust_addr" -> "Customer Address", "film_id" -> "Film ID").
   std::string suggest_title(const std::string& name) const;
 
+  /// The number of distinct words in the vocabulary.
+  size_t vocabulary_size() const { return vocab_.size(); }
+
   /// How often `word` occurs in identifiers and texts.
   uint64_t frequency(const std::string& word) const;
 

@@ -9,6 +9,7 @@ constexpr const char* format_key = "almanac.format";
 constexpr const char* format_value = "almanac-search 1";
 constexpr const char* checkpoint_key = "almanac.checkpoint";
 constexpr const char* lexicon_key = "almanac.lexicon";
+constexpr auto relearn_interval = std::chrono::seconds(10);
 
 template <class F>
 status guarded(F f) {
@@ -221,8 +222,16 @@ status search_index::commit(uint64_t checkpoint) {
     impl_->dirty_parents.clear();
     {
       std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
-      if (impl_->vocab_dirty) impl_->lex.relearn();
-      impl_->vocab_dirty = false;
+      // Relearning scans the vocabulary (about a second for 200,000 words):
+      // on a large one at most every relearn_interval; lookups infer what
+      // is not learned yet meanwhile.
+      auto now = std::chrono::steady_clock::now();
+      if (impl_->vocab_dirty && (impl_->lex.vocabulary_size() < 20000 ||
+                                 now - impl_->last_relearn >= relearn_interval)) {
+        impl_->lex.relearn();
+        impl_->vocab_dirty = false;
+        impl_->last_relearn = now;
+      }
       impl_->db->set_metadata(lexicon_key, impl_->lex.save().dump());
     }
     impl_->db->set_metadata(checkpoint_key, std::to_string(checkpoint));

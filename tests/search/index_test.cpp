@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 using namespace almanac::search;
 using nlohmann::json;

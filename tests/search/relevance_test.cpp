@@ -10,6 +10,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+
+#include <unistd.h>
 #include <fstream>
 #include <iostream>
 
