@@ -1,4 +1,218 @@
-#define BOOST_TEST_MODULE sql_analysis_test
+// SQL analysis: statement kinds, tables and columns read and written,
+// joins, filters, fingerprints and normalization, parse errors, several
+// statements in one text.
+
+#define BOOST_TEST_MODULE lineage_sql_analysis
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
-BOOST_AUTO_TEST_CASE(placeholder) {}
+
+#include "actors/lineage/sql/analysis_json.hpp"
+#include "actors/lineage/sql/sql_analysis.hpp"
+#include "tests/lineage/test_helpers.hpp"
+
+using namespace almanac::lineage;
+using strings = std::vector<std::string>;
+
+namespace {
+
+statement_kind kind_of(const std::string& sql) {
+  auto a = analyze(sql);
+  BOOST_TEST_INFO(sql << ": " << a.parse_error.value_or(""));
+  BOOST_CHECK(!a.parse_error);
+  return a.kind;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(statement_kinds) {
+  BOOST_CHECK(kind_of("select 1") == statement_kind::select);
+  BOOST_CHECK(kind_of("values (1), (2)") == statement_kind::select);
+  BOOST_CHECK(kind_of("insert into t values (1)") == statement_kind::insert);
+  BOOST_CHECK(kind_of("update t set a = 1") == statement_kind::update);
+  BOOST_CHECK(kind_of("delete from t") == statement_kind::delete_);
+  BOOST_CHECK(kind_of("merge into t using s on t.id = s.id when matched then delete")
+              == statement_kind::merge);
+  BOOST_CHECK(kind_of("create table t2 as select * from t") == statement_kind::create_table_as);
+  BOOST_CHECK(kind_of("select * into t2 from t") == statement_kind::select_into);
+  BOOST_CHECK(kind_of("create view v as select 1") == statement_kind::create_view);
+  BOOST_CHECK(kind_of("create materialized view v as select 1")
+              == statement_kind::create_materialized_view);
+  BOOST_CHECK(kind_of("copy t from stdin") == statement_kind::copy);
+  BOOST_CHECK(kind_of("create table t (a int)") == statement_kind::ddl);
+  BOOST_CHECK(kind_of("alter table t add column b int") == statement_kind::ddl);
+  BOOST_CHECK(kind_of("drop table t") == statement_kind::ddl);
+  BOOST_CHECK(kind_of("truncate t") == statement_kind::ddl);
+  BOOST_CHECK(kind_of("set search_path = x") == statement_kind::other);
+  BOOST_CHECK(kind_of("begin") == statement_kind::other);
+  BOOST_CHECK(kind_of("explain select * from t") == statement_kind::other);
+  BOOST_CHECK_EQUAL(to_string(statement_kind::delete_), "delete");
+  BOOST_CHECK_EQUAL(to_string(statement_kind::create_materialized_view),
+                    "create_materialized_view");
+}
+
+BOOST_AUTO_TEST_CASE(tables_are_qualified_against_the_default_schema) {
+  auto a = analyze("select * from film f join sales.orders o on o.film_id = f.film_id "
+                   "join db.s.t on true");
+  BOOST_TEST(a.tables_read == (strings{"db.s.t", "public.film", "sales.orders"}),
+             boost::test_tools::per_element());
+  auto b = analyze("select * from film", nullptr, "pagila");
+  BOOST_TEST(b.tables_read == strings{"pagila.film"}, boost::test_tools::per_element());
+  auto c = analyze("select * from film", nullptr, "");
+  BOOST_TEST(c.tables_read == strings{"film"}, boost::test_tools::per_element());
+  // Unquoted names fold to lower case, quoted ones keep theirs.
+  auto d = analyze(R"(select * from Film, "Sales"."Orders")");
+  BOOST_TEST(d.tables_read == (strings{"Sales.Orders", "public.film"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(cte_names_are_not_tables) {
+  auto a = analyze("with recent as (select * from rental where rental_date > now()) "
+                   "select * from recent join customer using (customer_id)");
+  BOOST_TEST(a.tables_read == (strings{"public.customer", "public.rental"}),
+             boost::test_tools::per_element());
+  // An unreferenced CTE is never evaluated: its tables are not read.
+  auto b = analyze("with unused as (select * from a) select * from b");
+  BOOST_TEST(b.tables_read == strings{"public.b"}, boost::test_tools::per_element());
+  // A CTE does not see itself unless RECURSIVE: the inner name is a table.
+  auto c = analyze("with t as (select * from t) select * from t");
+  BOOST_TEST(c.tables_read == strings{"public.t"}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(reads_and_writes_per_statement_kind) {
+  auto del = analyze("delete from a.b using c where a.b.id = c.id");
+  BOOST_TEST(del.tables_written == strings{"a.b"}, boost::test_tools::per_element());
+  BOOST_TEST(del.tables_read == strings{"public.c"}, boost::test_tools::per_element());
+  auto upd = analyze("update t set a = 1 where b = 2");
+  BOOST_TEST(upd.tables_written == strings{"public.t"}, boost::test_tools::per_element());
+  BOOST_TEST(upd.tables_read.empty());
+  BOOST_TEST(upd.columns_written == (std::vector<column_ref>{{"public.t", "a"}}),
+             boost::test_tools::per_element());
+  auto drop = analyze("drop table if exists a.b, c");
+  BOOST_TEST(drop.tables_written == (strings{"a.b", "public.c"}),
+             boost::test_tools::per_element());
+  auto rename = analyze("alter table t1 rename to t2");
+  BOOST_TEST(rename.tables_read == strings{"public.t1"}, boost::test_tools::per_element());
+  BOOST_TEST(rename.tables_written == strings{"public.t2"}, boost::test_tools::per_element());
+  auto create = analyze("create table p (id int, name text)");
+  BOOST_TEST(create.tables_written == strings{"public.p"}, boost::test_tools::per_element());
+  BOOST_TEST(create.columns_written.size() == 2u);
+  auto copy_in = analyze("copy t (a, b) from '/tmp/t.csv' csv");
+  BOOST_TEST(copy_in.tables_written == strings{"public.t"}, boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(copy_in.table_lineage.size(), 1u);
+  BOOST_CHECK_EQUAL(copy_in.table_lineage[0].from, "file:/tmp/t.csv");
+  BOOST_CHECK_EQUAL(copy_in.table_lineage[0].to, "public.t");
+  auto copy_out = analyze("copy (select a from t where b > 1) to stdout");
+  BOOST_TEST(copy_out.tables_read == strings{"public.t"}, boost::test_tools::per_element());
+  BOOST_TEST(copy_out.tables_written.empty());
+  BOOST_REQUIRE_EQUAL(copy_out.table_lineage.size(), 1u);
+  BOOST_CHECK_EQUAL(copy_out.table_lineage[0].to, "stdout");
+}
+
+BOOST_AUTO_TEST_CASE(columns_read_joins_and_filters) {
+  auto a = analyze("select c.first_name, count(r.rental_id) from customer c "
+                   "join rental r on r.customer_id = c.customer_id "
+                   "where c.active = 1 and r.return_date is null "
+                   "group by c.first_name order by 2");
+  BOOST_TEST(a.columns_read["public.customer"]
+               == (strings{"active", "customer_id", "first_name"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(a.columns_read["public.rental"]
+               == (strings{"customer_id", "rental_id", "return_date"}),
+             boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(a.joins.size(), 1u);
+  BOOST_CHECK_EQUAL(a.joins[0].left, "public.customer");
+  BOOST_CHECK_EQUAL(a.joins[0].right, "public.rental");
+  BOOST_REQUIRE_EQUAL(a.joins[0].columns.size(), 1u);
+  BOOST_CHECK_EQUAL(a.joins[0].columns[0].first, "customer_id");
+  BOOST_CHECK_EQUAL(a.joins[0].columns[0].second, "customer_id");
+  BOOST_TEST(a.filter_columns
+               == (std::vector<column_ref>{{"public.customer", "active"},
+                                           {"public.rental", "return_date"}}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(joins_from_using_and_where) {
+  auto a = analyze("select * from film f join film_actor fa using (film_id), actor a "
+                   "where a.actor_id = fa.actor_id");
+  BOOST_REQUIRE_EQUAL(a.joins.size(), 2u);
+  BOOST_CHECK_EQUAL(a.joins[0].left, "public.actor");
+  BOOST_CHECK_EQUAL(a.joins[0].right, "public.film_actor");
+  BOOST_CHECK_EQUAL(a.joins[1].left, "public.film");
+  BOOST_CHECK_EQUAL(a.joins[1].right, "public.film_actor");
+  BOOST_CHECK_EQUAL(a.joins[1].columns[0].first, "film_id");
+}
+
+BOOST_AUTO_TEST_CASE(unqualified_columns_over_several_unknown_tables_are_unresolved) {
+  auto a = analyze("select x from a, b");
+  BOOST_TEST(a.unresolved_columns == strings{"x"}, boost::test_tools::per_element());
+  // With the catalog's columns the reference resolves.
+  map_schema_provider catalog({{"public.a", {"x"}}, {"public.b", {"y"}}});
+  auto b = analyze("select x from a, b", &catalog);
+  BOOST_TEST(b.unresolved_columns.empty());
+  BOOST_TEST(b.columns_read["public.a"] == strings{"x"}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(fingerprints_ignore_constants_and_whitespace) {
+  auto a = analyze("select * from film where film_id = 1 and title = 'A'");
+  auto b = analyze("SELECT *\n  FROM film WHERE film_id = 42 AND title = 'Zorro'");
+  auto c = analyze("select * from film where rating = 'G'");
+  BOOST_CHECK_EQUAL(a.fingerprint.size(), 16u);
+  BOOST_CHECK_EQUAL(a.fingerprint, b.fingerprint);
+  BOOST_CHECK_NE(a.fingerprint, c.fingerprint);
+  BOOST_CHECK_EQUAL(a.normalized, "select * from film where film_id = $1 and title = $2");
+  BOOST_CHECK_EQUAL(fingerprint("select 1"), fingerprint("select   2"));
+  BOOST_CHECK_EQUAL(normalize("select 1"), "select $1");
+  BOOST_CHECK_EQUAL(fingerprint("select from where"), "");
+}
+
+BOOST_AUTO_TEST_CASE(parse_errors_are_reported_not_thrown) {
+  auto a = analyze("selec * from film");
+  BOOST_REQUIRE(a.parse_error);
+  BOOST_CHECK_EQUAL(*a.parse_error, "syntax error at or near \"selec\"");
+  BOOST_CHECK_EQUAL(a.error_position, 1);
+  BOOST_CHECK(a.fingerprint.empty());
+  BOOST_CHECK(a.tables_read.empty());
+  auto empty = analyze("");
+  BOOST_CHECK(!empty.parse_error);
+  BOOST_CHECK(empty.statements.empty());
+  BOOST_CHECK(empty.kind == statement_kind::other);
+  auto json = to_json(a);
+  BOOST_CHECK_EQUAL(json["parse_error"], "syntax error at or near \"selec\"");
+}
+
+BOOST_AUTO_TEST_CASE(several_statements_are_analyzed_each_and_merged) {
+  auto a = analyze("insert into a.a values (1); insert into b.b select * from a.a;\n"
+                   "insert into c.c values (2)");
+  BOOST_REQUIRE_EQUAL(a.statements.size(), 3u);
+  BOOST_CHECK_EQUAL(a.statements[1].text, "insert into b.b select * from a.a");
+  BOOST_CHECK(!a.statements[1].fingerprint.empty());
+  BOOST_CHECK_NE(a.statements[0].fingerprint, a.statements[1].fingerprint);
+  BOOST_CHECK_NE(a.statements[0].fingerprint, a.statements[2].fingerprint);
+  BOOST_TEST(a.tables_read == strings{"a.a"}, boost::test_tools::per_element());
+  BOOST_TEST(a.tables_written == (strings{"a.a", "b.b", "c.c"}),
+             boost::test_tools::per_element());
+  BOOST_CHECK(a.kind == statement_kind::insert);
+  BOOST_CHECK_EQUAL(to_json(a)["statements"].size(), 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_statement_does_not_hide_the_others) {
+  auto a = analyze("select from where; insert into t select * from s; selec 1");
+  BOOST_REQUIRE(a.parse_error);
+  BOOST_REQUIRE_EQUAL(a.statements.size(), 3u);
+  BOOST_CHECK(a.statements[0].parse_error);
+  BOOST_CHECK(!a.statements[1].parse_error);
+  BOOST_CHECK(!a.statements[1].fingerprint.empty());
+  BOOST_CHECK(a.statements[2].parse_error);
+  // The position counts from the start of the whole text.
+  BOOST_CHECK_EQUAL(a.statements[2].error_position, 51);
+  BOOST_TEST(a.tables_read == strings{"public.s"}, boost::test_tools::per_element());
+  BOOST_TEST(a.tables_written == strings{"public.t"}, boost::test_tools::per_element());
+  BOOST_CHECK(a.kind == statement_kind::insert);
+}
+
+BOOST_AUTO_TEST_CASE(identifier_function_names_a_table) {
+  auto a = analyze("select col1 from identifier('target') where x = 1");
+  BOOST_TEST(a.tables_read == strings{"public.target"}, boost::test_tools::per_element());
+  auto b = analyze("select * from generate_series(1, 3) g");
+  BOOST_TEST(b.tables_read.empty());
+}

@@ -26,6 +26,35 @@ int chars_before(const std::string& s, size_t bytes) {
   return n;
 }
 
+/// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD,
+/// so the parse tree and every string in the analysis are valid JSON text.
+std::string valid_utf8(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size() && !(n == 2 && c < 0xC2);
+    for (size_t k = 1; ok && k < n; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+/// Removes leading and trailing white space and semicolons.
+void trim(std::string& s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  auto last = s.find_last_not_of(" \t\r\n;");
+  s = first == std::string::npos || last < first ? "" : s.substr(first, last - first + 1);
+}
+
 /// Parses `sql`; on success returns the tree, else fills the error.
 std::optional<json> parse(const std::string& sql, statement_analysis& out) {
   auto result = pg_query_parse(sql.c_str());
@@ -58,6 +87,7 @@ void walk_tree(const json& tree, const std::string& sql, const schema_provider* 
     s.text = len ? sql.substr(begin, len) : sql.substr(begin);
     if (stmts.size() == 1)
       s.text = sql;
+    trim(s.text);
     detail::walker w(schemas, default_schema);
     w.statement(raw.value("stmt", json::object()), s);
     out.push_back(std::move(s));
@@ -74,17 +104,33 @@ void split_and_walk(const std::string& sql, const schema_provider* schemas,
     for (int i = 0; i < split.n_stmts; ++i)
       pieces.emplace_back(split.stmts[i]->stmt_location, split.stmts[i]->stmt_len);
   pg_query_free_split_result(split);
-  if (pieces.size() <= 1)
-    pieces = {{0, sql.size()}};
+  // The scanner leaves out text it cannot start a statement with ("selec
+  // 1"): every stretch no piece covers becomes a piece of its own.
+  std::vector<std::pair<size_t, size_t>> all;
+  size_t covered = 0;
+  auto gap = [&](size_t until) {
+    auto text = sql.substr(covered, until - covered);
+    if (text.find_first_not_of(" \t\r\n;") != std::string::npos)
+      all.emplace_back(covered, until - covered);
+  };
   for (auto [begin, len] : pieces) {
-    begin = std::min(begin, sql.size());
-    std::string text = sql.substr(begin, len ? len : std::string::npos);
+    if (begin < covered || begin > sql.size())
+      continue;
+    gap(begin);
+    len = len ? std::min(len, sql.size() - begin) : sql.size() - begin;
+    all.emplace_back(begin, len);
+    covered = begin + len;
+  }
+  gap(sql.size());
+  for (auto [begin, len] : all) {
+    std::string text = sql.substr(begin, len);
     std::vector<statement_analysis> parsed;
     statement_analysis failed;
     if (auto tree = parse(text, failed)) {
       walk_tree(*tree, text, schemas, default_schema, parsed);
     } else {
       failed.text = text;
+      trim(failed.text);
       if (failed.error_position > 0)
         failed.error_position += chars_before(sql, begin);
       parsed.push_back(std::move(failed));
@@ -117,6 +163,7 @@ void merge_statements(analysis& a) {
   std::map<column_ref, std::set<column_ref>> edges;
   std::set<std::pair<std::string, std::string>> table_edges;
   const statement_analysis* first_writer = nullptr;
+  const statement_analysis* first_parsed = nullptr;
   for (auto& s : a.statements) {
     if (s.parse_error && !a.parse_error) {
       a.parse_error = s.parse_error;
@@ -124,6 +171,8 @@ void merge_statements(analysis& a) {
     }
     if (!first_writer && writes(s.kind))
       first_writer = &s;
+    if (!first_parsed && !s.parse_error)
+      first_parsed = &s;
     add_sorted(a.tables_read, s.tables_read);
     add_sorted(a.tables_written, s.tables_written);
     add_sorted(a.columns_written, s.columns_written);
@@ -141,8 +190,8 @@ void merge_statements(analysis& a) {
   }
   if (first_writer)
     a.kind = first_writer->kind;
-  else if (!a.statements.empty())
-    a.kind = a.statements.front().kind;
+  else if (first_parsed)
+    a.kind = first_parsed->kind;
   for (auto& [t, cs] : columns)
     a.columns_read[t].assign(cs.begin(), cs.end());
   for (auto& [tables, cs] : joins)
@@ -191,8 +240,9 @@ std::string normalize(const std::string& sql) {
   return out;
 }
 
-analysis analyze(const std::string& sql, const schema_provider* schemas,
+analysis analyze(const std::string& text, const schema_provider* schemas,
                  const std::string& default_schema) {
+  const auto sql = valid_utf8(text);
   analysis a;
   a.text = sql;
   try {

@@ -108,8 +108,8 @@ struct statement_analysis {
 };
 
 /// The analysis of a text of one or more statements. Its own fields are the
-/// union over its statements (kind: the single statement's, or the first
-/// writing statement's, else the first's); `statements` has one entry per
+/// union over its statements (kind: the first writing statement's, else
+/// the first parsed statement's, else other); `statements` has one entry per
 /// statement, each with its own text, fingerprint and parse error. When the
 /// text as a whole does not parse, `parse_error` is the first failing
 /// statement's error and the statements that do parse are still analyzed.
@@ -117,7 +117,8 @@ struct analysis : statement_analysis {
   std::vector<statement_analysis> statements;
 };
 
-/// Analyzes `sql`. Never throws and never crashes on any input: errors go to
+/// Analyzes `sql`. Bytes that are not valid UTF-8 are replaced by U+FFFD
+/// first (PostgreSQL would refuse them in a UTF-8 database). Never throws and never crashes on any input: errors go to
 /// `parse_error`. `schemas` (optional) gives table columns for `*` and for
 /// resolving unqualified columns; unqualified tables get `default_schema`.
 analysis analyze(const std::string& sql, const schema_provider* schemas = nullptr,

@@ -149,6 +149,10 @@ private:
   int depth_ = 0;
 };
 
+/// j[key] when j is an object holding key, else an empty object: read
+/// without copying, and iterating or querying it finds nothing.
+const json& child(const json& j, const char* key);
+
 /// The string values of a list of {"String":{"sval":...}} nodes.
 std::vector<std::string> strings(const json& list);
 

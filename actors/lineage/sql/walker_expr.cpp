@@ -139,7 +139,7 @@ std::string joined(const std::vector<std::string>& names) {
 
 std::optional<std::set<column_ref>> walker::column(const json& ref, const scope& sc,
                                                    effects& eff) {
-  auto fields = ref.value("fields", json::array());
+  const auto& fields = child(ref, "fields");
   if (is_star(fields)) {
     std::set<column_ref> out;
     for (auto& c : star(ref, sc, eff).cols)
@@ -167,7 +167,7 @@ std::optional<std::set<column_ref>> walker::column(const json& ref, const scope&
 
 shape walker::star(const json& ref, const scope& sc, effects& eff) {
   shape out;
-  auto names = strings(ref.value("fields", json::array()));
+  auto names = strings(child(ref, "fields"));
   if (names.empty()) {
     for (auto& r : sc.rels)
       expand(r, out);
@@ -182,7 +182,7 @@ shape walker::star(const json& ref, const scope& sc, effects& eff) {
 }
 
 void walker::equality(const json& a, const scope& sc, effects& eff) {
-  auto op = strings(a.value("name", json::array()));
+  auto op = strings(child(a, "name"));
   if (a.value("kind", "AEXPR_OP") != "AEXPR_OP" || op.size() != 1 || op[0] != "=")
     return;
   if (!a.contains("lexpr") || !a.contains("rexpr") || !a["lexpr"].contains("ColumnRef")

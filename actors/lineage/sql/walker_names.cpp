@@ -32,6 +32,14 @@ void walker::enter() {
     throw std::runtime_error("statement nested too deeply");
 }
 
+const json& child(const json& j, const char* key) {
+  static const json empty = json::object();
+  if (!j.is_object())
+    return empty;
+  auto i = j.find(key);
+  return i == j.end() ? empty : *i;
+}
+
 std::vector<std::string> strings(const json& list) {
   std::vector<std::string> out;
   if (!list.is_array())
@@ -80,7 +88,7 @@ relation walker::target_relation(const json& rv) const {
 void walker::apply_alias(relation& r, const json& alias) {
   if (alias.contains("aliasname"))
     r.name = alias["aliasname"].get<std::string>();
-  auto names = strings(alias.value("colnames", json::array()));
+  auto names = strings(child(alias, "colnames"));
   if (names.empty())
     return;
   // Renamed columns: the relation becomes a derived one whose i-th column
@@ -110,15 +118,15 @@ std::string figure_name(const json& e) {
   const std::string& key = it.key();
   const json& v = it.value();
   if (key == "ColumnRef") {
-    auto names = strings(v.value("fields", json::array()));
+    auto names = strings(child(v, "fields"));
     return names.empty() ? "?column?" : names.back();
   }
   if (key == "FuncCall") {
-    auto names = strings(v.value("funcname", json::array()));
+    auto names = strings(child(v, "funcname"));
     return names.empty() ? "?column?" : names.back();
   }
   if (key == "TypeCast")
-    return figure_name(v.value("arg", json::object()));
+    return figure_name(child(v, "arg"));
   if (key == "CaseExpr")
     return "case";
   if (key == "CoalesceExpr")

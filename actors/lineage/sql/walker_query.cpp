@@ -11,7 +11,7 @@ namespace {
 bool names_output(const json& e, const std::vector<out_col>& cols) {
   if (!e.is_object() || !e.contains("ColumnRef"))
     return false;
-  auto names = strings(e["ColumnRef"].value("fields", json::array()));
+  auto names = strings(child(e["ColumnRef"], "fields"));
   if (names.size() != 1)
     return false;
   for (auto& c : cols)
@@ -43,8 +43,8 @@ shape walker::select(const json& s, const scope* outer, cte_env env, effects& ef
   if (s.value("op", "SETOP_NONE") != "SETOP_NONE") {
     // Set operations: the left branch names the columns; every branch feeds
     // each column by position.
-    out = select(s.value("larg", json::object()), outer, env, eff);
-    merge_positional(out, select(s.value("rarg", json::object()), outer, env, eff));
+    out = select(child(s, "larg"), outer, env, eff);
+    merge_positional(out, select(child(s, "rarg"), outer, env, eff));
     leave();
     return out;
   }
@@ -52,7 +52,7 @@ shape walker::select(const json& s, const scope* outer, cte_env env, effects& ef
   sc.parent = outer;
   if (s.contains("valuesLists")) {
     for (auto& row : s["valuesLists"]) {
-      auto items = row.contains("List") ? row["List"].value("items", json::array()) : row;
+      auto items = row.contains("List") ? child(row["List"], "items") : row;
       for (size_t i = 0; i < items.size(); ++i) {
         if (out.cols.size() <= i)
           out.cols.push_back({"column" + std::to_string(i + 1), false, {}});
@@ -63,18 +63,18 @@ shape walker::select(const json& s, const scope* outer, cte_env env, effects& ef
     leave();
     return out;
   }
-  for (auto& item : s.value("fromClause", json::array()))
+  for (auto& item : child(s, "fromClause"))
     from_item(item, sc, outer, env, eff);
   if (s.contains("whereClause"))
     expr(s["whereClause"], sc, env, eff, context::filter);
-  out.cols = targets(s.value("targetList", json::array()), sc, env, eff, out.opaque);
+  out.cols = targets(child(s, "targetList"), sc, env, eff, out.opaque);
   if (s.contains("havingClause"))
     expr(s["havingClause"], sc, env, eff, context::filter);
-  for (auto& g : s.value("groupClause", json::array()))
+  for (auto& g : child(s, "groupClause"))
     if (!names_output(g, out.cols))
       expr(g, sc, env, eff, context::plain);
-  for (auto& o : s.value("sortClause", json::array())) {
-    auto node = o.contains("SortBy") ? o["SortBy"].value("node", json::object()) : o;
+  for (auto& o : child(s, "sortClause")) {
+    auto node = o.contains("SortBy") ? child(o["SortBy"], "node") : o;
     if (!names_output(node, out.cols))
       expr(node, sc, env, eff, context::plain);
   }
@@ -92,9 +92,9 @@ std::vector<out_col> walker::targets(const json& list, const scope& sc, const ct
     if (!item.contains("ResTarget"))
       continue;
     auto& rt = item["ResTarget"];
-    auto val = rt.value("val", json::object());
+    const auto& val = child(rt, "val");
     if (val.contains("ColumnRef") && !rt.contains("name")) {
-      auto fields = val["ColumnRef"].value("fields", json::array());
+      const auto& fields = child(val["ColumnRef"], "fields");
       if (!fields.empty() && fields.back().contains("A_Star")) {
         auto expanded = star(val["ColumnRef"], sc, eff);
         cols.insert(cols.end(), expanded.cols.begin(), expanded.cols.end());
@@ -119,12 +119,12 @@ std::vector<out_col> walker::targets(const json& list, const scope& sc, const ct
 cte_env walker::with_clause(const json& with, const scope* outer, cte_env env,
                             effects& eff) {
   bool recursive = with.value("recursive", false);
-  for (auto& item : with.value("ctes", json::array())) {
+  for (auto& item : child(with, "ctes")) {
     if (!item.contains("CommonTableExpr"))
       continue;
     auto& c = item["CommonTableExpr"];
     auto name = c.value("ctename", "");
-    auto q = c.value("ctequery", json::object());
+    const auto& q = child(c, "ctequery");
     auto reads = std::make_shared<effects>();
     auto result = std::make_shared<shape>();
     if (q.contains("SelectStmt")) {
@@ -144,7 +144,7 @@ cte_env walker::with_clause(const json& with, const scope* outer, cte_env env,
       shape fed;
       *result = modify(q.begin().key(), q.begin().value(), env, eff, ignored, fed);
     }
-    auto names = strings(c.value("aliascolnames", json::array()));
+    auto names = strings(child(c, "aliascolnames"));
     for (size_t i = 0; i < names.size() && i < result->cols.size(); ++i) {
       result->cols[i].name = names[i];
       result->cols[i].named = true;
@@ -185,7 +185,7 @@ void walker::from_item(const json& item, scope& sc, const scope* outer, const ct
     bool lateral = v.value("lateral", false);
     relation r;
     r.derived = std::make_shared<shape>(
-      query(v.value("subquery", json::object()), lateral ? &sc : outer, env, eff));
+      query(child(v, "subquery"), lateral ? &sc : outer, env, eff));
     if (v.contains("alias"))
       apply_alias(r, v["alias"]);
     sc.rels.push_back(std::move(r));
@@ -194,7 +194,7 @@ void walker::from_item(const json& item, scope& sc, const scope* outer, const ct
   } else if (key == "RangeFunction") {
     range_function(v, sc, env, eff);
   } else if (key == "RangeTableSample") {
-    from_item(v.value("relation", json::object()), sc, outer, env, eff);
+    from_item(child(v, "relation"), sc, outer, env, eff);
   } else {
     // XMLTABLE, JSON_TABLE and the like: read their arguments; their columns
     // come from no table.
@@ -211,12 +211,12 @@ void walker::from_item(const json& item, scope& sc, const scope* outer, const ct
 void walker::join_expr(const json& je, scope& sc, const scope* outer, const cte_env& env,
                        effects& eff) {
   size_t first = sc.rels.size();
-  from_item(je.value("larg", json::object()), sc, outer, env, eff);
+  from_item(child(je, "larg"), sc, outer, env, eff);
   size_t middle = sc.rels.size();
-  from_item(je.value("rarg", json::object()), sc, outer, env, eff);
+  from_item(child(je, "rarg"), sc, outer, env, eff);
   if (je.contains("quals"))
     expr(je["quals"], sc, env, eff, context::join);
-  for (auto& name : strings(je.value("usingClause", json::array()))) {
+  for (auto& name : strings(child(je, "usingClause"))) {
     // USING (c): c of the left side equals c of the right side.
     scope left, right;
     left.rels.assign(sc.rels.begin() + first, sc.rels.begin() + middle);
@@ -251,19 +251,19 @@ void walker::join_expr(const json& je, scope& sc, const scope* outer, const cte_
 void walker::range_function(const json& rf, scope& sc, const cte_env& env, effects& eff) {
   relation r;
   r.function = true;
-  for (auto& f : rf.value("functions", json::array())) {
-    auto items = f.contains("List") ? f["List"].value("items", json::array()) : json::array();
+  for (auto& f : child(rf, "functions")) {
+    auto items = f.contains("List") ? child(f["List"], "items") : json::array();
     if (items.empty() || !items[0].is_object() || !items[0].contains("FuncCall"))
       continue;
     auto& call = items[0]["FuncCall"];
-    auto fname = strings(call.value("funcname", json::array()));
-    auto args = call.value("args", json::array());
+    auto fname = strings(child(call, "funcname"));
+    const auto& args = child(call, "args");
     // IDENTIFIER(name) / IDENTIFIER('name') (Snowflake, Databricks) names a
     // table; no PostgreSQL function of that name is expected in a query log.
     if (fname.size() == 1 && fname[0] == "identifier" && args.size() == 1) {
       std::vector<std::string> parts;
       if (args[0].contains("ColumnRef"))
-        parts = strings(args[0]["ColumnRef"].value("fields", json::array()));
+        parts = strings(child(args[0]["ColumnRef"], "fields"));
       else if (args[0].contains("A_Const") && args[0]["A_Const"].contains("sval"))
         parts = {args[0]["A_Const"]["sval"].value("sval", "")};
       if (!parts.empty() && !parts[0].empty()) {

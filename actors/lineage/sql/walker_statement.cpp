@@ -62,7 +62,7 @@ void walker::statement(const json& stmt, statement_analysis& out) {
   const auto& key = stmt.begin().key();
   const auto& s = stmt.begin().value();
   auto into_names = [&](const json& into) {
-    auto names = strings(into.value("colNames", json::array()));
+    auto names = strings(child(into, "colNames"));
     if (names.empty())
       for (auto& c : outputs.cols)
         names.push_back(c.name);
@@ -74,7 +74,7 @@ void walker::statement(const json& stmt, statement_analysis& out) {
     if (s.contains("intoClause")) {
       out.kind = statement_kind::select_into;
       auto& into = s["intoClause"];
-      auto table = qualify(range_var_parts(into.value("rel", json::object())));
+      auto table = qualify(range_var_parts(child(into, "rel")));
       write(table);
       write_columns(table, into_names(into), outputs);
     }
@@ -84,20 +84,20 @@ void walker::statement(const json& stmt, statement_analysis& out) {
     modify(key, s, {}, eff, out, fed);
     outputs = std::move(fed);
   } else if (key == "CreateTableAsStmt") {
-    outputs = query(s.value("query", json::object()), nullptr, {}, eff);
+    outputs = query(child(s, "query"), nullptr, {}, eff);
     out.kind = s.value("objtype", "") == "OBJECT_MATVIEW"
                  ? statement_kind::create_materialized_view
                  : statement_kind::create_table_as;
-    auto into = s.value("into", json::object());
-    auto table = qualify(range_var_parts(into.value("rel", json::object())));
+    const auto& into = child(s, "into");
+    auto table = qualify(range_var_parts(child(into, "rel")));
     write(table);
     write_columns(table, into_names(into), outputs);
   } else if (key == "ViewStmt") {
-    outputs = query(s.value("query", json::object()), nullptr, {}, eff);
+    outputs = query(child(s, "query"), nullptr, {}, eff);
     out.kind = statement_kind::create_view;
-    auto table = qualify(range_var_parts(s.value("view", json::object())));
+    auto table = qualify(range_var_parts(child(s, "view")));
     write(table);
-    auto names = strings(s.value("aliases", json::array()));
+    auto names = strings(child(s, "aliases"));
     if (names.empty())
       for (auto& c : outputs.cols)
         names.push_back(c.name);
@@ -106,7 +106,7 @@ void walker::statement(const json& stmt, statement_analysis& out) {
     out.kind = statement_kind::copy;
     copy(s, eff, outputs);
   } else if (key == "ExplainStmt") {
-    statement(s.value("query", json::object()), out);
+    statement(child(s, "query"), out);
     out.kind = statement_kind::other;
     return;
   } else {
@@ -143,11 +143,11 @@ shape walker::modify(const std::string& key, const json& s, const cte_env& env,
 scope walker::target_scope(const json& s, cte_env& env, effects& eff, const char* from) {
   if (s.contains("withClause"))
     env = with_clause(s["withClause"], nullptr, std::move(env), eff);
-  auto target = target_relation(s.value("relation", json::object()));
+  auto target = target_relation(child(s, "relation"));
   write(target.table);
   scope sc;
   sc.rels.push_back(std::move(target));
-  auto items = s.value(from, json::array());
+  const auto& items = child(s, from);
   for (auto& item : items.is_array() ? items : json::array({items}))
     from_item(item, sc, nullptr, env, eff);
   if (s.contains("whereClause"))
@@ -157,16 +157,16 @@ scope walker::target_scope(const json& s, cte_env& env, effects& eff, const char
 
 shape walker::returning(const json& s, const scope& sc, const cte_env& env, effects& eff) {
   shape out;
-  out.cols = targets(s.value("returningList", json::array()), sc, env, eff, out.opaque);
+  out.cols = targets(child(s, "returningList"), sc, env, eff, out.opaque);
   return out;
 }
 
 shape walker::insert(const json& s, cte_env env, effects& eff, shape& fed) {
   if (s.contains("withClause"))
     env = with_clause(s["withClause"], nullptr, std::move(env), eff);
-  auto target = target_relation(s.value("relation", json::object()));
+  auto target = target_relation(child(s, "relation"));
   write(target.table);
-  auto names = target_names(s.value("cols", json::array()));
+  auto names = target_names(child(s, "cols"));
   if (s.contains("selectStmt"))
     fed = query(s["selectStmt"], nullptr, env, eff);
   if (names.empty() && target.columns)
@@ -185,23 +185,23 @@ shape walker::insert(const json& s, cte_env env, effects& eff, shape& fed) {
 shape walker::update(const json& s, cte_env env, effects& eff) {
   auto sc = target_scope(s, env, eff, "fromClause");
   const auto target = sc.rels.front();
-  for (auto& item : s.value("targetList", json::array())) {
+  for (auto& item : child(s, "targetList")) {
     if (!item.contains("ResTarget"))
       continue;
     auto& rt = item["ResTarget"];
-    auto val = rt.value("val", json::object());
+    const auto& val = child(rt, "val");
     std::set<column_ref> sources;
     if (val.contains("MultiAssignRef")) {
       // SET (a, b) = (SELECT x, y ...) or ROW(x, y): the colno-th value.
       auto& m = val["MultiAssignRef"];
       size_t colno = m.value("colno", 1);
-      auto source = m.value("source", json::object());
+      const auto& source = child(m, "source");
       if (source.contains("SubLink")) {
-        auto result = query(source["SubLink"].value("subselect", json::object()), &sc, env, eff);
+        auto result = query(child(source["SubLink"], "subselect"), &sc, env, eff);
         if (colno >= 1 && colno <= result.cols.size())
           sources = result.cols[colno - 1].sources;
       } else if (source.contains("RowExpr")) {
-        auto args = source["RowExpr"].value("args", json::array());
+        const auto& args = child(source["RowExpr"], "args");
         if (colno >= 1 && colno <= args.size())
           sources = expr(args[colno - 1], sc, env, eff, context::plain);
       } else {
@@ -225,25 +225,25 @@ shape walker::merge(const json& s, cte_env env, effects& eff) {
   const auto target = sc.rels.front();
   if (s.contains("joinCondition"))
     expr(s["joinCondition"], sc, env, eff, context::join);
-  for (auto& item : s.value("mergeWhenClauses", json::array())) {
+  for (auto& item : child(s, "mergeWhenClauses")) {
     if (!item.contains("MergeWhenClause"))
       continue;
     auto& w = item["MergeWhenClause"];
     if (w.contains("condition"))
       expr(w["condition"], sc, env, eff, context::filter);
     auto command = w.value("commandType", "");
-    auto list = w.value("targetList", json::array());
+    const auto& list = child(w, "targetList");
     if (command == "CMD_UPDATE") {
       for (auto& t : list)
         if (t.contains("ResTarget"))
           assign(target.table, t["ResTarget"].value("name", ""),
-                 expr(t["ResTarget"].value("val", json::object()), sc, env, eff,
+                 expr(child(t["ResTarget"], "val"), sc, env, eff,
                       context::plain));
     } else if (command == "CMD_INSERT") {
       auto names = target_names(list);
       if (names.empty() && target.columns)
         names = *target.columns;
-      auto values = w.value("values", json::array());
+      const auto& values = child(w, "values");
       for (size_t i = 0; i < values.size(); ++i) {
         auto sources = expr(values[i], sc, env, eff, context::plain);
         if (i < names.size())
@@ -262,7 +262,7 @@ void walker::copy(const json& s, effects& eff, shape& outputs) {
                                                    : "stdout";
   if (s.contains("relation")) {
     auto t = target_relation(s["relation"]);
-    auto names = strings(s.value("attlist", json::array()));
+    auto names = strings(child(s, "attlist"));
     if (names.empty() && t.columns)
       names = *t.columns;
     if (from) {
@@ -292,16 +292,16 @@ void walker::ddl(const std::string& key, const json& s, effects& eff,
                 || key == "DefineStmt";
   out.kind = is_ddl ? statement_kind::ddl : statement_kind::other;
   if (key == "CreateStmt") {
-    auto t = target_relation(s.value("relation", json::object()));
+    auto t = target_relation(child(s, "relation"));
     write(t.table);
-    for (auto& e : s.value("tableElts", json::array())) {
+    for (auto& e : child(s, "tableElts")) {
       if (e.contains("ColumnDef"))
         columns_written_.insert({t.table, e["ColumnDef"].value("colname", "")});
       if (e.contains("TableLikeClause"))
         eff.tables_read.insert(
-          target_relation(e["TableLikeClause"].value("relation", json::object())).table);
+          target_relation(child(e["TableLikeClause"], "relation")).table);
     }
-    for (auto& p : s.value("inhRelations", json::array()))
+    for (auto& p : child(s, "inhRelations"))
       if (p.contains("RangeVar"))
         eff.tables_read.insert(target_relation(p["RangeVar"]).table);
   } else if (key == "AlterTableStmt" && s.contains("relation")) {
@@ -317,11 +317,11 @@ void walker::ddl(const std::string& key, const json& s, effects& eff,
       write(old.table);
     }
   } else if (key == "DropStmt" && is_table_object(s.value("removeType", ""))) {
-    for (auto& o : s.value("objects", json::array()))
+    for (auto& o : child(s, "objects"))
       if (o.contains("List"))
-        write(qualify(strings(o["List"].value("items", json::array()))));
+        write(qualify(strings(child(o["List"], "items"))));
   } else if (key == "TruncateStmt") {
-    for (auto& r : s.value("relations", json::array()))
+    for (auto& r : child(s, "relations"))
       if (r.contains("RangeVar"))
         write(target_relation(r["RangeVar"]).table);
   }
