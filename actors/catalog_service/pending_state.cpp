@@ -3,6 +3,7 @@
 #include "actors/catalog/entity.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace almanac::catalog_service {
 
@@ -19,6 +20,31 @@ void pending_state::put(std::map<std::string, entry>& table,
   e.end.reset();
 }
 
+void pending_state::note_child(const std::optional<nlohmann::json>& value,
+                               const std::string& urn) {
+  if (value) {
+    auto p = value->value("parent", nlohmann::json(nullptr));
+    if (p.is_string()) {
+      parent_of_[urn] = p.get<std::string>();
+      children_[p.get<std::string>()][urn] = true;
+    }
+    return;
+  }
+  // Removed: known parent from the overlay, else from the base state.
+  std::string parent;
+  if (auto i = parent_of_.find(urn); i != parent_of_.end()) {
+    parent = i->second;
+  } else if (auto e = base_.entity(urn); e && *e) {
+    auto p = (**e).value("parent", nlohmann::json(nullptr));
+    if (p.is_string())
+      parent = p.get<std::string>();
+  }
+  if (!parent.empty()) {
+    children_[parent][urn] = false;
+    parent_of_[urn] = parent;
+  }
+}
+
 void pending_state::add(uint64_t seq, const std::vector<event_input>& events,
                         const std::string& user) {
   catalog::change_info info{0, 0, user};
@@ -28,7 +54,9 @@ void pending_state::add(uint64_t seq, const std::vector<event_input>& events,
       continue;
     auto name = parse_event_tag(ev.type).first;
     if (name == "EntityRegistered") {
-      put(entities_, ev.key, catalog::registered_entity(payload, info), seq);
+      auto e = catalog::registered_entity(payload, info);
+      note_child(e, ev.key);
+      put(entities_, ev.key, std::move(e), seq);
     } else if (name == "EntityEdited") {
       auto current = entity(ev.key);
       if (current && *current) {
@@ -37,6 +65,7 @@ void pending_state::add(uint64_t seq, const std::vector<event_input>& events,
         put(entities_, ev.key, std::move(e), seq);
       }
     } else if (name == "EntityRemoved") {
+      note_child(std::nullopt, ev.key);
       put(entities_, ev.key, std::nullopt, seq);
     } else if (name == "UserCreated") {
       put(users_, payload.value("name", ""),
@@ -71,14 +100,33 @@ void pending_state::acked(uint64_t seq, uint64_t end) {
 
 void pending_state::trim(uint64_t checkpoint) {
   for (auto* table : {&entities_, &users_, &tokens_})
-    for (auto i = table->begin(); i != table->end();)
-      if (i->second.end && *i->second.end <= checkpoint)
+    for (auto i = table->begin(); i != table->end();) {
+      if (i->second.end && *i->second.end <= checkpoint) {
+        if (table == &entities_) {
+          // The projection has it: drop it from the children overlay too.
+          auto p = parent_of_.find(i->first);
+          std::string parent = p != parent_of_.end() ? p->second : std::string{};
+          if (!parent.empty()) {
+            auto c = children_.find(parent);
+            if (c != children_.end()) {
+              c->second.erase(i->first);
+              if (c->second.empty())
+                children_.erase(c);
+            }
+          }
+          if (p != parent_of_.end())
+            parent_of_.erase(p);
+        }
         i = table->erase(i);
-      else
+      } else {
         ++i;
+      }
+    }
 }
 
 void pending_state::clear() {
+  children_.clear();
+  parent_of_.clear();
   entities_.clear();
   users_.clear();
   tokens_.clear();
@@ -101,19 +149,17 @@ pending_state::children(const std::string& urn) const {
   auto base = base_.children(urn);
   if (!base)
     return base.error();
-  auto result = std::move(*base);
-  for (auto& [key, e] : entities_) {
-    auto pos = std::find(result.begin(), result.end(), key);
-    bool is_child = e.value && e.value->contains("parent")
-                    && (*e.value)["parent"].is_string()
-                    && (*e.value)["parent"].get<std::string>() == urn;
-    if (is_child && pos == result.end())
-      result.push_back(key);
-    else if (!e.value && pos != result.end())
-      result.erase(pos);
+  auto c = children_.find(urn);
+  if (c == children_.end())
+    return base;
+  std::set<std::string> result(base->begin(), base->end());
+  for (auto& [kid, present] : c->second) {
+    if (present)
+      result.insert(kid);
+    else
+      result.erase(kid);
   }
-  std::sort(result.begin(), result.end());
-  return result;
+  return std::vector<std::string>(result.begin(), result.end());
 }
 
 caf::expected<std::optional<nlohmann::json>>

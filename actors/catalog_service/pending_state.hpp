@@ -62,8 +62,13 @@ private:
   void put(std::map<std::string, entry>& table, const std::string& key,
            std::optional<nlohmann::json> value, uint64_t seq);
 
+  /// Overlaid children per parent: true = added, false = removed.
+  void note_child(const std::optional<nlohmann::json>& value, const std::string& urn);
+
   const catalog::state_view& base_;
   std::map<std::string, entry> entities_;
+  std::map<std::string, std::map<std::string, bool>> children_;
+  std::map<std::string, std::string> parent_of_;
   std::map<std::string, entry> users_;
   std::map<std::string, entry> tokens_;
 };

@@ -36,6 +36,7 @@ struct scheduler_state {
   std::shared_ptr<runtime::actor_metrics> metrics;
   runtime::actor_registry* registry = nullptr;
   bool fire = true;
+  event_log_actor log;
   std::map<std::string, schedule> schedules;
 
   // Submits the job of schedule `s`; returns the job's reply.
@@ -69,17 +70,21 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
   st.fire = fire;
   st.metrics = std::move(metrics);
   st.registry = registry;
-  auto log = caf::actor_cast<event_log_actor>(registry->handle("eventlog"));
-  if (!log) {
-    self->quit(make_error(ec::unavailable, "the event log is not running"));
-    return scheduler_actor::behavior_type::make_empty_behavior();
-  }
-  // Follow the whole log (schedules are few; their events are filtered).
-  self->send(log, caf::subscribe_atom::value, uint64_t{0}, uint64_t{4096},
-             caf::actor_cast<log_subscriber_actor>(self));
-  self->delayed_send(self, 1s, atom::tick::value);
+  // Follow the whole log (schedules are few; their events are filtered). The
+  // storage subtree may still be starting: subscribe as soon as the log is up.
+  auto subscribe = [self] {
+    auto& st = self->state;
+    if (st.log)
+      return;
+    st.log = caf::actor_cast<event_log_actor>(st.registry->handle("eventlog"));
+    if (st.log)
+      self->send(st.log, caf::subscribe_atom::value, uint64_t{0}, uint64_t{4096},
+                 caf::actor_cast<log_subscriber_actor>(self));
+  };
+  subscribe();
+  self->delayed_send(self, st.log ? 1s : 100ms, atom::tick::value);
   return {
-    [self, log](atom::records, std::vector<event_record>& batch) {
+    [self](atom::records, std::vector<event_record>& batch) {
       auto& st = self->state;
       st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
       for (auto& r : batch) {
@@ -100,7 +105,7 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
         p.erase("user_token");
         st.schedules[id] = schedule{p, *cron, -1, ""};
       }
-      self->send(log, atom::credit::value, static_cast<uint64_t>(batch.size()));
+      self->send(st.log, atom::credit::value, static_cast<uint64_t>(batch.size()));
     },
     [self](caf::get_atom, atom::schedules) {
       auto arr = json::array();
@@ -126,8 +131,9 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
                             s.spec.value("source", ""), opts.dump(),
                             "scheduler:" + s.spec.value("user", ""));
     },
-    [self](atom::tick) {
+    [self, subscribe](atom::tick) {
       auto& st = self->state;
+      subscribe();
       auto now = now_s();
       auto minute = now / 60;
       if (st.fire)
@@ -140,7 +146,10 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
           }
       // Check again at the start of the next minute (and at least every 30 s).
       auto next = std::min<int64_t>(60 - now % 60, 30);
-      self->delayed_send(self, std::chrono::seconds(next), atom::tick::value);
+      if (!st.log)
+        self->delayed_send(self, 100ms, atom::tick::value);
+      else
+        self->delayed_send(self, std::chrono::seconds(next), atom::tick::value);
     },
   };
 }

@@ -35,6 +35,17 @@ http::response ask_json(runtime::node_context& node, const char* actor, int stat
   return http::json_response(status, json::parse(*res));
 }
 
+// Waits (bounded) until the catalog state has applied the whole log.
+void catch_up(runtime::node_context& node) {
+  auto h = node.registry.handle("catalog_state");
+  if (!h)
+    return;
+  runtime::ask<uint64_t>(*node.system, caf::actor_cast<projection_actor>(h),
+                         timeout_of(node) + 1s, atom::wait::value,
+                         node.registry.log_end.load(),
+                         static_cast<uint64_t>(timeout_of(node).count()));
+}
+
 // The public view of a source entity: never a secret.
 json source_json(const json& entity) {
   auto conn = entity.value("attributes", json::object()).value("connection", json::object());
@@ -199,6 +210,11 @@ void add_routes(http::router& r, runtime::node_context& node,
            [&node, catalog, job_kind](http::request& req, const http::principal& who) {
              auto name = req.params["name"];
              auto e = catalog->entity(source_urn(name));
+             if (e && !*e) {
+               // Registered a moment ago? Let the catalog state catch up.
+               catch_up(node);
+               e = catalog->entity(source_urn(name));
+             }
              if (!e || !*e)
                return http::error_response(
                  make_error(ec::not_found, "no source named '" + name + "'"));

@@ -38,7 +38,7 @@ echo "--- start a node"
   --enable-fault-injection --supervisor-backoff-initial-ms 20 \
   --supervisor-backoff-max-ms 100 >"$WORK/node.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   curl -sf "$URL/health" >/dev/null 2>&1 && break
   sleep 0.1
 done
@@ -115,8 +115,8 @@ echo "--- root failure: /health says failed, then exit non-zero"
   --enable-fault-injection --supervisor-max-restarts 0 \
   --node-failed-linger-ms 3000 >"$WORK/node.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 100); do curl -sf "$URL/health" >/dev/null 2>&1 && break; sleep 0.1; done
-"$ALMANAC" admin crash http >/dev/null
+for _ in $(seq 1 300); do curl -sf "$URL/health" >/dev/null 2>&1 && break; sleep 0.1; done
+"$ALMANAC" admin crash http >/dev/null || fail "crash request"
 status=""
 for _ in $(seq 1 60); do
   status=$(curl -s "$URL/health" 2>/dev/null | json 'd["status"]' 2>/dev/null || true)
