@@ -6,6 +6,7 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include "actors/lineage/sql/analysis_cache.hpp"
 #include "actors/lineage/sql/analysis_json.hpp"
 #include "actors/lineage/sql/sql_analysis.hpp"
 #include "tests/lineage/test_helpers.hpp"
@@ -215,4 +216,26 @@ BOOST_AUTO_TEST_CASE(identifier_function_names_a_table) {
   BOOST_TEST(a.tables_read == strings{"public.target"}, boost::test_tools::per_element());
   auto b = analyze("select * from generate_series(1, 3) g");
   BOOST_TEST(b.tables_read.empty());
+}
+
+BOOST_AUTO_TEST_CASE(cache_reuses_analyses_by_fingerprint) {
+  analysis_cache cache(2);
+  auto a = cache.analyze("select title from film where film_id = 1");
+  auto b = cache.analyze("SELECT title FROM film WHERE film_id = 2");
+  BOOST_CHECK_EQUAL(cache.hits(), 1u);
+  BOOST_CHECK_EQUAL(b.text, "SELECT title FROM film WHERE film_id = 2");
+  BOOST_CHECK_EQUAL(b.statements.front().text, b.text);
+  BOOST_CHECK_EQUAL(b.fingerprint, a.fingerprint);
+  BOOST_TEST(b.tables_read == a.tables_read, boost::test_tools::per_element());
+  BOOST_CHECK_EQUAL(b.normalized, a.normalized);
+  // Errors and several statements are not cached; the oldest entry goes.
+  cache.analyze("selec 1");
+  cache.analyze("select 1; select 2");
+  cache.analyze("select * from a");
+  cache.analyze("select * from b");
+  BOOST_CHECK_EQUAL(cache.size(), 2u);
+  cache.analyze("select title from film where film_id = 3");
+  BOOST_CHECK_EQUAL(cache.hits(), 1u);
+  cache.clear();
+  BOOST_CHECK_EQUAL(cache.size(), 0u);
 }
