@@ -189,3 +189,14 @@ BOOST_AUTO_TEST_CASE(output_names_follow_postgresql) {
              boost::test_tools::per_element());
   BOOST_CHECK(a.outputs[0].named && a.outputs[2].named && !a.outputs[4].named);
 }
+
+BOOST_AUTO_TEST_CASE(whole_row_references_read_every_column) {
+  map_schema_provider catalog({{"public.t", {"a", "b"}}});
+  auto a = parsed("select row_to_json(t) as j from t", &catalog);
+  BOOST_REQUIRE_EQUAL(a.outputs.size(), 1u);
+  BOOST_TEST(a.outputs[0].sources == (refs{{"public.t", "a"}, {"public.t", "b"}}),
+             boost::test_tools::per_element());
+  // Without the catalog: no column named "t" is invented.
+  auto b = parsed("select row_to_json(t) from t");
+  BOOST_TEST(b.columns_read.empty());
+}

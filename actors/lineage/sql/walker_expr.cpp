@@ -88,6 +88,18 @@ const relation* find_relation(const scope& sc, const std::vector<std::string>& q
   return nullptr;
 }
 
+void expand(const relation& r, shape& out) {
+  if (r.derived) {
+    out.cols.insert(out.cols.end(), r.derived->cols.begin(), r.derived->cols.end());
+    out.opaque.insert(out.opaque.end(), r.derived->opaque.begin(), r.derived->opaque.end());
+  } else if (r.columns) {
+    for (auto& c : *r.columns)
+      out.cols.push_back({c, true, {{r.table, c}}});
+  } else {
+    out.opaque.push_back(r);
+  }
+}
+
 /// An unqualified column: the innermost scope where a relation surely has
 /// it; else the innermost scope where exactly one relation might.
 std::optional<std::set<column_ref>> resolve_unqualified(const scope& sc,
@@ -96,6 +108,17 @@ std::optional<std::set<column_ref>> resolve_unqualified(const scope& sc,
     for (auto& r : s->rels)
       if (has(r, col) == has_column::yes)
         return resolve_in(r, col);
+  // A relation's own name is a whole-row reference (row_to_json(t)).
+  for (auto* s = &sc; s; s = s->parent)
+    for (auto& r : s->rels)
+      if (r.name == col) {
+        shape row;
+        expand(r, row);
+        std::set<column_ref> out;
+        for (auto& c : row.cols)
+          out.insert(c.sources.begin(), c.sources.end());
+        return out;
+      }
   for (auto* s = &sc; s; s = s->parent) {
     const relation* maybe = nullptr;
     size_t maybes = 0;
@@ -112,17 +135,6 @@ std::optional<std::set<column_ref>> resolve_unqualified(const scope& sc,
   return std::nullopt;
 }
 
-void expand(const relation& r, shape& out) {
-  if (r.derived) {
-    out.cols.insert(out.cols.end(), r.derived->cols.begin(), r.derived->cols.end());
-    out.opaque.insert(out.opaque.end(), r.derived->opaque.begin(), r.derived->opaque.end());
-  } else if (r.columns) {
-    for (auto& c : *r.columns)
-      out.cols.push_back({c, true, {{r.table, c}}});
-  } else {
-    out.opaque.push_back(r);
-  }
-}
 
 bool is_star(const json& fields) {
   return fields.is_array() && !fields.empty() && fields.back().contains("A_Star");
