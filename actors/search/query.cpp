@@ -263,6 +263,7 @@ search_result search_index::search(const search_query& sq) const {
         mset = enq.get_mset(0, fetch, sq.check_at_least);
       }
       out.total = mset.get_matches_estimated();
+      mset.fetch(); // documents in one batch
       std::vector<ranked> rs;
       rs.reserve(mset.size());
       for (auto it = mset.begin(); it != mset.end(); ++it) {

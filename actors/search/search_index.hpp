@@ -57,8 +57,9 @@ struct search_query {
   size_t offset = 0;
   size_t limit = 20;
   bool facets = true;
-  /// Documents examined for facets and an exact total (more is slower).
-  size_t check_at_least = 10000;
+  /// Documents examined at least: facets and `total` are exact when fewer
+  /// match, else counted over the first this many (total estimated).
+  size_t check_at_least = 2000;
   size_t snippet_length = 200;
 };
 
@@ -133,7 +134,7 @@ public:
   uint64_t size() const;
 
   /// How many matches are re-ranked with popularity and curation.
-  static constexpr size_t rerank_depth = 200;
+  static constexpr size_t rerank_depth = 100;
 
   struct impl;
 

@@ -2,7 +2,8 @@
 // (tables of 10 columns, realistic names, some abbreviated, descriptions),
 // indexing rate, query latency p50/p99 for a fixed mix (single words,
 // multi-word, prefix, filtered) and suggest latency p50/p99.
-//   search_scale_bench [N=1000000] [DIR]
+//   search_scale_bench [N=1000000] [DIR [keep]]   (keep: reuse/keep DIR)
+// Environment: CHECK_AT_LEAST, FACETS=0 to vary the queries.
 // Registered in CTest with N=20000 as a smoke run; the full benchmark
 // against PostgreSQL FTS belongs in benchmarks/search_bench.
 #include "actors/search/search_index.hpp"
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
 #include <random>
 
 #include <unistd.h>
@@ -45,10 +47,11 @@ double ms_since(clock_type::time_point t) {
 
 int main(int argc, char** argv) {
   size_t n = argc > 1 ? std::stoull(argv[1]) : 1000000;
+  bool keep = argc > 3;
   std::filesystem::path dir = argc > 2 ? argv[2]
                                        : std::filesystem::temp_directory_path() /
                                            ("search-scale-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  if (!keep) std::filesystem::remove_all(dir);
   search_index idx;
   if (auto st = idx.open(dir.string()); !st.ok()) {
     std::fprintf(stderr, "open: %s\n", st.error.c_str());
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
   auto pick = [&](auto& arr) { return arr[rng() % (sizeof(arr) / sizeof(arr[0]))]; };
   auto t0 = clock_type::now();
   size_t count = 0, table_no = 0;
+  if (keep && idx.size() > 0) count = n; // reuse the index in DIR
   while (count < n) {
     size_t a = rng() % 24, b = rng() % 24;
     bool abbr = rng() % 4 == 0;
@@ -97,8 +101,12 @@ int main(int argc, char** argv) {
     const char* name;
     std::vector<search_query> queries;
   };
-  auto q = [](std::string text, std::vector<std::string> kinds = {}) {
+  const char* cal = std::getenv("CHECK_AT_LEAST");
+  const char* facets = std::getenv("FACETS");
+  auto q = [&](std::string text, std::vector<std::string> kinds = {}) {
     search_query s;
+    if (cal) s.check_at_least = std::stoull(cal);
+    if (facets) s.facets = std::string(facets) != "0";
     s.text = std::move(text);
     s.kinds = std::move(kinds);
     s.limit = 20;
@@ -130,6 +138,6 @@ int main(int argc, char** argv) {
       lat.push_back(ms_since(t));
     }
   std::printf("suggest        p50 %6.3f ms  p99 %6.3f ms\n", pct(lat, 0.5), pct(lat, 0.99));
-  std::filesystem::remove_all(dir);
+  if (!keep) std::filesystem::remove_all(dir);
   return 0;
 }
