@@ -165,6 +165,7 @@ class SseSubscriber(threading.Thread):
         super().__init__(daemon=True)
         self.port = port
         self.events = []          # [(id, type)] in arrival order
+        self.docs = {}            # id -> the event's data (JSON)
         self.connections = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -219,6 +220,7 @@ class SseSubscriber(threading.Thread):
                             fail("SSE: id %d carries offset %s" % (ev_id, doc.get("offset")))
                         with self.lock:
                             self.events.append((ev_id, ev_type))
+                            self.docs[ev_id] = doc
                     ev_id, ev_type, data = None, None, []
                 elif line.startswith(":"):
                     continue
@@ -236,8 +238,9 @@ class SseSubscriber(threading.Thread):
             conn.close()
 
 
-def read_whole_log(client):
-    """JSON long poll from offset 0 to the end: [(offset, type)]."""
+def read_whole_log(client, docs=None):
+    """JSON long poll from offset 0 to the end: [(offset, type)]; fills
+    docs (offset -> event) if given."""
     out, nxt = [], 0
     while True:
         doc = client.ok("GET", "/api/v1/events?from=%d&max=10000&wait_ms=0" % nxt)
@@ -247,6 +250,8 @@ def read_whole_log(client):
             return out
         for e in doc["events"]:
             out.append((e["offset"], e["type"]))
+            if docs is not None:
+                docs[e["offset"]] = e
         nxt = doc["next"]
 
 
@@ -516,7 +521,8 @@ def main():
             fail("%d problems, first ones:\n  %s" % (len(problems), "\n  ".join(problems[:15])))
 
         # -- the SSE subscriber got every offset exactly once ----------------------
-        log = read_whole_log(admin)
+        log_docs = {}
+        log = read_whole_log(admin, log_docs)
         end = len(log)
         if [o for o, _ in log] != list(range(end)):
             fail("the long-poll read of the log is not dense from 0")
@@ -552,6 +558,13 @@ def main():
         if prefix != log:
             bad = [(a, b) for a, b in zip(prefix, log) if a != b]
             fail("SSE event types differ from the log, first %s" % bad[:5])
+        with sse.lock:
+            differ = [o for o in range(end) if sse.docs.get(o) != log_docs[o]]
+        if differ:
+            fail("SSE event data differ from the long poll's at %d offsets, first %d:\n"
+                 "  SSE:       %s\n  long poll: %s" % (len(differ), differ[0],
+                                                      sse.docs.get(differ[0]),
+                                                      log_docs[differ[0]]))
         if connections < 2 + HOT_ROUNDS:
             fail("the SSE subscriber connected %d times across %d kills"
                  % (connections, 1 + HOT_ROUNDS))
