@@ -147,24 +147,35 @@ Q apply_filters(Q q, const search_query& sq) {
   return q;
 }
 
-/// Counts each '\n'-separated value of a slot (tags, stewards).
-class multi_value_spy : public Xapian::MatchSpy {
+/// Counts the facet values of each matching document: kind, source, schema (one value each), tags, stewards and
+/// curation ('\n'-separated).
+class facet_spy : public Xapian::MatchSpy {
 public:
-  explicit multi_value_spy(Xapian::valueno slot) : slot_(slot) {}
   void operator()(const Xapian::Document& doc, double) override {
-    auto v = doc.get_value(slot_);
-    size_t start = 0;
-    while (start < v.size()) {
-      auto end = v.find('\n', start);
-      if (end == std::string::npos) end = v.size();
-      if (end > start) ++counts[v.substr(start, end - start)];
-      start = end + 1;
+    // (values_begin() on the matcher's documents repeats the first
+    // document's values in Xapian 1.4.22: read slot by slot.)
+    for (Xapian::valueno slot = slot_kind; slot <= slot_curation; ++slot) {
+      auto value = doc.get_value(slot);
+      if (value.empty()) continue;
+      auto& counts = facets[names[slot]];
+      if (slot <= slot_schema) {
+        ++counts[value];
+        continue;
+      }
+      size_t start = 0;
+      while (start < value.size()) {
+        auto end = value.find('\n', start);
+        if (end == std::string::npos) end = value.size();
+        if (end > start) ++counts[value.substr(start, end - start)];
+        start = end + 1;
+      }
     }
   }
-  std::map<std::string, uint64_t> counts;
+  std::map<std::string, std::map<std::string, uint64_t>> facets;
 
 private:
-  Xapian::valueno slot_;
+  static constexpr const char* names[] = {"kind", "source", "schema",
+                                           "tag",  "steward", "curation"};
 };
 
 struct ranked {
@@ -248,12 +259,8 @@ search_result search_index::search(const search_query& sq) const {
       enq.set_weighting_scheme(bm25);
       Q q = with_exact(main);
       enq.set_query(q);
-      Xapian::ValueCountMatchSpy kinds(slot_kind), sources(slot_source), schemas(slot_schema);
-      multi_value_spy tags(slot_tags), stewards(slot_stewards), curation(slot_curation);
-      if (sq.facets)
-        for (Xapian::MatchSpy* s : std::initializer_list<Xapian::MatchSpy*>{
-               &kinds, &sources, &schemas, &tags, &stewards, &curation})
-          enq.add_matchspy(s);
+      facet_spy spy;
+      if (sq.facets) enq.add_matchspy(&spy);
       size_t fetch = std::max(rerank_depth, sq.offset + sq.limit);
       auto mset = enq.get_mset(0, fetch, sq.check_at_least);
       if (mset.empty() && !or_main.empty()) {
@@ -309,18 +316,8 @@ search_result search_index::search(const search_query& sq) const {
         out.results.push_back(std::move(h));
       }
       if (sq.facets) {
-        auto counts = [](const Xapian::ValueCountMatchSpy& s) {
-          std::map<std::string, uint64_t> m;
-          for (auto v = s.values_begin(); v != s.values_end(); ++v)
-            if (!(*v).empty()) m[*v] = v.get_termfreq();
-          return m;
-        };
-        out.facets["kind"] = counts(kinds);
-        out.facets["source"] = counts(sources);
-        out.facets["schema"] = counts(schemas);
-        out.facets["tag"] = tags.counts;
-        out.facets["steward"] = stewards.counts;
-        out.facets["curation"] = curation.counts;
+        out.facets = std::move(spy.facets);
+        for (auto f : {"kind", "source", "schema", "tag", "steward", "curation"}) out.facets[f];
       }
       impl_->release(std::move(db));
       return out;
