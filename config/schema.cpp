@@ -59,6 +59,8 @@ const std::vector<setting_spec>& schema() {
     {"jobs.max_attempts", k::uint, "3",
      "attempts of a job that crashes or loses its source before it is failed",
      1, 100},
+    {"popularity.half_life_days", k::uint, "30",
+     "half-life of query and view counts in popularity scores, in days", 1, 3650},
     {"compose.allow_viewers", k::boolean, "false",
      "let viewers run read-only SQL through Compose (stewards always can)"},
   };

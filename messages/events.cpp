@@ -21,6 +21,8 @@ const std::vector<event_type_info>& event_types() {
     {12, "ComposeExecuted", 1, "a user ran SQL on a source (Compose)"},
     {13, "ScheduleDefined", 1, "a cron schedule for a job was defined"},
     {14, "ScheduleRemoved", 1, "a schedule was removed"},
+    {15, "QueryObserved", 1, "a query ran on a source (query log, upload, Compose), analyzed"},
+    {16, "LineageObserved", 1, "an OpenLineage run event was received"},
   };
   return types;
 }

@@ -9,6 +9,7 @@
 #include "actors/extraction/extract_job.hpp"
 #include "actors/extraction/profile_job.hpp"
 #include "actors/jobs/jobs.hpp"
+#include "actors/lineage/store/lineage_routes.hpp"
 #include "actors/scheduler/scheduler.hpp"
 #include "actors/sources/source_routes.hpp"
 #include "actors/usage/usage.hpp"
@@ -101,7 +102,8 @@ caf::error check_port(const std::string& host, uint16_t port) {
 supervisor_spec make_tree(node_context& node,
                           std::shared_ptr<const http::router> routes,
                           std::shared_ptr<catalog::catalog_projection> catalog_state,
-                          std::shared_ptr<sources::secret_store> secrets) {
+                          std::shared_ptr<sources::secret_store> secrets,
+                          std::shared_ptr<lineage::lineage_store> lineage_state) {
   auto& s = node.settings;
   restart_policy policy;
   policy.max_restarts = s.get_uint("supervisor.max_restarts");
@@ -120,6 +122,10 @@ supervisor_spec make_tree(node_context& node,
                       [catalog_state] {
                         return std::make_unique<shared_projection>(catalog_state);
                       }),
+     projection_child(lineage::projection_name,
+                      [lineage_state] {
+                        return std::make_unique<shared_projection>(lineage_state);
+                      }),
      projection_child("event_counts", [counts_dir] {
        return projections::make_event_counts(counts_dir);
      })}};
@@ -134,6 +140,7 @@ supervisor_spec make_tree(node_context& node,
   jobs_cfg.kinds["extract"] = extraction::run_extract;
   jobs_cfg.kinds["profile"] = extraction::run_profile;
   jobs_cfg.kinds["compose"] = scheduler::run_compose_job;
+  jobs_cfg.kinds["query_log"] = lineage::run_query_log;
   jobs_cfg.catalog = catalog_state;
   jobs_cfg.secrets = secrets;
   jobs_cfg.max_concurrent = s.get_uint("jobs.max_concurrent");
@@ -230,14 +237,22 @@ int run_node(const config::settings& settings) {
     auto routes = std::make_shared<http::router>();
     admin::add_routes(*routes, node);
     events::add_routes(*routes, node);
-    catalog_service::add_routes(*routes, node, catalog_state);
+    auto lineage_state = std::make_shared<lineage::lineage_store>(
+      (fs::path{data_dir} / "projections" / "lineage").string(),
+      static_cast<double>(settings.get_uint("popularity.half_life_days")));
+    catalog_service::add_routes(*routes, node, catalog_state,
+                                [lineage_state](const std::string& urn) {
+                                  auto p = lineage_state->popularity(urn);
+                                  return p && *p ? **p : nlohmann::json(nullptr);
+                                });
     auto secrets = std::make_shared<sources::secret_store>(
       (fs::path{data_dir} / "secrets.json").string());
     sources::add_routes(*routes, node, catalog_state, secrets);
     compose::add_routes(*routes, node, catalog_state, secrets);
     scheduler::add_routes(*routes, node);
+    lineage::add_routes(*routes, node, catalog_state, lineage_state);
     auto root = spawn_root(sys, node.registry,
-                           make_tree(node, routes, catalog_state, secrets));
+                           make_tree(node, routes, catalog_state, secrets, lineage_state));
     spdlog::info("[node] almanacd {} up as {}; API at http://{}:{}",
                  node.version, settings.get("node.role"), host, port);
     std::atomic<bool> done{false};

@@ -130,7 +130,8 @@ http::response from_read(caf::expected<std::optional<json>> res,
 } // namespace
 
 void add_routes(http::router& r, runtime::node_context& node,
-                std::shared_ptr<catalog::catalog_projection> state) {
+                std::shared_ptr<catalog::catalog_projection> state,
+                std::function<nlohmann::json(const std::string&)> popularity) {
   using http::role;
   r.add({"POST", "/api/v1/entities", role::steward,
          [&node](http::request& req, const http::principal& who) {
@@ -141,7 +142,7 @@ void add_routes(http::router& r, runtime::node_context& node,
                           who.user);
          }});
   r.add({"GET", "/api/v1/entities/{urn}", role::viewer,
-         [&node, state](http::request& req, const http::principal& who) {
+         [&node, state, popularity](http::request& req, const http::principal& who) {
            if (auto err = honor_min_offset(node, req))
              return http::error_response(err);
            auto& urn = req.params["urn"];
@@ -160,8 +161,14 @@ void add_routes(http::router& r, runtime::node_context& node,
              return from_read(state->get_as_of_time(urn, *ms), urn);
            }
            auto resp = from_read(state->get(urn), urn);
-           if (resp.status == 200)
+           if (resp.status == 200) {
              record_view(node, who.user, urn);
+             if (popularity) {
+               auto j = json::parse(resp.body);
+               j["popularity"] = popularity(urn);
+               resp = http::json_response(200, j);
+             }
+           }
            return resp;
          }});
   r.add({"PATCH", "/api/v1/entities/{urn}", role::steward,

@@ -7,6 +7,7 @@
 #include "actors/http/router.hpp"
 #include "runtime/node_context.hpp"
 
+#include <functional>
 #include <memory>
 
 namespace almanac::catalog_service {
@@ -15,7 +16,10 @@ namespace almanac::catalog_service {
 constexpr const char* projection_name = "catalog_state";
 
 /// Adds the /api/v1/entities, /api/v1/users and /api/v1/tokens routes.
+/// `popularity`, if set, gives an entity's popularity (null if none) for
+/// its "popularity" field.
 void add_routes(http::router& r, runtime::node_context& node,
-                std::shared_ptr<catalog::catalog_projection> state);
+                std::shared_ptr<catalog::catalog_projection> state,
+                std::function<nlohmann::json(const std::string&)> popularity = {});
 
 } // namespace almanac::catalog_service

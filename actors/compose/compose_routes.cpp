@@ -1,5 +1,7 @@
 #include "actors/compose/compose_routes.hpp"
 
+#include "actors/catalog/iso_time.hpp"
+#include "actors/lineage/store/query_ingest.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
@@ -33,13 +35,22 @@ std::string csv_field(const json& v) {
   return out + "\"";
 }
 
-void record(runtime::node_context& node, json payload) {
+void record(runtime::node_context& node, json payload,
+            const catalog::catalog_projection* catalog) {
   auto log = caf::actor_cast<event_log_actor>(node.registry.handle("eventlog"));
   if (!log)
     return;
   std::vector<event_input> evs{{event_tag("ComposeExecuted"),
                                 "source:" + payload.value("source", ""),
                                 payload.dump()}};
+  // Compose executions feed the query store and lineage like any query.
+  if (!payload.contains("error"))
+    evs.push_back(lineage::observe_query(
+      json{{"sql", payload["sql"]}, {"user", payload["user"]},
+           {"source", payload["source"]}, {"duration_ms", payload["duration_ms"]},
+           {"start_time", payload.value("start_time", "")},
+           {"start_ms", payload.value("start_ms", int64_t{0})}},
+      "compose", catalog));
   // Acknowledged before we answer: the execution is on record.
   runtime::ask<append_ack>(*node.system, log, 10s, atom::append::value, std::move(evs));
 }
@@ -154,7 +165,10 @@ void add_routes(http::router& r, runtime::node_context& node,
            } else {
              event["error"] = render(res.error());
            }
-           record(node, event);
+           event["start_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+           event["start_time"] = catalog::iso_time(event["start_ms"].get<int64_t>());
+           record(node, event, catalog.get());
            if (!res)
              return http::error_response(res.error());
            if (format == "csv") {

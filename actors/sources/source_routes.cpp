@@ -204,8 +204,8 @@ void add_routes(http::router& r, runtime::node_context& node,
              secrets->remove("source:" + name);
            return resp;
          }});
-  for (std::string kind : {"extract", "profile"}) {
-    auto job_kind = kind;
+  for (std::string kind : {"extract", "profile", "query-log"}) {
+    auto job_kind = kind == "query-log" ? std::string{"query_log"} : kind;
     r.add({"POST", "/api/v1/sources/{name}/" + kind, role::admin,
            [&node, catalog, job_kind](http::request& req, const http::principal& who) {
              auto name = req.params["name"];

@@ -1,0 +1,53 @@
+#include "actors/lineage/store/lineage_keys.hpp"
+
+#include "actors/catalog/urn.hpp"
+
+#include <openssl/evp.h>
+
+namespace almanac::lineage {
+
+std::string table_urn(const std::string& source, const std::string& qualified,
+                      bool is_view) {
+  std::string schema = "public";
+  std::string table = qualified;
+  auto dot = qualified.find('.');
+  if (dot != std::string::npos) {
+    schema = qualified.substr(0, dot);
+    table = qualified.substr(dot + 1);
+  }
+  auto kind = is_view ? catalog::entity_kind::view : catalog::entity_kind::table;
+  auto u = catalog::make_urn(kind, {source, schema, table});
+  return u ? *u : std::string{};
+}
+
+std::string column_urn(const std::string& table_urn, const std::string& column) {
+  // urn:almanac:<kind>:<path> -> urn:almanac:column:<path>.<column>
+  auto colon = table_urn.find(':', 12);
+  return "urn:almanac:column:" + table_urn.substr(colon + 1) + "."
+         + catalog::encode_name(column);
+}
+
+std::string be64(uint64_t x) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>((x >> (56 - 8 * i)) & 0xFF);
+  return out;
+}
+
+std::string execution_id(const nlohmann::json& q) {
+  auto text = q.value("source", "") + "\x1f" + q.value("user", "") + "\x1f"
+              + q.value("start_time", "") + "\x1f" + q.value("sql", "") + "\x1f"
+              + q.value("origin", "");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < 12; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+} // namespace almanac::lineage

@@ -1,0 +1,88 @@
+#pragma once
+
+// The query store (the KVStore of queries), the lineage graph and popularity,
+// as one projection of the log in one RocksDB store (so they share one
+// checkpoint):
+//
+//   q/<fingerprint>              the query: normalized text, kind, count,
+//                                users, first/last seen, durations, tables
+//   x/<execution id>             "" — executions already counted (idempotent)
+//   e/<fingerprint>\0<start ms>\0<execution id>   one execution
+//   t/<table or column urn>\0<fingerprint>         "" — queries touching it
+//   d/<from>\0<to>               an edge (evidence, first/last seen, count)
+//   u/<to>\0<from>               "" — the reverse adjacency
+//   p/<urn>                      popularity: decayed score, count, users
+//
+// Consumes QueryObserved (queries, their lineage, table and column usage),
+// EntityRegistered/EntityEdited (view definitions become lineage),
+// EntityViewed (usage) and LineageObserved (OpenLineage inputs/outputs and
+// the columnLineage facet). Edges point from source to derived data.
+
+#include "runtime/projection.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+
+namespace almanac::storage {
+class rocks_store;
+} // namespace almanac::storage
+
+namespace almanac::lineage {
+
+/// How a traversal is bounded.
+struct traversal_limits {
+  std::string direction = "both"; ///< upstream, downstream or both
+  uint64_t depth = 3;
+  std::string level = "table";    ///< table or column
+  size_t fan_out = 1000;          ///< edges followed per node at most
+  size_t max_nodes = 10000;
+  std::chrono::milliseconds deadline{2000};
+};
+
+/// The projection and its reads (thread-safe).
+class lineage_store : public runtime::projection {
+public:
+  lineage_store(std::string dir, double half_life_days);
+  ~lineage_store() override;
+
+  std::vector<std::string> consumes() const override;
+  caf::expected<uint64_t> open() override;
+  caf::error apply(const std::vector<event_record>& events, uint64_t next) override;
+  caf::error reset() override;
+  std::string status() const override;
+
+  /// The query with this fingerprint: {"fingerprint","normalized","kind",
+  /// "count","users","first_seen","last_seen","total_duration_ms",
+  /// "mean_duration_ms","tables_read","tables_written","parse_error",
+  /// "sql" (a sample), "executions": [...] (latest first, at most 20)}.
+  caf::expected<std::optional<nlohmann::json>> query(const std::string& fp) const;
+
+  /// Queries touching a table or column URN, most executed first.
+  caf::expected<nlohmann::json> queries_for(const std::string& urn, size_t limit) const;
+
+  /// {"root","nodes":[{"urn","kind"}],"edges":[{"from","to","evidence"}],"truncated"}.
+  caf::expected<nlohmann::json> traverse(const std::string& root,
+                                         const traversal_limits& limits) const;
+
+  /// {"score","count","users","last_seen"} or nullopt if never used.
+  caf::expected<std::optional<nlohmann::json>> popularity(const std::string& urn) const;
+
+  uint64_t checkpoint() const;
+
+private:
+  struct batch_state;
+  std::string dir_;
+  double half_life_ms_;
+  mutable std::shared_mutex mtx_;
+  std::unique_ptr<storage::rocks_store> store_;
+  uint64_t checkpoint_ = 0;
+  uint64_t skipped_ = 0;
+  std::string last_skip_;
+};
+
+} // namespace almanac::lineage

@@ -1,0 +1,40 @@
+#pragma once
+
+// Turns query-log entries into analyzed QueryObserved events. Table names in
+// the analysis are resolved to catalog URNs against the entry's source
+// ("a query that names schema.table without a source resolves against the
+// source it was ingested for"); `*` is expanded from the catalog's columns.
+//
+// QueryObserved@1 (key "query:<fingerprint>"):
+//   {"execution_id", "origin": "upload"|"compose"|"pg_stat_statements",
+//    "source", "database", "user", "sql", "start_time", "start_ms",
+//    "duration_ms", "calls", "fingerprint", "normalized", "kind",
+//    "parse_error" (null if it parsed), "tables_read", "tables_written"
+//    (URNs), "columns_read", "columns_written", "filters" (column URNs),
+//    "joins": [{"left","right","columns":[[l, r]]}],
+//    "table_lineage": [{"from","to"}], "column_lineage": [{"target","sources"}]}
+// A query that does not parse keeps its parse error and a fingerprint
+// "err-<hash of the text>"; it is counted, never dropped.
+
+#include "actors/catalog/catalog_projection.hpp"
+#include "messages/events.hpp"
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace almanac::lineage {
+
+/// Analyzes one entry {"sql", "user", "database", "source", "start_time",
+/// "duration_ms", "calls"} into a QueryObserved event.
+event_input observe_query(const nlohmann::json& entry, const std::string& origin,
+                          const catalog::catalog_projection* catalog);
+
+/// Parses an upload body of JSON lines; fails naming the first bad line (and
+/// nothing is appended then). `default_source` fills a missing "source".
+caf::expected<std::vector<nlohmann::json>>
+parse_query_lines(const std::string& body, const std::string& default_source);
+
+} // namespace almanac::lineage
