@@ -484,6 +484,22 @@ int main(int argc, char** argv) {
     });
   });
 
+  auto search_cmd = app.add_subcommand("search", "search the catalog");
+  std::string text, kind_filter;
+  uint64_t hits = 10;
+  search_cmd->add_option("TEXT", text, "words, \"phrases\", prefix*")->required();
+  search_cmd->add_option("--kind", kind_filter, "only this kind (table, view, column, ...)");
+  search_cmd->add_option("--limit", hits, "results (default 10)");
+  search_cmd->callback([&] {
+    auto path = "/api/v1/search?q=" + encode_segment(text) + "&limit=" + std::to_string(hits)
+                + (kind_filter.empty() ? "" : "&kind=" + encode_segment(kind_filter));
+    rc = api("GET", path, [&](const json& j) {
+      for (auto& r : j["results"])
+        std::cout << pad(r["kind"].get<std::string>(), 8) << r["urn"].get<std::string>() << "\n";
+      std::cerr << j["total"] << " results\n";
+    });
+  });
+
   auto log = app.add_subcommand("log", "inspect or append to an event log offline (node stopped)");
   log->require_subcommand(1);
   std::string data_dir = "./data";
