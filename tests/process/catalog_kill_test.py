@@ -4,18 +4,21 @@
 Starts almanacd, registers a source, a schema and 1,000 tables, then edits
 descriptions of random tables from 8 client threads, SIGKILLs the server
 after a random 1-3 s of edits, restarts it on the same data directory and
-edits on. Three short rounds follow that edit only 4 tables each and are
-killed too, so that edits in flight at a kill meet edits of the same tables
-right after the restart (a catalog validating against a projection that has
-not caught up with the log hands out a version twice). Then checks:
+edits on. Five short rounds follow that edit only 4 tables each and are
+killed too; after each kill the editors first edit the tables edited last,
+so that edits in flight at a kill meet edits of the same tables right after
+the restart (a catalog validating against a projection that has not caught
+up with the log hands out a version twice). Then checks:
 
   * every acknowledged registration exists;
-  * every acknowledged edit is in its entity's history (same description,
-    version and offset), and each entity's current state is its last
-    acknowledged edit, or a later one whose answer the kill swallowed;
-  * an SSE subscriber that ran the whole time, reconnecting after the kill
+  * no version or offset was acknowledged twice; every acknowledged edit is
+    in its entity's history (same description, version, offset, user), the
+    history's versions are 1..n and hold only descriptions clients wrote, and
+    each entity's current state is its last acknowledged edit, or a later
+    one whose answer a kill swallowed;
+  * an SSE subscriber that ran the whole time, reconnecting after each kill
     with Last-Event-ID, received every offset of the log exactly once, with
-    the same event types as a JSON long-poll read of the whole log.
+    the same event data as a JSON long-poll read of the whole log.
 
   usage: catalog_kill_test.py ALMANACD [--seed N] [--tables N]
 Python 3 standard library only.
