@@ -14,6 +14,11 @@
 //      ratio patch/log is what HTTP, authentication, validation, the catalog
 //      actor and the projection cost on top of the durable append.
 //
+// Noise: with one client an append_sync() is a wake-up of the log's writer
+// and one of the producer per record; on a busy 2-core VM the 1-client log
+// figure swings several-fold between runs (idle vCPUs wake slowly). The 8-
+// and 32-client figures, where batches form, are steadier.
+//
 // usage: api_bench [--almanacd PATH] [--quick] [--seconds S] [--dir DIR]
 //                  [--entities N] [--clients 1,8,32] [--keep]
 // The last line is machine-readable (for clients=8, or the nearest run).
