@@ -174,7 +174,7 @@ Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
   Xapian::termpos pos = 0;
   index_text(doc, field_name, name, stem, pos);
   if (auto whole = lower(name); words(name).size() > 1 && whole.size() <= 64)
-    doc.add_term(field_name.prefix + whole);
+    doc.add_term(term_identifier + whole); // not under N: keeps N* expansions small
   index_text(doc, field_title, title, stem, pos);
   for (auto& t : tags) index_text(doc, field_tags, t, stem, pos);
   for (auto& t : strs(e, "terms")) {

@@ -63,6 +63,8 @@ constexpr const char* term_endorsed = "XE";
 constexpr const char* term_deprecated = "XD";
 constexpr const char* term_exact_name = "XN";  ///< + normalize(name), weighted
 constexpr const char* term_exact_title = "XT"; ///< + normalize(title), weighted
+constexpr const char* term_identifier = "XI";  ///< + lowercase name when it has
+                                               ///< several words, weighted
 
 /// The names of a URN's path, decoded, and its kind ("" if malformed).
 struct urn_parts {

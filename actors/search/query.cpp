@@ -115,7 +115,7 @@ struct builder {
       parts.push_back(word(it.words[i], it.prefix && i + 1 == it.words.size()));
     Q q(Q::OP_AND, parts.begin(), parts.end());
     if (it.words.size() > 1)
-      q = Q(Q::OP_OR, q, scaled(Q(field_name.prefix + it.raw), whole_identifier_weight));
+      q = Q(Q::OP_OR, q, scaled(Q(term_identifier + it.raw), whole_identifier_weight));
     return q;
   }
 };

@@ -168,6 +168,18 @@ status search_index::upsert(const nlohmann::json& entity) {
   });
 }
 
+std::optional<nlohmann::json> search_index::entity(const std::string& urn) const {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return std::nullopt;
+  try {
+    auto id = impl_->find(urn);
+    if (!id) return std::nullopt;
+    return read_data(impl_->db->get_document(*id)).entity;
+  } catch (const Xapian::Error&) {
+    return std::nullopt;
+  }
+}
+
 status search_index::remove(const std::string& urn) {
   std::lock_guard<std::mutex> lock(impl_->write_mu);
   if (!impl_->db) return {"search index not open"};

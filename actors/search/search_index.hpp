@@ -99,6 +99,10 @@ public:
   /// its earlier version; keeps its popularity.
   status upsert(const nlohmann::json& entity);
 
+  /// The indexed entity `urn` as last upserted (uncommitted changes
+  /// included), for applying an EntityEdited payload to it (writer thread).
+  std::optional<nlohmann::json> entity(const std::string& urn) const;
+
   /// Removes the entity `urn` (no-op if absent).
   status remove(const std::string& urn);
 

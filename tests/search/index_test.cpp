@@ -293,6 +293,13 @@ BOOST_AUTO_TEST_CASE(glossary_synonyms) {
   BOOST_TEST(lex.find("\"glossary\"") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(stored_entities) {
+  auto e = idx.entity(T + "orders");
+  BOOST_REQUIRE(e);
+  BOOST_TEST((*e)["title"] == "Customer orders");
+  BOOST_TEST(!idx.entity(T + "nope"));
+}
+
 BOOST_AUTO_TEST_CASE(suggest) {
   auto s = idx.suggest("ord", 10);
   BOOST_REQUIRE(!s.empty());
