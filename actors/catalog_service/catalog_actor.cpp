@@ -66,9 +66,13 @@ struct catalog_state {
           rp.deliver(reply.dump());
         },
         [this, rp](caf::error& err) mutable {
-          spdlog::error("[catalog] append failed: {}", render(err));
-          pending->clear();
+          // The append may still land (a timeout) and the overlay no longer
+          // knows what is durable: answer, then restart, which re-validates
+          // only after the catalog state has caught up with the log.
+          spdlog::error("[catalog] append failed: {}; restarting to resync", render(err));
           rp.deliver(err);
+          pending->clear();
+          self->quit(make_error(ec::unavailable, "append failed: " + render(err)));
         });
     return rp;
   }
