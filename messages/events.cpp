@@ -23,6 +23,7 @@ const std::vector<event_type_info>& event_types() {
     {14, "ScheduleRemoved", 1, "a schedule was removed"},
     {15, "QueryObserved", 1, "a query ran on a source (query log, upload, Compose), analyzed"},
     {16, "LineageObserved", 1, "an OpenLineage run event was received"},
+    {17, "LexiconEdited", 1, "a steward set (or cleared) a lexicon abbreviation"},
   };
   return types;
 }

@@ -9,6 +9,7 @@
 #include "actors/extraction/extract_job.hpp"
 #include "actors/extraction/profile_job.hpp"
 #include "actors/jobs/jobs.hpp"
+#include "actors/search_service/search_routes.hpp"
 #include "actors/lineage/store/lineage_routes.hpp"
 #include "actors/scheduler/scheduler.hpp"
 #include "actors/sources/source_routes.hpp"
@@ -103,7 +104,8 @@ supervisor_spec make_tree(node_context& node,
                           std::shared_ptr<const http::router> routes,
                           std::shared_ptr<catalog::catalog_projection> catalog_state,
                           std::shared_ptr<sources::secret_store> secrets,
-                          std::shared_ptr<lineage::lineage_store> lineage_state) {
+                          std::shared_ptr<lineage::lineage_store> lineage_state,
+                          std::shared_ptr<search_service::search_projection> search_state) {
   auto& s = node.settings;
   restart_policy policy;
   policy.max_restarts = s.get_uint("supervisor.max_restarts");
@@ -125,6 +127,10 @@ supervisor_spec make_tree(node_context& node,
      projection_child(lineage::projection_name,
                       [lineage_state] {
                         return std::make_unique<shared_projection>(lineage_state);
+                      }),
+     projection_child(search_service::projection_name,
+                      [search_state] {
+                        return std::make_unique<shared_projection>(search_state);
                       }),
      projection_child("event_counts", [counts_dir] {
        return projections::make_event_counts(counts_dir);
@@ -251,8 +257,12 @@ int run_node(const config::settings& settings) {
     compose::add_routes(*routes, node, catalog_state, secrets);
     scheduler::add_routes(*routes, node);
     lineage::add_routes(*routes, node, catalog_state, lineage_state);
+    auto search_state = std::make_shared<search_service::search_projection>(
+      (fs::path{data_dir} / "projections" / "search").string());
+    search_service::add_routes(*routes, node, search_state);
     auto root = spawn_root(sys, node.registry,
-                           make_tree(node, routes, catalog_state, secrets, lineage_state));
+                           make_tree(node, routes, catalog_state, secrets, lineage_state,
+                                     search_state));
     spdlog::info("[node] almanacd {} up as {}; API at http://{}:{}",
                  node.version, settings.get("node.role"), host, port);
     std::atomic<bool> done{false};

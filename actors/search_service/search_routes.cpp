@@ -1,0 +1,161 @@
+#include "actors/search_service/search_routes.hpp"
+
+#include "messages/actors.hpp"
+#include "messages/error.hpp"
+#include "runtime/ask.hpp"
+
+#include <caf/all.hpp>
+
+#include <sstream>
+
+namespace almanac::search_service {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+caf::expected<uint64_t> uint_param(const http::request& req, const char* name,
+                                   uint64_t def, uint64_t max) {
+  auto i = req.query.find(name);
+  if (i == req.query.end())
+    return def;
+  auto& v = i->second;
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+    return make_error(ec::bad_request, std::string{"query parameter "} + name
+                                         + " must be a non-negative integer, not '" + v + "'");
+  auto x = std::stoull(v);
+  if (x > max)
+    return make_error(ec::invalid_argument, std::string{"query parameter "} + name
+                                              + " must be at most " + std::to_string(max));
+  return x;
+}
+
+std::vector<std::string> list_param(const http::request& req, const char* name) {
+  std::vector<std::string> out;
+  auto i = req.query.find(name);
+  if (i == req.query.end())
+    return out;
+  std::stringstream ss{i->second};
+  std::string x;
+  while (std::getline(ss, x, ','))
+    if (!x.empty())
+      out.push_back(x);
+  return out;
+}
+
+caf::error honor_min_offset(runtime::node_context& node, const http::request& req) {
+  auto min = uint_param(req, "min_offset", UINT64_MAX, UINT64_MAX - 1);
+  if (!min)
+    return min.error();
+  if (*min == UINT64_MAX)
+    return caf::none;
+  auto h = node.registry.handle(projection_name);
+  if (!h)
+    return make_error(ec::unavailable, "the search index is restarting");
+  auto ms = node.settings.get_uint("http.request_timeout_ms");
+  auto res = runtime::ask<uint64_t>(*node.system, caf::actor_cast<projection_actor>(h),
+                                    std::chrono::milliseconds(ms + 1000), atom::wait::value,
+                                    *min + 1, ms);
+  return res ? caf::none : res.error();
+}
+
+} // namespace
+
+void add_routes(http::router& r, runtime::node_context& node,
+                std::shared_ptr<search_projection> search) {
+  using http::role;
+  r.add({"GET", "/api/v1/search", role::viewer,
+         [&node, search](http::request& req, const http::principal& who) {
+           if (auto err = honor_min_offset(node, req))
+             return http::error_response(err);
+           search::search_query q;
+           q.text = req.query.count("q") ? req.query.at("q") : "";
+           q.kinds = list_param(req, "kind");
+           q.sources = list_param(req, "source");
+           q.schemas = list_param(req, "schema");
+           q.tags = list_param(req, "tag");
+           q.stewards = list_param(req, "steward");
+           for (auto flag : {"endorsed", "deprecated"})
+             if (req.query.count(flag)) {
+               auto v = req.query.at(flag);
+               if (v != "true" && v != "false")
+                 return http::error_response(make_error(
+                   ec::bad_request, std::string{"query parameter "} + flag + " must be true or false"));
+               (std::string{flag} == "endorsed" ? q.endorsed : q.deprecated) = v == "true";
+             }
+           auto limit = uint_param(req, "limit", 20, 1000);
+           if (!limit)
+             return http::error_response(limit.error());
+           auto offset = uint_param(req, "offset", 0, 100000);
+           if (!offset)
+             return http::error_response(offset.error());
+           q.limit = *limit;
+           q.offset = *offset;
+           auto idx = search->live();
+           if (!idx)
+             return http::error_response(make_error(ec::unavailable, "the search index is opening"));
+           auto res = idx->search(q);
+           if (!res.error.empty())
+             return http::error_response(make_error(ec::bad_request, "search: " + res.error));
+           if (auto h = node.registry.handle("usage"); h && !q.text.empty())
+             caf::anon_send(caf::actor_cast<usage_actor>(h), atom::searched::value, who.user,
+                            q.text, res.total);
+           return http::json_response(200, res.to_json());
+         }});
+  r.add({"GET", "/api/v1/search/suggest", role::viewer,
+         [search](http::request& req, const http::principal&) {
+           auto prefix = req.query.count("prefix") ? req.query.at("prefix") : "";
+           if (prefix.empty())
+             return http::error_response(make_error(ec::bad_request, "query parameter prefix is required"));
+           auto limit = uint_param(req, "limit", 10, 100);
+           if (!limit)
+             return http::error_response(limit.error());
+           auto idx = search->live();
+           if (!idx)
+             return http::error_response(make_error(ec::unavailable, "the search index is opening"));
+           auto arr = json::array();
+           for (auto& s : idx->suggest(prefix, *limit))
+             arr.push_back({{"urn", s.urn}, {"name", s.name}, {"kind", s.kind}, {"title", s.title}});
+           return http::json_response(200, {{"suggestions", arr}});
+         }});
+  r.add({"GET", "/api/v1/lexicon", role::viewer,
+         [&node, search](http::request& req, const http::principal&) {
+           if (auto err = honor_min_offset(node, req))
+             return http::error_response(err);
+           auto idx = search->live();
+           if (!idx)
+             return http::error_response(make_error(ec::unavailable, "the search index is opening"));
+           return http::json_response(200, idx->lexicon_json());
+         }});
+  r.add({"PUT", "/api/v1/lexicon/{abbreviation}", role::steward,
+         [&node](http::request& req, const http::principal& who) {
+           auto& abbr = req.params["abbreviation"];
+           if (abbr.empty() || abbr.size() > 64 || abbr.find_first_of(" \t\r\n") != std::string::npos)
+             return http::error_response(make_error(
+               ec::invalid_argument, "an abbreviation is one word of at most 64 characters"));
+           if (!req.json.is_object() || !req.json.contains("expansion")
+               || !req.json["expansion"].is_string())
+             return http::error_response(make_error(
+               ec::bad_request, "the body must be {\"expansion\": \"...\"} (\"\" removes it)"));
+           for (auto& [k, v] : req.json.items())
+             if (k != "expansion")
+               return http::error_response(make_error(ec::bad_request, "unknown field '" + k + "'"));
+           auto exp = req.json["expansion"].get<std::string>();
+           if (exp.size() > 200)
+             return http::error_response(make_error(ec::invalid_argument, "field 'expansion' is too long"));
+           auto log = caf::actor_cast<event_log_actor>(node.registry.handle("eventlog"));
+           if (!log)
+             return http::error_response(make_error(ec::unavailable, "the event log is not running"));
+           std::vector<event_input> evs{{event_tag("LexiconEdited"), "lexicon:" + abbr,
+                                         json{{"user", who.user}, {"abbreviation", abbr},
+                                              {"expansion", exp}}.dump()}};
+           auto ack = runtime::ask<append_ack>(*node.system, log, 10s, atom::append::value, evs);
+           if (!ack)
+             return http::error_response(ack.error());
+           return http::json_response(200, {{"abbreviation", abbr}, {"expansion", exp},
+                                            {"offset", ack->end_offset - 1}});
+         }});
+}
+
+} // namespace almanac::search_service

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Search over the extracted pagila catalog, through the API (run under
+scripts/pg-test): ranking of the issue's examples, filters and facets,
+read-your-writes with min_offset, suggest, the lexicon, and a rebuild that
+never makes search go dark.
+usage: scripts/pg-test run -- search_test.py ALMANACD"""
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+almanacd = sys.argv[1]
+work = tempfile.mkdtemp(prefix="almanac-search-")
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+s.close()
+TOKEN = "search-admin"
+env = dict(os.environ, ALMANAC_ADMIN_TOKEN=TOKEN, PAGILA_PW=os.environ["PGTEST_PASSWORD"])
+node = subprocess.Popen([almanacd, "--data-dir", work + "/data", "--http-listen", f"127.0.0.1:{port}"],
+                        stdout=open(work + "/node.log", "w"), stderr=subprocess.STDOUT, env=env)
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def call(method, path, body=None, token=TOKEN):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    if body is not None and not isinstance(body, (str, bytes)):
+        body = json.dumps(body)
+    conn.request(method, path, body=body, headers={"Authorization": f"Bearer {token}"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, json.loads(data)
+
+
+def search(q, **params):
+    params["q"] = q
+    return call("GET", "/api/v1/search?" + urllib.parse.urlencode(params))
+
+
+try:
+    for _ in range(100):
+        try:
+            if call("GET", "/health")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    call("POST", "/api/v1/sources", {"name": "pagila", "kind": "postgresql",
+                                     "dsn": os.environ["PGTEST_TCP_DSN"], "password_env": "PAGILA_PW"})
+    st, j = call("POST", "/api/v1/sources/pagila/extract", {})
+    for _ in range(600):
+        st, job = call("GET", "/api/v1/jobs/" + j["job"])
+        if job["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    offset = job["result"]["offset"]
+    st, r = search("film", min_offset=offset)
+    check(st == 200 and r["results"][0]["urn"] == "urn:almanac:table:pagila.public.film",
+          f"'film' ranks the film table first ({[x['urn'] for x in r['results'][:3]]})")
+    check(set(r) >= {"total", "results", "facets"} and set(r["results"][0]) >= {"urn", "kind", "name", "title", "score", "snippet"},
+          "the answer has the interface's shape")
+    st, r = search("actor info")
+    check(r["results"][0]["urn"] == "urn:almanac:view:pagila.public.actor_info", "'actor info' finds the actor_info view")
+    st, r = search("cust")
+    check(r["results"][0]["urn"] == "urn:almanac:table:pagila.public.customer", "'cust' finds customer")
+    st, r = search("film", kind="view")
+    check(r["total"] > 0 and all(x["kind"] == "view" for x in r["results"]), "kind filter")
+    check(r["facets"]["kind"] == {"view": r["total"]}, f"facets follow the filter ({r['facets'].get('kind')})")
+    st, r = search("film", limit=2, offset=2)
+    check(len(r["results"]) == 2, "pagination")
+    st, r = search("film")
+    check(r["facets"]["kind"].get("column", 0) > 0 and r["facets"]["source"].get("pagila", 0) > 0,
+          f"facets by kind and source ({r['facets'].get('kind')}, {r['facets'].get('source')})")
+    st, e = call("PATCH", "/api/v1/entities/" + urllib.parse.quote("urn:almanac:table:pagila.public.language", safe=""),
+                 {"description": "Spoken tongues of the zebracorn era", "tags": ["reference"]})
+    st, r = search("zebracorn", min_offset=e["offset"])
+    check([x["urn"] for x in r["results"]] == ["urn:almanac:table:pagila.public.language"],
+          "an edited description is searchable in the read that passes its offset")
+    st, r = search("language", tag="reference")
+    check(r["total"] == 1, "tag filter")
+    st, r = call("GET", "/api/v1/search/suggest?prefix=fil&limit=5")
+    check(st == 200 and r["suggestions"] and r["suggestions"][0]["name"] == "film", f"suggest ({r['suggestions'][:2]})")
+    st, r = call("PUT", "/api/v1/lexicon/zc", {"expansion": "zebracorn"})
+    check(st == 200, "a steward puts a lexicon entry")
+    st, lex = call("GET", f"/api/v1/lexicon?min_offset={r['offset']}")
+    check(any(x["abbreviation"] == "zc" and x["expansion"] == "zebracorn" and x["source"] == "manual"
+              for x in lex["entries"]), "the lexicon shows it")
+    st, r = search("zc")
+    check(r["results"] and r["results"][0]["urn"] == "urn:almanac:table:pagila.public.language",
+          "the lexicon expands queries")
+    st, r = call("PUT", "/api/v1/lexicon/zc", {"expansion": 3})
+    check(st == 400, "a bad lexicon body is refused")
+    # Rebuild beside the live index: search keeps answering all along.
+    before = search("film")[1]["results"][0]["urn"]
+    st, r = call("POST", "/api/v1/admin/projections/search/rebuild")
+    check(st == 202, "rebuild the search index")
+    dark = 0
+    for _ in range(40):
+        st, r = search("film")
+        if st != 200 or not r["results"]:
+            dark += 1
+        time.sleep(0.02)
+    check(dark == 0, f"search never went dark during the rebuild ({dark} empty answers)")
+    for _ in range(200):
+        st, p = call("GET", "/api/v1/admin/projections/search")
+        if not p["state"]["rebuilding"]:
+            break
+        time.sleep(0.05)
+    check(not p["state"]["rebuilding"] and search("film")[1]["results"][0]["urn"] == before,
+          f"after the swap the same ranking ({p['state']})")
+finally:
+    node.terminate()
+    node.wait(timeout=30)
+    if failures:
+        print(open(work + "/node.log").read()[-3000:])
+    shutil.rmtree(work, ignore_errors=True)
+
+print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
+sys.exit(1 if failures else 0)
