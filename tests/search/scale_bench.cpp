@@ -53,10 +53,13 @@ int main(int argc, char** argv) {
                                            ("search-scale-" + std::to_string(::getpid()));
   if (!keep) std::filesystem::remove_all(dir);
   search_index idx;
+  auto topen = clock_type::now();
   if (auto st = idx.open(dir.string()); !st.ok()) {
     std::fprintf(stderr, "open: %s\n", st.error.c_str());
     return 1;
   }
+  if (keep) std::printf("opened %llu entities in %.1f s\n", (unsigned long long)idx.size(),
+                        ms_since(topen) / 1000);
   std::mt19937_64 rng(42);
   auto pick = [&](auto& arr) { return arr[rng() % (sizeof(arr) / sizeof(arr[0]))]; };
   auto t0 = clock_type::now();
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
     if (table_no % 5000 == 0) idx.commit(count);
   }
   idx.commit(count);
+  if (keep && n == count && table_no == 0) std::printf("(index reused)\n");
   double index_s = ms_since(t0) / 1000;
   std::printf("indexed %zu entities in %.1f s: %.0f entities/s\n", n, index_s, n / index_s);
 
