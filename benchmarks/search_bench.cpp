@@ -25,6 +25,8 @@
 // usage: search_bench [--quick] [--entities N] [--batch B] [--passes P]
 //                     [--dir DIR] [--keep] [--no-pg] [--verbose]
 //   --quick: 50,000 entities, one timed pass.
+//   --dir DIR --keep: keep the index in DIR; a later run with the same
+//   --dir and --entities reuses it (no indexing figure) - for profiling.
 // Targets (issue 7): p99 < 20 ms, p99 at least 2x better than PostgreSQL's,
 // suggest p99 < 5 ms. The last line is machine-readable:
 //   search_bench: entities=N index_per_s=X p50_ms=A p99_ms=B pg_p50_ms=C
@@ -217,15 +219,22 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // 1. Indexing.
-  fs::remove_all(dir);
   almanac::search::search_index idx;
+  bool reuse = !cfg.dir.empty() && fs::exists(dir);
+  if (!reuse) fs::remove_all(dir);
   if (auto st = idx.open(dir.string()); !st.ok()) {
     std::fprintf(stderr, "search_bench: open %s: %s\n", dir.c_str(), st.error.c_str());
     return 1;
   }
+  if (reuse && idx.size() != entities.size()) {
+    std::fprintf(stderr, "search_bench: %s holds %llu documents, not %zu\n", dir.c_str(),
+                 static_cast<unsigned long long>(idx.size()), entities.size());
+    return 1;
+  }
+  if (reuse) std::printf("almanac: reusing the index in %s (no indexing figure)\n", dir.c_str());
   t0 = clock_type::now();
   std::vector<double> commit_ms;
-  for (size_t i = 0; i < entities.size(); ++i) {
+  for (size_t i = 0; i < entities.size() && !reuse; ++i) {
     if (auto st = idx.upsert(entities[i].to_json()); !st.ok()) {
       std::fprintf(stderr, "search_bench: upsert %s: %s\n", entities[i].urn.c_str(),
                    st.error.c_str());
@@ -241,7 +250,7 @@ int main(int argc, char** argv) {
     }
   }
   double index_s = ms_since(t0) / 1000;
-  double index_per_s = entities.size() / index_s;
+  double index_per_s = reuse ? std::nan("") : entities.size() / index_s;
   double commit_total = 0;
   for (double c : commit_ms) commit_total += c;
   std::printf("almanac: indexed in %.1f s (%.0f entities/s; %zu commits, %.1f s of them, "
@@ -252,8 +261,10 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // 2. Queries.
-  auto to_query = [](const bench_query& q) {
+  bool facets = true;
+  auto to_query = [&](const bench_query& q) {
     almanac::search::search_query s;
+    s.facets = facets;
     s.text = q.text;
     s.kinds = q.kinds;
     s.sources = q.sources;
@@ -270,11 +281,19 @@ int main(int argc, char** argv) {
   auto xa = measure(mix, cfg.passes, cfg.verbose, almanac_run);
   for (auto& e : errors) std::fprintf(stderr, "search_bench: search %s\n", e.c_str());
   if (!errors.empty()) return 1;
+  // The same without facets (for the report: what the match spy costs).
+  facets = false;
+  auto xa_nofacets = measure(mix, 1, false, almanac_run);
+  facets = true;
   std::printf("almanac: queries measured\n");
   std::fflush(stdout);
 
   // 3. Suggest.
   std::vector<double> sugg_ms;
+  std::map<std::string, std::vector<double>> sugg_by_len; // "1-2", "3-5", "6+"
+  auto len_class = [](const std::string& p) {
+    return p.size() <= 2 ? "1-2 chars" : p.size() <= 5 ? "3-5 chars" : "6+ chars";
+  };
   size_t sugg_empty = 0;
   for (auto& p : prefixes)
     if (idx.suggest(p, 10).empty()) {
@@ -286,6 +305,7 @@ int main(int argc, char** argv) {
       auto ts = clock_type::now();
       auto r = idx.suggest(p, 10);
       sugg_ms.push_back(ms_since(ts));
+      sugg_by_len[len_class(p)].push_back(sugg_ms.back());
     }
 
   // 4. PostgreSQL.
@@ -347,9 +367,15 @@ int main(int argc, char** argv) {
               "postgres %s)\n",
               cfg.passes, cfg.passes == 1 ? "" : "es", xa_empty,
               pg_ok ? std::to_string(pg_empty).c_str() : "-");
+  auto xa_nf = xa_nofacets.all();
+  std::printf("%-10s %5zu | %8.2f %8.2f %8.2f %9s | (facets off: search_query::facets = false)\n",
+              "no facets", mix.size(), pct(xa_nf, 0.5), pct(xa_nf, 0.99), mean(xa_nf), "");
   std::printf("%-10s %5zu | %8.3f %8.3f %8.3f  (limit 10, %zu prefixes without suggestions)\n",
               "suggest", prefixes.size(), pct(sugg_ms, 0.5), pct(sugg_ms, 0.99), mean(sugg_ms),
               sugg_empty);
+  for (auto& [len, v] : sugg_by_len)
+    std::printf("  %-12s %3zu | %8.3f %8.3f %8.3f\n", len.c_str(), v.size() / std::max(3, cfg.passes),
+                pct(v, 0.5), pct(v, 0.99), mean(v));
   std::printf("%-10s %5s | %10.0f entities/s, %.0f MB | ", "indexing", "", index_per_s,
               dir_bytes(dir) / 1e6);
   if (pg_ok)
@@ -388,7 +414,7 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
 
-  if (!cfg.keep) fs::remove_all(dir);
+  if (!cfg.keep && !reuse) fs::remove_all(dir);
   std::printf("search_bench: entities=%zu index_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
               "pg_p50_ms=%.2f pg_p99_ms=%.2f speedup_p99=%.2f suggest_p99_ms=%.3f\n",
               entities.size(), index_per_s, p50, p99, pg50, pg99, speedup, sugg99);
