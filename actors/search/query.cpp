@@ -254,6 +254,10 @@ search_result search_index::search(const search_query& sq) const {
     std::unique_ptr<Xapian::Database> db;
     try {
       db = impl_->acquire();
+      // Every Xapian object that shares the database's (non-atomically
+      // reference-counted) internals must be gone before the database goes
+      // back to the pool, where another thread may reopen it.
+      {
       Xapian::Enquire enq(*db);
       Xapian::BM25Weight bm25(1.2, 0, 1, 0.2, 0.5);
       enq.set_weighting_scheme(bm25);
@@ -318,6 +322,7 @@ search_result search_index::search(const search_query& sq) const {
       if (sq.facets) {
         out.facets = std::move(spy.facets);
         for (auto f : {"kind", "source", "schema", "tag", "steward", "curation"}) out.facets[f];
+      }
       }
       impl_->release(std::move(db));
       return out;
