@@ -62,10 +62,58 @@ struct lineage_store::batch_state {
     return j.is_discarded() ? json(nullptr) : j;
   }
 
+  /// Old values of the keys the current event wrote (to undo a bad event).
+  std::map<std::string, std::optional<std::string>> undo;
+
   void put(const std::string& k, std::string v) {
+    if (!undo.count(k)) {
+      auto i = pending.find(k);
+      undo[k] = i == pending.end() ? std::nullopt : std::optional<std::string>{i->second};
+    }
     pending[k] = std::move(v);
   }
+
+  void rollback_event() {
+    for (auto& [k, old] : undo) {
+      if (old)
+        pending[k] = *old;
+      else
+        pending.erase(k);
+    }
+    undo.clear();
+  }
 };
+
+uint32_t lineage_store::graph::id(const std::string& urn) {
+  auto [it, fresh] = ids.emplace(urn, static_cast<uint32_t>(names.size()));
+  if (fresh) {
+    names.push_back(urn);
+    out.emplace_back();
+    in.emplace_back();
+  }
+  return it->second;
+}
+
+void lineage_store::graph::upsert(const std::string& from, const std::string& to,
+                                  std::string data) {
+  auto f = id(from);
+  auto t = id(to);
+  auto key = (static_cast<uint64_t>(f) << 32) | t;
+  auto i = by_ends.find(key);
+  if (i != by_ends.end()) {
+    edges[i->second].data = std::move(data);
+    return;
+  }
+  auto e = static_cast<uint32_t>(edges.size());
+  edges.push_back({f, t, std::move(data)});
+  by_ends.emplace(key, e);
+  out[f].push_back(e);
+  in[t].push_back(e);
+}
+
+void lineage_store::graph::clear() {
+  *this = graph{};
+}
 
 lineage_store::lineage_store(std::string dir, double half_life_days)
   : dir_(std::move(dir)), half_life_ms_(half_life_days * 86400000.0) {
@@ -89,6 +137,17 @@ caf::expected<uint64_t> lineage_store::open() {
   auto cp = store_->checkpoint();
   if (cp)
     checkpoint_ = *cp;
+  if (graph_.edges.empty()) {
+    // Load the adjacency from the stored edges (d/<from>\0<to>).
+    auto err = store_->scan("d/", [&](const std::string& k, const std::string& v) {
+      auto nul = k.find('\0', 2);
+      if (nul != std::string::npos)
+        graph_.upsert(k.substr(2, nul - 2), k.substr(nul + 1), v);
+      return true;
+    });
+    if (err)
+      return err;
+  }
   return cp;
 }
 
@@ -131,7 +190,7 @@ void add_edge(lineage_store* /*unused*/, Batch& bs, const std::string& from,
 
 caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_t next) {
   std::unique_lock<std::shared_mutex> guard{mtx_};
-  batch_state bs{*store_, {}};
+  batch_state bs{*store_, {}, {}};
   auto bump = [&](const std::string& urn, const std::string& user, int64_t ms,
                   uint64_t n) {
     if (urn.empty())
@@ -163,7 +222,7 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
       continue;
     // A record whose payload is not what we expect is skipped (and counted),
     // never fatal: a projection must not stop on one bad event.
-    auto pending_before = bs.pending;
+    bs.undo.clear();
     try {
     if (name == "QueryObserved") {
       auto exec = p.value("execution_id", "");
@@ -287,7 +346,7 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
           add_edge(this, bs, i, o, "openlineage", run, ms);
     }
     } catch (const std::exception& e) {
-      bs.pending = std::move(pending_before);
+      bs.rollback_event();
       ++skipped_;
       last_skip_ = "offset " + std::to_string(r.offset) + ": " + e.what();
     }
@@ -298,12 +357,19 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
   if (auto err = store_->commit(batch, next))
     return err;
   checkpoint_ = next;
+  for (auto& [k, v] : bs.pending)
+    if (k.compare(0, 2, "d/") == 0) {
+      auto nul = k.find('\0', 2);
+      if (nul != std::string::npos)
+        graph_.upsert(k.substr(2, nul - 2), k.substr(nul + 1), v);
+    }
   return caf::none;
 }
 
 caf::error lineage_store::reset() {
   std::unique_lock<std::shared_mutex> guard{mtx_};
   checkpoint_ = 0;
+  graph_.clear();
   return store_->clear();
 }
 
@@ -370,59 +436,71 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
   auto start = std::chrono::steady_clock::now();
   bool column_level = lim.level == "column";
   bool truncated = false;
-  std::set<std::string> nodes{root};
-  std::map<std::pair<std::string, std::string>, json> edges;
-  auto walk = [&](bool down) {
-    std::deque<std::pair<std::string, uint64_t>> frontier{{root, 0}};
-    std::set<std::string> seen{root};
-    while (!frontier.empty()) {
-      if (std::chrono::steady_clock::now() - start > lim.deadline
-          || nodes.size() >= lim.max_nodes) {
-        truncated = true;
-        return;
-      }
-      auto [u, d] = frontier.front();
-      frontier.pop_front();
-      if (d >= lim.depth)
-        continue;
-      auto prefix = (down ? "d/" : "u/") + u + std::string(1, sep);
-      size_t followed = 0;
-      store_->scan(prefix, [&](const std::string& k, const std::string& v) {
-        auto other = k.substr(prefix.size());
-        if (is_column(other) != column_level)
-          return true;
-        if (++followed > lim.fan_out) {
+  auto& g = graph_;
+  std::vector<uint32_t> edge_ids;
+  std::unordered_map<uint32_t, bool> nodes; // node id -> seen in any walk
+  auto r = g.ids.find(root);
+  if (r != g.ids.end()) {
+    nodes[r->second] = true;
+    std::unordered_map<uint32_t, bool> edges_seen;
+    auto walk = [&](bool down) {
+      std::deque<std::pair<uint32_t, uint64_t>> frontier{{r->second, 0}};
+      std::unordered_map<uint32_t, bool> seen{{r->second, true}};
+      size_t steps = 0;
+      while (!frontier.empty()) {
+        if ((++steps & 255) == 0 && std::chrono::steady_clock::now() - start > lim.deadline) {
           truncated = true;
-          return false;
+          return;
         }
-        auto from = down ? u : other;
-        auto to = down ? other : u;
-        if (!edges.count({from, to})) {
-          json e = down ? json::parse(v) : json(nullptr);
-          if (e.is_null())
-            if (auto ev = store_->get(key2("d/", from, to)); ev && *ev)
-              e = json::parse(**ev);
-          edges[{from, to}] = {{"from", from}, {"to", to},
-                               {"evidence", e.is_null() ? json::array() : e["evidence"]},
-                               {"count", e.is_null() ? 0 : e.value("count", 0)}};
+        if (nodes.size() >= lim.max_nodes) {
+          truncated = true;
+          return;
         }
-        nodes.insert(other);
-        if (seen.insert(other).second)
-          frontier.emplace_back(other, d + 1);
-        return true;
-      });
-    }
-  };
-  if (lim.direction != "upstream")
-    walk(true);
-  if (lim.direction != "downstream")
-    walk(false);
+        auto [u, d] = frontier.front();
+        frontier.pop_front();
+        if (d >= lim.depth)
+          continue;
+        size_t followed = 0;
+        for (auto e : (down ? g.out[u] : g.in[u])) {
+          auto other = down ? g.edges[e].to : g.edges[e].from;
+          if (is_column(g.names[other]) != column_level)
+            continue;
+          if (++followed > lim.fan_out) {
+            truncated = true;
+            break;
+          }
+          if (edges_seen.emplace(e, true).second)
+            edge_ids.push_back(e);
+          nodes[other] = true;
+          if (seen.emplace(other, true).second)
+            frontier.emplace_back(other, d + 1);
+        }
+      }
+    };
+    if (lim.direction != "upstream")
+      walk(true);
+    if (lim.direction != "downstream")
+      walk(false);
+  }
+  std::vector<std::string> names;
+  names.reserve(nodes.size() + 1);
+  if (r == g.ids.end())
+    names.push_back(root);
+  for (auto& [n, _] : nodes)
+    names.push_back(g.names[n]);
+  std::sort(names.begin(), names.end());
   auto ns = json::array();
-  for (auto& n : nodes)
+  for (auto& n : names)
     ns.push_back({{"urn", n}, {"kind", kind_of(n)}});
   auto es = json::array();
-  for (auto& [k, e] : edges)
-    es.push_back(e);
+  for (auto e : edge_ids) {
+    auto& ed = g.edges[e];
+    auto data = json::parse(ed.data, nullptr, false);
+    es.push_back({{"from", g.names[ed.from]},
+                  {"to", g.names[ed.to]},
+                  {"evidence", data.is_object() ? data.value("evidence", json::array()) : json::array()},
+                  {"count", data.is_object() ? data.value("count", 0) : 0}});
+  }
   return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated}};
 }
 

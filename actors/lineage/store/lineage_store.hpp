@@ -27,6 +27,8 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace almanac::storage {
 class rocks_store;
@@ -76,11 +78,33 @@ public:
 
 private:
   struct batch_state;
+
+  /// The lineage graph in memory (adjacency by node id), kept in step with
+  /// the d/ keys; traversals never touch RocksDB.
+  struct graph {
+    struct edge {
+      uint32_t from;
+      uint32_t to;
+      std::string data; ///< The stored edge JSON (evidence, count, ...).
+    };
+    std::unordered_map<std::string, uint32_t> ids;
+    std::vector<std::string> names;
+    std::vector<std::vector<uint32_t>> out; ///< Edge ids by source node.
+    std::vector<std::vector<uint32_t>> in;  ///< Edge ids by target node.
+    std::vector<edge> edges;
+    std::unordered_map<uint64_t, uint32_t> by_ends;
+
+    uint32_t id(const std::string& urn);
+    void upsert(const std::string& from, const std::string& to, std::string data);
+    void clear();
+  };
+
   std::string dir_;
   double half_life_ms_;
   mutable std::shared_mutex mtx_;
   std::unique_ptr<storage::rocks_store> store_;
   uint64_t checkpoint_ = 0;
+  graph graph_;
   uint64_t skipped_ = 0;
   std::string last_skip_;
 };
