@@ -135,6 +135,26 @@ try:
     pop = film.get("popularity") or {}
     check(pop.get("count", 0) >= 3 and pop.get("users", 0) >= 2, f"film's popularity ({pop})")
 
+    # The PostgreSQL server log, as csvlog and jsonlog.
+    csvlog = (
+        '2026-11-02 09:00:00.000 UTC,"dora","pagila",4242,"127.0.0.1:5000",6541a.1,1,"SELECT",'
+        '2026-11-02 08:59:00 UTC,3/4,0,LOG,00000,"duration: 12.5 ms  statement: SELECT a.first_name, '
+        'count(*) FROM actor a JOIN film_actor fa ON fa.actor_id = a.actor_id GROUP BY a.first_name",,,,,,,,,"psql","client backend",,0\n'
+        '2026-11-02 09:00:01.000 UTC,"dora","pagila",4242,"127.0.0.1:5000",6541a.1,2,"idle",'
+        '2026-11-02 08:59:00 UTC,3/5,0,LOG,00000,"connection authorized: user=dora",,,,,,,,,"psql","client backend",,0\n')
+    st, r = call("POST", "/api/v1/queries?source=pagila&format=csvlog", csvlog)
+    check(st == 202 and r["accepted"] == 1, f"a csvlog server log: statements accepted, other lines skipped ({r})")
+    jsonlog = json.dumps({"timestamp": "2026-11-02 09:05:00.000 UTC", "user": "eve", "dbname": "pagila",
+                          "message": "statement: SELECT address FROM address WHERE city_id = 3"}) + "\n"
+    st, r2 = call("POST", "/api/v1/queries?source=pagila&format=jsonlog", jsonlog)
+    check(st == 202 and r2["accepted"] == 1, "a jsonlog server log")
+    last_offset = r2["offset"]
+    st, qs = call("GET", f"/api/v1/queries?table={q('urn:almanac:table:pagila.public.film_actor')}&min_offset={last_offset}")
+    srv = [x for x in qs["queries"] if x["users"] == ["dora"]]
+    check(len(srv) == 1 and abs(srv[0]["mean_duration_ms"] - 12.5) < 1e-9, f"the csvlog query is in the store with its duration ({srv})")
+    st, r = call("POST", "/api/v1/queries?source=pagila&format=csvlog", '2026-11-02,"unterminated')
+    check(st == 400 and "csvlog" in r["error"]["message"], f"a malformed server log is refused ({r})")
+
     # Compose executions feed the query store.
     st, r = call("POST", "/api/v1/compose/execute", {"source": "pagila", "sql": "select count(*) from rental"})
     time.sleep(0.3)

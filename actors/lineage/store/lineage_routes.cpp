@@ -150,12 +150,17 @@ void add_routes(http::router& r, runtime::node_context& node,
   r.add({"POST", "/api/v1/queries", role::steward,
          [&node, catalog](http::request& req, const http::principal&) {
            auto def = req.query.count("source") ? req.query.at("source") : "";
-           auto lines = parse_query_lines(req.body, def);
+           auto format = req.query.count("format") ? req.query.at("format") : "jsonlines";
+           auto lines = format == "jsonlines" ? parse_query_lines(req.body, def)
+                                              : parse_pg_log(req.body, format, def);
+           auto origin = format == "jsonlines" ? "upload" : "server_log";
            if (!lines)
              return http::error_response(lines.error());
            std::vector<event_input> evs;
            for (auto& l : *lines)
-             evs.push_back(observe_query(l, "upload", catalog.get()));
+             evs.push_back(observe_query(l, origin, catalog.get()));
+           if (evs.empty())
+             return http::json_response(202, {{"accepted", 0}, {"offset", nullptr}});
            auto n = evs.size();
            auto ack = append(node, std::move(evs));
            if (!ack)

@@ -166,4 +166,141 @@ caf::expected<std::vector<json>> parse_query_lines(const std::string& body,
   return out;
 }
 
+namespace {
+
+// Splits one CSV record starting at `pos` (RFC 4180: quoted fields may hold
+// commas, doubled quotes and newlines); advances `pos` past it.
+bool csv_record(const std::string& text, size_t& pos, std::vector<std::string>& fields) {
+  fields.clear();
+  std::string cur;
+  bool quoted = false;
+  bool any = false;
+  while (pos < text.size()) {
+    char c = text[pos++];
+    any = true;
+    if (quoted) {
+      if (c == '"') {
+        if (pos < text.size() && text[pos] == '"') {
+          cur += '"';
+          ++pos;
+        } else {
+          quoted = false;
+        }
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(cur));
+      cur.clear();
+    } else if (c == '\n') {
+      break;
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  if (!any)
+    return false;
+  fields.push_back(std::move(cur));
+  return !quoted;
+}
+
+// "duration: 1.234 ms  statement: SELECT ..." -> (sql, duration)
+std::optional<std::pair<std::string, double>> statement_of(const std::string& message) {
+  double duration = 0;
+  std::string m = message;
+  if (m.rfind("duration: ", 0) == 0) {
+    auto ms = m.find(" ms");
+    if (ms == std::string::npos)
+      return std::nullopt;
+    try {
+      duration = std::stod(m.substr(10, ms - 10));
+    } catch (...) {
+      return std::nullopt;
+    }
+    m = m.substr(ms + 3);
+    while (!m.empty() && m.front() == ' ')
+      m.erase(0, 1);
+  }
+  for (std::string tag : {"statement: ", "execute "}) {
+    if (m.rfind(tag, 0) != 0)
+      continue;
+    auto body = m.substr(tag.size());
+    if (tag == "execute ") {
+      auto colon = body.find(": ");
+      if (colon == std::string::npos)
+        return std::nullopt;
+      body = body.substr(colon + 2);
+    }
+    return std::make_pair(body, duration);
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
+                                              const std::string& format,
+                                              const std::string& source) {
+  if (source.empty())
+    return make_error(ec::bad_request, "query parameter source is required for a server log");
+  std::vector<json> out;
+  auto add = [&](const std::string& time, const std::string& user, const std::string& db,
+                 const std::string& message) {
+    auto st = statement_of(message);
+    if (!st)
+      return;
+    json e{{"sql", st->first}, {"user", user}, {"database", db}, {"source", source},
+           {"duration_ms", st->second}};
+    // "2026-11-01 10:00:00.123 UTC" -> ISO-8601
+    auto t = time;
+    if (t.size() >= 19 && t[10] == ' ')
+      t[10] = 'T';
+    if (t.size() > 4 && t.compare(t.size() - 4, 4, " UTC") == 0)
+      t = t.substr(0, t.size() - 4) + "Z";
+    if (auto ms = catalog::parse_iso_time(t)) {
+      e["start_time"] = catalog::iso_time(*ms);
+      e["start_ms"] = *ms;
+    }
+    out.push_back(std::move(e));
+  };
+  if (format == "csvlog") {
+    size_t pos = 0;
+    size_t n = 0;
+    std::vector<std::string> f;
+    while (pos < body.size()) {
+      ++n;
+      if (!csv_record(body, pos, f))
+        return make_error(ec::bad_request, "csvlog record " + std::to_string(n)
+                                             + ": unterminated quoted field");
+      if (f.size() == 1 && f[0].empty())
+        continue;
+      if (f.size() < 14)
+        return make_error(ec::bad_request, "csvlog record " + std::to_string(n) + ": "
+                                             + std::to_string(f.size())
+                                             + " fields, expected at least 14");
+      // log_time, user_name, database_name, ..., message (14th)
+      add(f[0], f[1], f[2], f[13]);
+    }
+  } else if (format == "jsonlog") {
+    std::stringstream ss{body};
+    std::string line;
+    size_t n = 0;
+    while (std::getline(ss, line)) {
+      ++n;
+      if (line.find_first_not_of(" \t\r") == std::string::npos)
+        continue;
+      auto j = json::parse(line, nullptr, false);
+      if (!j.is_object())
+        return make_error(ec::bad_request, "jsonlog line " + std::to_string(n) + ": not a JSON object");
+      add(j.value("timestamp", ""), j.value("user", ""), j.value("dbname", ""),
+          j.value("message", ""));
+    }
+  } else {
+    return make_error(ec::invalid_argument, "format must be jsonlines, csvlog or jsonlog");
+  }
+  return out;
+}
+
 } // namespace almanac::lineage

@@ -37,4 +37,12 @@ event_input observe_query(const nlohmann::json& entry, const std::string& origin
 caf::expected<std::vector<nlohmann::json>>
 parse_query_lines(const std::string& body, const std::string& default_source);
 
+/// Parses a PostgreSQL server log: `format` is "csvlog" (log_destination =
+/// csvlog) or "jsonlog" (PostgreSQL 15's jsonlog). Statement lines
+/// ("statement: ...", "duration: N ms  statement: ...", "execute <name>: ...")
+/// become entries; other lines are skipped. Fails naming a malformed line.
+caf::expected<std::vector<nlohmann::json>>
+parse_pg_log(const std::string& body, const std::string& format,
+             const std::string& source);
+
 } // namespace almanac::lineage
