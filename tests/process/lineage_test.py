@@ -182,6 +182,19 @@ try:
                           ({"eventTime": "2026-01-01T00:00:00Z", "producer": "p", "run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "n"}}, "job.name")]:
         st, r = call("POST", "/api/v1/lineage", bad_ev)
         check(st == 400 and field in r["error"]["message"], f"missing {field}: 400 naming it")
+    # Events of one run merge in any order: the latest eventTime decides.
+    rid = str(uuid.uuid4())
+    base = {"producer": "p", "run": {"runId": rid}, "job": {"namespace": "etl", "name": "merge"}}
+    complete = dict(base, eventType="COMPLETE", eventTime="2026-11-03T10:05:00Z",
+                    outputs=[{"namespace": "pg", "name": "pagila.public.film_daily"}])
+    start = dict(base, eventType="START", eventTime="2026-11-03T10:00:00Z",
+                 inputs=[{"namespace": "pg", "name": "pagila.public.film"}])
+    for ev in (complete, start):
+        st, r = call("POST", "/api/v1/lineage", ev)
+    st, run = call("GET", f"/api/v1/lineage/runs/{rid}?min_offset={r['offset']}")
+    check(st == 200 and run["state"] == "COMPLETE" and run["events"] == 2 and len(run["inputs"]) == 1
+          and len(run["outputs"]) == 1, f"a run merged from events out of order ({run})")
+
     # Column lineage facets (Spark's expected events, completed with the
     # required fields they leave out as partial expectations).
     st, status = call("GET", f"/api/v1/admin/projections/lineage")

@@ -218,6 +218,18 @@ void add_routes(http::router& r, runtime::node_context& node,
              return http::error_response(res.error());
            return http::json_response(200, *res);
          }});
+  r.add({"GET", "/api/v1/lineage/runs/{run}", role::viewer,
+         [&node, store](http::request& req, const http::principal&) {
+           if (auto err = wait_applied(node, req))
+             return http::error_response(err);
+           auto res = store->run(req.params["run"]);
+           if (!res)
+             return http::error_response(res.error());
+           if (!*res)
+             return http::error_response(
+               make_error(ec::not_found, "no OpenLineage run " + req.params["run"]));
+           return http::json_response(200, **res);
+         }});
   r.add({"POST", "/api/v1/lineage", role::steward,
          [&node](http::request& req, const http::principal&) {
            if (auto err = validate_openlineage(req.json))

@@ -344,6 +344,34 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
       for (auto& i : ins)
         for (auto& o : outs)
           add_edge(this, bs, i, o, "openlineage", run, ms);
+      // Merge the run: events may arrive in any order; the latest eventTime
+      // decides the state, datasets accumulate, later facets win.
+      auto rk = "r/" + run;
+      auto merged = bs.get_json(rk);
+      if (merged.is_null())
+        merged = json{{"runId", run}, {"job", p["job"]}, {"events", 0},
+                      {"first_event_ms", ms}, {"last_event_ms", ms},
+                      {"state", p.value("eventType", "OTHER")},
+                      {"inputs", json::array()}, {"outputs", json::array()},
+                      {"facets", json::object()}};
+      merged["events"] = merged["events"].get<uint64_t>() + 1;
+      if (ms >= merged["last_event_ms"].get<int64_t>()) {
+        merged["last_event_ms"] = ms;
+        merged["state"] = p.value("eventType", merged["state"].get<std::string>());
+        if (p["run"].contains("facets") && p["run"]["facets"].is_object())
+          for (auto& [k, v] : p["run"]["facets"].items())
+            merged["facets"][k] = v;
+      }
+      merged["first_event_ms"] = std::min(merged["first_event_ms"].get<int64_t>(), ms);
+      for (auto list : {"inputs", "outputs"})
+        for (auto& d : p.value(list, json::array())) {
+          json ds{{"namespace", d.value("namespace", "")}, {"name", d.value("name", "")},
+                  {"urn", ds_urn(d)}};
+          auto& arr = merged[list];
+          if (std::find(arr.begin(), arr.end(), ds) == arr.end())
+            arr.push_back(ds);
+        }
+      bs.put(rk, merged.dump());
     }
     } catch (const std::exception& e) {
       bs.rollback_event();
@@ -502,6 +530,19 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
                   {"count", data.is_object() ? data.value("count", 0) : 0}});
   }
   return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated}};
+}
+
+caf::expected<std::optional<json>> lineage_store::run(const std::string& run_id) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto v = store_->get("r/" + run_id);
+  if (!v)
+    return v.error();
+  if (!*v)
+    return std::optional<json>{};
+  auto r = json::parse(**v);
+  r["first_event"] = catalog::iso_time(r["first_event_ms"].get<int64_t>());
+  r["last_event"] = catalog::iso_time(r["last_event_ms"].get<int64_t>());
+  return std::optional<json>{r};
 }
 
 caf::expected<std::optional<json>> lineage_store::popularity(const std::string& urn) const {

@@ -71,6 +71,11 @@ public:
   caf::expected<nlohmann::json> traverse(const std::string& root,
                                          const traversal_limits& limits) const;
 
+  /// An OpenLineage run merged over its events (any order): {"runId", "job",
+  /// "state" (of the latest eventTime), "events", "first_event",
+  /// "last_event", "inputs", "outputs" (with URNs), "facets"}.
+  caf::expected<std::optional<nlohmann::json>> run(const std::string& run_id) const;
+
   /// {"score","count","users","last_seen"} or nullopt if never used.
   caf::expected<std::optional<nlohmann::json>> popularity(const std::string& urn) const;
 
