@@ -77,6 +77,8 @@ const char* to_string(entity_kind k) {
     case entity_kind::term: return "term";
     case entity_kind::user: return "user";
     case entity_kind::tag: return "tag";
+    case entity_kind::job: return "job";
+    case entity_kind::run: return "run";
   }
   return "source";
 }
@@ -86,6 +88,7 @@ const std::vector<entity_kind>& all_kinds() {
     entity_kind::source, entity_kind::schema, entity_kind::table,
     entity_kind::view,   entity_kind::column, entity_kind::query,
     entity_kind::term,   entity_kind::user,   entity_kind::tag,
+    entity_kind::job,    entity_kind::run,
   };
   return kinds;
 }
@@ -99,7 +102,9 @@ std::optional<entity_kind> parse_kind(std::string_view name) {
 
 size_t expected_depth(entity_kind k) {
   switch (k) {
-    case entity_kind::schema: return 2;
+    case entity_kind::schema:
+    case entity_kind::job: return 2;
+    case entity_kind::run:
     case entity_kind::table:
     case entity_kind::view: return 3;
     case entity_kind::column: return 4;
@@ -113,6 +118,7 @@ std::vector<entity_kind> parent_kinds(entity_kind k) {
     case entity_kind::table:
     case entity_kind::view: return {entity_kind::schema};
     case entity_kind::column: return {entity_kind::table, entity_kind::view};
+    case entity_kind::run: return {entity_kind::job};
     default: return {};
   }
 }
@@ -176,7 +182,7 @@ caf::expected<parsed_urn> parse_urn(std::string_view urn) {
   if (!kind)
     return invalid(urn, "unknown kind '" + printable(rest.substr(0, colon))
                           + "' (expected source, schema, table, view, column, "
-                            "query, term, user or tag)");
+                            "query, term, user, tag, job or run)");
   parsed_urn result;
   result.kind = *kind;
   auto path = rest.substr(colon + 1);

@@ -35,6 +35,8 @@ enum class entity_kind {
   term,   ///< A glossary term; depth 1.
   user,   ///< A user; depth 1.
   tag,    ///< A tag; depth 1.
+  job,    ///< An OpenLineage job: namespace.name; depth 2.
+  run,    ///< A run of a job: namespace.name.runId; depth 3.
 };
 
 /// Returns the lowercase name of `k`, as used in URNs ("source", ...).

@@ -194,6 +194,12 @@ try:
     st, run = call("GET", f"/api/v1/lineage/runs/{rid}?min_offset={r['offset']}")
     check(st == 200 and run["state"] == "COMPLETE" and run["events"] == 2 and len(run["inputs"]) == 1
           and len(run["outputs"]) == 1, f"a run merged from events out of order ({run})")
+    time.sleep(0.3)
+    st, rent = call("GET", "/api/v1/entities/" + q(f"urn:almanac:run:etl.merge.{rid}"))
+    st2, jent = call("GET", "/api/v1/entities/" + q("urn:almanac:job:etl.merge"))
+    st3, dent = call("GET", "/api/v1/entities/" + q("urn:almanac:table:pagila.public.film_daily"))
+    check(st == 200 and rent.get("state") == "COMPLETE" and st2 == 200 and st3 == 200,
+          f"datasets, jobs and runs become catalog entities (run state {rent.get('state') if st == 200 else rent})")
 
     # Column lineage facets (Spark's expected events, completed with the
     # required fields they leave out as partial expectations).

@@ -27,6 +27,21 @@ std::string column_urn(const std::string& table_urn, const std::string& column) 
          + catalog::encode_name(column);
 }
 
+std::string dataset_urn(const nlohmann::json& d) {
+  auto name = d.value("name", std::string{});
+  auto ns = d.value("namespace", std::string{});
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= name.size(); ++i)
+    if (i == name.size() || name[i] == '.') {
+      parts.push_back(name.substr(start, i - start));
+      start = i + 1;
+    }
+  auto source = parts.size() >= 3 ? parts[0] : ns;
+  auto qualified = parts.size() >= 3 ? parts[parts.size() - 2] + "." + parts.back() : name;
+  return table_urn(source, qualified);
+}
+
 std::string be64(uint64_t x) {
   std::string out(8, '\0');
   for (int i = 0; i < 8; ++i)

@@ -19,6 +19,11 @@ std::string table_urn(const std::string& source, const std::string& qualified,
 /// The URN of a column of a table or view URN.
 std::string column_urn(const std::string& table_urn, const std::string& column);
 
+/// The catalog URN of an OpenLineage dataset {"namespace", "name"}: a name
+/// "db.schema.table" maps to source db; otherwise the namespace is the source
+/// and the name the (schema-qualified) table.
+std::string dataset_urn(const nlohmann::json& dataset);
+
 /// Big-endian bytes of `x` (keys sort by number).
 std::string be64(uint64_t x);
 

@@ -1,6 +1,8 @@
 #include "actors/lineage/store/lineage_routes.hpp"
 
 #include "actors/catalog/iso_time.hpp"
+#include "actors/catalog/urn.hpp"
+#include "actors/lineage/store/lineage_keys.hpp"
 #include "actors/lineage/store/query_ingest.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"
@@ -56,6 +58,67 @@ caf::expected<uint64_t> bounded(const http::request& req, const char* name, uint
     return make_error(ec::invalid_argument, std::string{"query parameter "} + name
                                               + " must be at most " + std::to_string(max));
   return x;
+}
+
+// Registers what an OpenLineage event names, if the catalog lacks it:
+// datasets as tables (with their source and schema), the job, and the run
+// (whose state follows the event with the latest eventTime). Best effort:
+// the event itself is already durable.
+void catalog_entities(runtime::node_context& node, const catalog::catalog_projection& cat,
+                      const json& e, const std::string& user) {
+  auto cat_actor = caf::actor_cast<catalog_actor>(node.registry.handle("catalog"));
+  if (!cat_actor)
+    return;
+  auto ask = [&](auto... xs) {
+    return runtime::ask<std::string>(*node.system, cat_actor, 10s, xs...);
+  };
+  auto ensure = [&](const std::string& urn, json body) {
+    if (urn.empty())
+      return;
+    if (auto cur = cat.entity(urn); cur && *cur)
+      return;
+    body["urn"] = urn;
+    ask(atom::register_::value, body.dump(), user);
+  };
+  for (auto list : {"inputs", "outputs"})
+    for (auto& d : e.value(list, json::array())) {
+      auto urn = dataset_urn(d);
+      auto parsed = catalog::parse_urn(urn);
+      if (!parsed || parsed->names.size() != 3)
+        continue;
+      auto& n = parsed->names;
+      ensure("urn:almanac:source:" + catalog::encode_name(n[0]),
+             {{"kind", "source"}, {"description", "Seen in OpenLineage events"}});
+      ensure("urn:almanac:schema:" + catalog::encode_name(n[0]) + "." + catalog::encode_name(n[1]),
+             {{"kind", "schema"}});
+      json ol{{"namespace", d.value("namespace", "")}, {"name", d.value("name", "")}};
+      ensure(urn, json{{"kind", "table"}, {"attributes", json{{"openlineage", ol}}}});
+    }
+  auto job = e["job"];
+  auto job_urn = catalog::make_urn(
+    catalog::entity_kind::job,
+    std::vector<std::string>{job.value("namespace", ""), job.value("name", "")});
+  if (!job_urn)
+    return;
+  ensure(*job_urn, {{"kind", "job"}});
+  auto run_id = e["run"].value("runId", "");
+  auto run_urn = catalog::make_urn(
+    catalog::entity_kind::run,
+    std::vector<std::string>{job.value("namespace", ""), job.value("name", ""), run_id});
+  if (!run_urn)
+    return;
+  json attrs{{"state", e.value("eventType", "OTHER")}, {"event_time", e.value("eventTime", "")}};
+  auto cur = cat.entity(*run_urn);
+  if (!cur || !*cur) {
+    ensure(*run_urn, {{"kind", "run"}, {"attributes", attrs}});
+    return;
+  }
+  auto old = (**cur).value("attributes", json::object());
+  auto old_ms = catalog::parse_iso_time(old.value("event_time", ""));
+  auto new_ms = catalog::parse_iso_time(attrs["event_time"].get<std::string>());
+  if (old_ms && new_ms && *new_ms < *old_ms)
+    return; // an older event arriving late does not change the state
+  ask(atom::attributes::value, *run_urn, attrs.dump(), user);
 }
 
 } // namespace
@@ -231,7 +294,7 @@ void add_routes(http::router& r, runtime::node_context& node,
            return http::json_response(200, **res);
          }});
   r.add({"POST", "/api/v1/lineage", role::steward,
-         [&node](http::request& req, const http::principal&) {
+         [&node, catalog](http::request& req, const http::principal& who) {
            if (auto err = validate_openlineage(req.json))
              return http::error_response(err);
            auto ack = append(node, {{event_tag("LineageObserved"),
@@ -239,6 +302,7 @@ void add_routes(http::router& r, runtime::node_context& node,
                                      req.json.dump()}});
            if (!ack)
              return http::error_response(ack.error());
+           catalog_entities(node, *catalog, req.json, who.user);
            return http::json_response(201, {{"runId", req.json["run"]["runId"]},
                                             {"offset", ack->end_offset - 1}});
          }});

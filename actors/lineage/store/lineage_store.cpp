@@ -309,21 +309,7 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
       auto ms = r.timestamp_ms;
       if (auto t = catalog::parse_iso_time(p.value("eventTime", "")))
         ms = *t;
-      auto ds_urn = [](const json& d) {
-        auto name = d.value("name", "");
-        auto ns = d.value("namespace", "");
-        std::vector<std::string> parts;
-        size_t start = 0;
-        for (size_t i = 0; i <= name.size(); ++i)
-          if (i == name.size() || name[i] == '.') {
-            parts.push_back(name.substr(start, i - start));
-            start = i + 1;
-          }
-        std::string source = parts.size() >= 3 ? parts[0] : ns;
-        std::string qualified = parts.size() >= 3 ? parts[parts.size() - 2] + "." + parts.back()
-                                                  : name;
-        return table_urn(source, qualified);
-      };
+      auto ds_urn = [](const json& d) { return dataset_urn(d); };
       std::vector<std::string> ins, outs;
       for (auto& d : p.value("inputs", json::array()))
         ins.push_back(ds_urn(d));
