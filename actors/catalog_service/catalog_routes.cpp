@@ -19,21 +19,6 @@ std::chrono::milliseconds request_timeout(runtime::node_context& node) {
     node.settings.get_uint("http.request_timeout_ms"));
 }
 
-// Parses an optional non-negative integer query parameter.
-caf::expected<std::optional<uint64_t>>
-query_uint(const http::request& req, const std::string& name) {
-  auto i = req.query.find(name);
-  if (i == req.query.end())
-    return std::optional<uint64_t>{};
-  auto& v = i->second;
-  if (v.empty() || v.size() > 19
-      || v.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(ec::bad_request, "query parameter " + name
-                                         + " must be a non-negative integer, not '"
-                                         + v + "'");
-  return std::optional<uint64_t>{std::stoull(v)};
-}
-
 // Waits until the catalog projection has applied `offset` (read-your-writes).
 caf::error wait_applied(runtime::node_context& node, uint64_t offset,
                         std::chrono::milliseconds timeout) {
@@ -50,12 +35,12 @@ caf::error wait_applied(runtime::node_context& node, uint64_t offset,
 
 // Honors ?min_offset=N before a read.
 caf::error honor_min_offset(runtime::node_context& node, http::request& req) {
-  auto min = query_uint(req, "min_offset");
+  auto min = http::query_uint(req, "min_offset", UINT64_MAX, UINT64_MAX - 1);
   if (!min)
     return min.error();
-  if (!*min)
+  if (*min == UINT64_MAX)
     return caf::none;
-  return wait_applied(node, **min, request_timeout(node));
+  return wait_applied(node, *min, request_timeout(node));
 }
 
 catalog_actor catalog_of(runtime::node_context& node) {

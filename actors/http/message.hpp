@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include <functional>
 #include <map>
@@ -44,6 +45,12 @@ struct response {
   /// carries this very response).
   std::function<void()> after;
 };
+
+/// The non-negative integer query parameter `name`: `fallback` when absent,
+/// ec::bad_request naming it when not a number, ec::invalid_argument when
+/// above `max`.
+caf::expected<uint64_t> query_uint(const request& req, const std::string& name,
+                                   uint64_t fallback, uint64_t max);
 
 /// A JSON response.
 response json_response(int status, const nlohmann::json& body);

@@ -15,22 +15,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-caf::expected<uint64_t> uint_param(const http::request& req, const char* name,
-                                   uint64_t def, uint64_t max) {
-  auto i = req.query.find(name);
-  if (i == req.query.end())
-    return def;
-  auto& v = i->second;
-  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(ec::bad_request, std::string{"query parameter "} + name
-                                         + " must be a non-negative integer, not '" + v + "'");
-  auto x = std::stoull(v);
-  if (x > max)
-    return make_error(ec::invalid_argument, std::string{"query parameter "} + name
-                                              + " must be at most " + std::to_string(max));
-  return x;
-}
-
 std::vector<std::string> list_param(const http::request& req, const char* name) {
   std::vector<std::string> out;
   auto i = req.query.find(name);
@@ -45,7 +29,7 @@ std::vector<std::string> list_param(const http::request& req, const char* name) 
 }
 
 caf::error honor_min_offset(runtime::node_context& node, const http::request& req) {
-  auto min = uint_param(req, "min_offset", UINT64_MAX, UINT64_MAX - 1);
+  auto min = http::query_uint(req, "min_offset", UINT64_MAX, UINT64_MAX - 1);
   if (!min)
     return min.error();
   if (*min == UINT64_MAX)
@@ -84,10 +68,10 @@ void add_routes(http::router& r, runtime::node_context& node,
                    ec::bad_request, std::string{"query parameter "} + flag + " must be true or false"));
                (std::string{flag} == "endorsed" ? q.endorsed : q.deprecated) = v == "true";
              }
-           auto limit = uint_param(req, "limit", 20, 1000);
+           auto limit = http::query_uint(req, "limit", 20, 1000);
            if (!limit)
              return http::error_response(limit.error());
-           auto offset = uint_param(req, "offset", 0, 100000);
+           auto offset = http::query_uint(req, "offset", 0, 100000);
            if (!offset)
              return http::error_response(offset.error());
            q.limit = *limit;
@@ -108,7 +92,7 @@ void add_routes(http::router& r, runtime::node_context& node,
            auto prefix = req.query.count("prefix") ? req.query.at("prefix") : "";
            if (prefix.empty())
              return http::error_response(make_error(ec::bad_request, "query parameter prefix is required"));
-           auto limit = uint_param(req, "limit", 10, 100);
+           auto limit = http::query_uint(req, "limit", 10, 100);
            if (!limit)
              return http::error_response(limit.error());
            auto idx = search->live();

@@ -44,21 +44,6 @@ caf::error wait_applied(runtime::node_context& node, http::request& req) {
   return res ? caf::none : res.error();
 }
 
-caf::expected<uint64_t> bounded(const http::request& req, const char* name, uint64_t def,
-                                uint64_t max) {
-  auto i = req.query.find(name);
-  if (i == req.query.end())
-    return def;
-  auto& v = i->second;
-  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(ec::bad_request, std::string{"query parameter "} + name
-                                         + " must be a non-negative integer, not '" + v + "'");
-  auto x = std::stoull(v);
-  if (x > max)
-    return make_error(ec::invalid_argument, std::string{"query parameter "} + name
-                                              + " must be at most " + std::to_string(max));
-  return x;
-}
 
 // Registers what an OpenLineage event names, if the catalog lacks it:
 // datasets as tables (with their source and schema), the job, and the run
@@ -239,7 +224,7 @@ void add_routes(http::router& r, runtime::node_context& node,
            if (t == req.query.end())
              return http::error_response(make_error(
                ec::bad_request, "query parameter table (a table or column URN) is required"));
-           auto limit = bounded(req, "limit", 100, 10000);
+           auto limit = http::query_uint(req, "limit", 100, 10000);
            if (!limit)
              return http::error_response(limit.error());
            auto qs = store->queries_for(t->second, *limit);
@@ -272,7 +257,7 @@ void add_routes(http::router& r, runtime::node_context& node,
            if (lim.level != "table" && lim.level != "column")
              return http::error_response(make_error(ec::invalid_argument,
                                                     "level must be table or column"));
-           auto depth = bounded(req, "depth", 3, 50);
+           auto depth = http::query_uint(req, "depth", 3, 50);
            if (!depth)
              return http::error_response(depth.error());
            lim.depth = *depth;
