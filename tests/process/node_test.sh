@@ -62,7 +62,13 @@ wait_for() { # NAME FIELD VALUE
 echo "--- the storage subtree: event log and projections"
 api() { curl -sf -H "Authorization: Bearer $ALMANAC_TOKEN" "$@"; }
 [ "$(api "$URL/api/v1/admin/log" | json 'd["end_offset"]')" = 0 ] || fail "log status"
-[ "$(api "$URL/api/v1/admin/projections" | json 'sorted(p["name"] for p in d["projections"])')" = "['catalog_state', 'event_counts']" ] || fail "projections"
+want="['catalog_state', 'event_counts', 'lineage', 'search']"
+for _ in $(seq 1 100); do
+  got=$(api "$URL/api/v1/admin/projections" | json 'sorted(p["name"] for p in d["projections"])')
+  [ "$got" = "$want" ] && break
+  sleep 0.05
+done
+[ "$got" = "$want" ] || fail "projections: $got"
 [ "$(api -XPOST "$URL/api/v1/admin/projections/event_counts/rebuild" | json 'd["rebuilding"]')" = True ] || fail "rebuild"
 [ "$(api "$URL/api/v1/admin/projections/event_counts" | json 'd["state"]["checkpoint"]')" = 0 ] || fail "projection state"
 "$ALMANAC" admin crash eventlog >/dev/null
