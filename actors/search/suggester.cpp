@@ -1,5 +1,7 @@
 #include "actors/search/suggester.hpp"
 
+#include <cstdint>
+
 #include "actors/search/text.hpp"
 
 #include <algorithm>
@@ -72,9 +74,24 @@ std::vector<suggestion> suggester::suggest(const std::string& prefix, size_t lim
   std::vector<cand> cands;
   std::unordered_map<uint32_t, size_t> seen;
   size_t scanned = 0;
+  // Many entities share a key (thousands of columns named customer_id): look
+  // at a few of each key, then jump to the next distinct key, so the scan
+  // budget goes to distinct names.
+  constexpr size_t per_key = 4;
+  size_t same = 0;
+  const std::string* last = nullptr;
   for (auto k = keys_.lower_bound({p, 0});
        k != keys_.end() && k->first.compare(0, p.size(), p) == 0 && scanned < scan_limit;
-       ++k, ++scanned) {
+       ++scanned) {
+    if (last && *last == k->first) {
+      if (++same >= per_key) {
+        k = keys_.lower_bound({k->first, UINT32_MAX});
+        continue;
+      }
+    } else {
+      same = 0;
+      last = &k->first;
+    }
     const auto& it = items_[k->second];
     bool whole = !it.keys.empty() && it.keys.front() == k->first;
     bool exact = k->first == p && whole;
@@ -86,6 +103,7 @@ std::vector<suggestion> suggester::suggest(const std::string& prefix, size_t lim
       cands[s->second].exact |= exact;
       cands[s->second].whole |= whole;
     }
+    ++k;
   }
   auto better = [&](const cand& a, const cand& b) {
     const auto& x = items_[a.id];
