@@ -3,10 +3,8 @@
 popularity through the API, against pagila (run under scripts/pg-test).
 usage: scripts/pg-test run -- lineage_test.py ALMANACD CORPUS_DIR"""
 import glob
-import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,37 +13,15 @@ import time
 import urllib.parse
 import uuid
 
+from almanac_node import Checks, Node
+
 almanacd, corpus = sys.argv[1], sys.argv[2]
-work = tempfile.mkdtemp(prefix="almanac-lineage-")
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-port = s.getsockname()[1]
-s.close()
-TOKEN = "lineage-admin"
-env = dict(os.environ, ALMANAC_ADMIN_TOKEN=TOKEN, PAGILA_PW=os.environ["PGTEST_PASSWORD"])
-node = subprocess.Popen([almanacd, "--data-dir", work + "/data", "--http-listen", f"127.0.0.1:{port}"],
-                        stdout=open(work + "/node.log", "w"), stderr=subprocess.STDOUT, env=env)
-failures = []
+node = Node(almanacd, "almanac-lineage-", env={"PAGILA_PW": os.environ["PGTEST_PASSWORD"]}, token="lineage-admin")
+work = node.work
+check = Checks()
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def call(method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-    conn.request(method, path, body=body, headers={"Authorization": f"Bearer {TOKEN}"})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    try:
-        return r.status, json.loads(data)
-    except ValueError:
-        return r.status, data.decode()
+call = node.call
 
 
 def q(urn):
@@ -59,12 +35,6 @@ def lineage(urn, **params):
 
 last_offset = 0
 try:
-    for _ in range(100):
-        try:
-            if call("GET", "/health")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
     st, j = call("POST", "/api/v1/sources", {"name": "pagila", "kind": "postgresql",
                                              "dsn": os.environ["PGTEST_TCP_DSN"], "password_env": "PAGILA_PW"})
     st, j = call("POST", "/api/v1/sources/pagila/extract", {})
@@ -235,11 +205,4 @@ try:
     check(added >= edges_expected > 0, f"column lineage facets became edges ({added} new edges, {edges_expected} distinct column pairs in the facets)")
     print(f"openlineage: {accepted} accepted, {rejected} rejected, {edges_expected} facet edges expected")
 finally:
-    node.terminate()
-    node.wait(timeout=30)
-    if failures:
-        print(open(work + "/node.log").read()[-3000:])
-    shutil.rmtree(work, ignore_errors=True)
-
-print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+    check.finish(node)

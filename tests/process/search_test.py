@@ -4,10 +4,8 @@ scripts/pg-test): ranking of the issue's examples, filters and facets,
 read-your-writes with min_offset, suggest, the lexicon, and a rebuild that
 never makes search go dark.
 usage: scripts/pg-test run -- search_test.py ALMANACD"""
-import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,34 +14,15 @@ import threading
 import time
 import urllib.parse
 
+from almanac_node import Checks, Node
+
 almanacd = sys.argv[1]
-work = tempfile.mkdtemp(prefix="almanac-search-")
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-port = s.getsockname()[1]
-s.close()
-TOKEN = "search-admin"
-env = dict(os.environ, ALMANAC_ADMIN_TOKEN=TOKEN, PAGILA_PW=os.environ["PGTEST_PASSWORD"])
-node = subprocess.Popen([almanacd, "--data-dir", work + "/data", "--http-listen", f"127.0.0.1:{port}"],
-                        stdout=open(work + "/node.log", "w"), stderr=subprocess.STDOUT, env=env)
-failures = []
+node = Node(almanacd, "almanac-search-", env={"PAGILA_PW": os.environ["PGTEST_PASSWORD"]}, token="search-admin")
+work = node.work
+check = Checks()
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def call(method, path, body=None, token=TOKEN):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-    conn.request(method, path, body=body, headers={"Authorization": f"Bearer {token}"})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, json.loads(data)
+call = node.call
 
 
 def search(q, **params):
@@ -52,12 +31,6 @@ def search(q, **params):
 
 
 try:
-    for _ in range(100):
-        try:
-            if call("GET", "/health")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
     call("POST", "/api/v1/sources", {"name": "pagila", "kind": "postgresql",
                                      "dsn": os.environ["PGTEST_TCP_DSN"], "password_env": "PAGILA_PW"})
     st, j = call("POST", "/api/v1/sources/pagila/extract", {})
@@ -122,11 +95,4 @@ try:
     check(not p["state"]["rebuilding"] and search("film")[1]["results"][0]["urn"] == before,
           f"after the swap the same ranking ({p['state']})")
 finally:
-    node.terminate()
-    node.wait(timeout=30)
-    if failures:
-        print(open(work + "/node.log").read()[-3000:])
-    shutil.rmtree(work, ignore_errors=True)
-
-print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+    check.finish(node)

@@ -6,10 +6,8 @@ materialized view, columns with types, foreign keys), incremental runs that
 append exactly the changes and then nothing, failing sources that leave the
 catalog unchanged, and Compose (limit, timeout, cancel, read-only).
 usage: scripts/pg-test run -- sources_test.py ALMANACD"""
-import http.client
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -19,38 +17,16 @@ import threading
 import time
 import urllib.parse
 
+from almanac_node import Checks, Node
+
 almanacd = sys.argv[1]
-work = tempfile.mkdtemp(prefix="almanac-sources-")
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-port = s.getsockname()[1]
-s.close()
-TOKEN = "sources-admin"
-env = dict(os.environ, ALMANAC_ADMIN_TOKEN=TOKEN, PAGILA_PW=os.environ["PGTEST_PASSWORD"])
-node = subprocess.Popen([almanacd, "--data-dir", work + "/data", "--http-listen",
-                         f"127.0.0.1:{port}", "--jobs-max-attempts", "2"],
-                        stdout=open(work + "/node.log", "w"), stderr=subprocess.STDOUT, env=env)
-failures = []
+node = Node(almanacd, "almanac-sources-", args=["--jobs-max-attempts", "2"],
+            env={"PAGILA_PW": os.environ["PGTEST_PASSWORD"]}, token="sources-admin")
+work = node.work
+check = Checks()
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def call(method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    if body is not None and not isinstance(body, (str, bytes)):
-        body = json.dumps(body)
-    conn.request(method, path, body=body, headers={"Authorization": f"Bearer {TOKEN}"})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    try:
-        return r.status, json.loads(data)
-    except ValueError:
-        return r.status, data.decode()
+call = node.call
 
 
 def entity(urn):
@@ -92,12 +68,6 @@ def catalog_events():
 
 
 try:
-    for _ in range(100):
-        try:
-            if call("GET", "/health")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
     dsn = os.environ["PGTEST_TCP_DSN"]
     st, j = call("POST", "/api/v1/sources", {"name": "pagila", "kind": "postgresql",
                                              "dsn": dsn, "password_env": "PAGILA_PW"})
@@ -305,11 +275,4 @@ try:
     st, ev = call("GET", "/api/v1/events?from=0&max=10000&types=ComposeExecuted")
     check(len(ev["events"]) == 4, f"every execution is recorded ({len(ev['events'])} ComposeExecuted events)")
 finally:
-    node.terminate()
-    node.wait(timeout=30)
-    if failures:
-        print(open(work + "/node.log").read()[-4000:])
-    shutil.rmtree(work, ignore_errors=True)
-
-print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
-sys.exit(1 if failures else 0)
+    check.finish(node)
