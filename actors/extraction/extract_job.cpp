@@ -13,10 +13,7 @@ namespace almanac::extraction {
 using nlohmann::json;
 
 caf::expected<json> run_extract(jobs::job_env& env) {
-  auto cfg = sources::resolve_source(*env.catalog, *env.secrets, env.source);
-  if (!cfg)
-    return cfg.error();
-  auto conn = connectors::connect(*cfg);
+  auto conn = sources::connect_for_job(env);
   if (!conn)
     return conn.error();
   connectors::extract_options opts;

@@ -58,14 +58,11 @@ caf::expected<json> ask_catalog(jobs::job_env& env, const std::string& urn,
 } // namespace
 
 caf::expected<json> run_profile(jobs::job_env& env) {
-  auto cfg = sources::resolve_source(*env.catalog, *env.secrets, env.source);
-  if (!cfg)
-    return cfg.error();
-  auto conn = connectors::connect(*cfg);
+  connectors::source_config cfg;
+  auto conn = sources::connect_for_job(env, &cfg);
   if (!conn)
     return conn.error();
   auto* c = conn->get();
-  env.on_cancel([c] { c->cancel(); });
   auto all = tables_of(*env.catalog, sources::source_urn(env.source));
   if (!all)
     return all.error();
@@ -91,7 +88,7 @@ caf::expected<json> run_profile(jobs::job_env& env) {
   opts.full = env.options.value("full", false);
   if (env.options.contains("sample_rows"))
     opts.sample_size = env.options["sample_rows"].get<uint64_t>();
-  opts.dialect = cfg->kind == "postgresql" ? profiling::sql_dialect::postgresql
+  opts.dialect = cfg.kind == "postgresql" ? profiling::sql_dialect::postgresql
                                            : profiling::sql_dialect::sqlite;
   uint64_t columns = 0;
   uint64_t last_offset = 0;

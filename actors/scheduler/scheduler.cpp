@@ -180,14 +180,10 @@ caf::expected<json> validate(const json& body, const runtime::node_context&) {
 } // namespace
 
 caf::expected<json> run_compose_job(jobs::job_env& env) {
-  auto cfg = sources::resolve_source(*env.catalog, *env.secrets, env.source);
-  if (!cfg)
-    return cfg.error();
-  auto conn = connectors::connect(*cfg);
+  auto conn = sources::connect_for_job(env);
   if (!conn)
     return conn.error();
   auto* c = conn->get();
-  env.on_cancel([c] { c->cancel(); });
   connectors::query_options opts;
   opts.row_limit = env.options.value("limit", uint64_t{1000});
   auto res = c->query(env.options.value("sql", ""), opts);

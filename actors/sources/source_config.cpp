@@ -1,6 +1,7 @@
 #include "actors/sources/source_config.hpp"
 
 #include "actors/catalog/urn.hpp"
+#include "actors/jobs/jobs.hpp"
 #include "messages/error.hpp"
 
 namespace almanac::sources {
@@ -35,6 +36,27 @@ resolve_source(const catalog::catalog_projection& catalog,
     return pw.error();
   cfg.password = *pw;
   return cfg;
+}
+
+caf::expected<std::unique_ptr<connectors::connector>>
+connect_source(const catalog::catalog_projection& catalog, const secret_store& secrets,
+               const std::string& name, connectors::source_config* out) {
+  auto cfg = resolve_source(catalog, secrets, name);
+  if (!cfg)
+    return cfg.error();
+  if (out)
+    *out = *cfg;
+  return connectors::connect(*cfg);
+}
+
+caf::expected<std::unique_ptr<connectors::connector>>
+connect_for_job(jobs::job_env& env, connectors::source_config* cfg) {
+  auto conn = connect_source(*env.catalog, *env.secrets, env.source, cfg);
+  if (conn) {
+    auto* c = conn->get();
+    env.on_cancel([c] { c->cancel(); });
+  }
+  return conn;
 }
 
 } // namespace almanac::sources

@@ -21,4 +21,24 @@ caf::expected<connectors::source_config>
 resolve_source(const catalog::catalog_projection& catalog,
                const secret_store& secrets, const std::string& name);
 
+/// Resolves source `name` and connects to it; `cfg`, if given, receives the
+/// resolved configuration.
+caf::expected<std::unique_ptr<connectors::connector>>
+connect_source(const catalog::catalog_projection& catalog, const secret_store& secrets,
+               const std::string& name, connectors::source_config* cfg = nullptr);
+
+} // namespace almanac::sources
+
+namespace almanac::jobs {
+struct job_env;
+} // namespace almanac::jobs
+
+namespace almanac::sources {
+
+/// Connects to the source of a running job; the job's cancel now also
+/// cancels the query that connection is running. `cfg`, if given, receives
+/// the resolved configuration (its kind, for dialects).
+caf::expected<std::unique_ptr<connectors::connector>>
+connect_for_job(jobs::job_env& env, connectors::source_config* cfg = nullptr);
+
 } // namespace almanac::sources

@@ -218,6 +218,17 @@ BOOST_AUTO_TEST_CASE(identifier_function_names_a_table) {
   BOOST_TEST(b.tables_read.empty());
 }
 
+BOOST_AUTO_TEST_CASE(cache_keeps_tables_apart_that_differ_only_in_digits) {
+  analysis_cache cache(8);
+  auto a = cache.analyze("create table snap_20241020 as select * from t where x = 1");
+  auto b = cache.analyze("create table snap_20240913 as select * from t where x = 2");
+  BOOST_CHECK(a.tables_written != b.tables_written);
+  BOOST_CHECK_EQUAL(b.tables_written.front(), "public.snap_20240913");
+  auto c = cache.analyze("CREATE TABLE snap_20240913 AS SELECT * FROM t WHERE x = 3");
+  BOOST_CHECK_EQUAL(cache.hits(), 1u); // constants and case still share a key
+  BOOST_CHECK_EQUAL(c.tables_written.front(), "public.snap_20240913");
+}
+
 BOOST_AUTO_TEST_CASE(cache_reuses_analyses_by_fingerprint) {
   analysis_cache cache(2);
   auto a = cache.analyze("select title from film where film_id = 1");

@@ -1,6 +1,7 @@
 #pragma once
 
-// A bounded cache of analyses by fingerprint, for query-log ingestion: logs
+// A bounded cache of analyses by fingerprint (plus the identifiers holding
+// digits, which the fingerprint ignores), for query-log ingestion: logs
 // repeat the same statements with other constants, and such statements read,
 // write and derive exactly the same tables and columns. A hit costs one
 // pg_query_fingerprint instead of parse + JSON + walk + normalize (about 6x

@@ -154,10 +154,7 @@ caf::error validate_openlineage(const json& e) {
 }
 
 caf::expected<json> run_query_log(jobs::job_env& env) {
-  auto cfg = sources::resolve_source(*env.catalog, *env.secrets, env.source);
-  if (!cfg)
-    return cfg.error();
-  auto conn = connectors::connect(*cfg);
+  auto conn = sources::connect_for_job(env);
   if (!conn)
     return conn.error();
   auto entries = (*conn)->read_query_log(10000);

@@ -53,11 +53,14 @@ private:
 } // namespace
 
 event_input observe_query(const json& entry, const std::string& origin,
-                          const catalog::catalog_projection* cat) {
+                          const catalog::catalog_projection* cat, const analysis* pre) {
   auto source = entry.value("source", std::string{});
   auto sql = entry.value("sql", std::string{});
   catalog_columns cols{cat, source};
-  auto a = analyze(sql, &cols, "public");
+  analysis fresh;
+  if (!pre)
+    fresh = analyze(sql, &cols, "public");
+  const analysis& a = pre ? *pre : fresh;
   auto is_view = [&](const std::string& qualified) {
     if (!cat)
       return false;

@@ -27,10 +27,15 @@
 
 namespace almanac::lineage {
 
+struct analysis;
+
 /// Analyzes one entry {"sql", "user", "database", "source", "start_time",
-/// "duration_ms", "calls"} into a QueryObserved event.
+/// "duration_ms", "calls"} into a QueryObserved event. With `pre`, that
+/// analysis of the entry's SQL is used instead of analyzing it here (e.g. one
+/// from a cache).
 event_input observe_query(const nlohmann::json& entry, const std::string& origin,
-                          const catalog::catalog_projection* catalog);
+                          const catalog::catalog_projection* catalog,
+                          const analysis* pre = nullptr);
 
 /// Parses an upload body of JSON lines; fails naming the first bad line (and
 /// nothing is appended then). `default_source` fills a missing "source".
