@@ -37,6 +37,23 @@ nlohmann::json health_json(const runtime::node_context& node) {
           {"uptime_s", node.uptime_s()}};
 }
 
+namespace {
+
+// The driver of projection `name`: not_found if no projection has that name,
+// unavailable while it restarts.
+caf::expected<projection_actor> projection_of(runtime::node_context& node,
+                                              const std::string& name) {
+  auto info = node.registry.info(name);
+  if (!info || !info->checkpoint)
+    return make_error(ec::not_found, "no projection named '" + name + "'");
+  auto h = node.registry.handle(name);
+  if (!h)
+    return make_error(ec::unavailable, name + " is restarting");
+  return caf::actor_cast<projection_actor>(h);
+}
+
+} // namespace
+
 void add_routes(http::router& r, runtime::node_context& node) {
   using http::role;
   r.add({"GET", "/health", std::nullopt,
@@ -101,38 +118,29 @@ void add_routes(http::router& r, runtime::node_context& node) {
   r.add({"GET", "/api/v1/admin/projections/{name}", role::admin,
          [&node](http::request& req, const http::principal&) {
            auto& name = req.params["name"];
-           auto info = node.registry.info(name);
-           if (!info || !info->checkpoint)
-             return http::error_response(
-               make_error(ec::not_found, "no projection named '" + name + "'"));
-           auto h = node.registry.handle(name);
+           auto h = projection_of(node, name);
            if (!h)
-             return http::error_response(
-               make_error(ec::unavailable, name + " is restarting"));
+             return http::error_response(h.error());
            auto st = runtime::ask<std::string>(
-             *node.system, caf::actor_cast<projection_actor>(h),
+             *node.system, *h,
              std::chrono::milliseconds(5000), caf::get_atom::value,
              atom::status::value);
            if (!st)
              return http::error_response(st.error());
+           auto info = node.registry.info(name);
            return http::json_response(200, {{"name", name},
-                                            {"lag", *info->lag},
+                                            {"lag", info && info->lag ? *info->lag : 0},
                                             {"state", nlohmann::json::parse(*st)}});
          }});
   r.add({"POST", "/api/v1/admin/projections/{name}/rebuild", role::admin,
          [&node](http::request& req, const http::principal& who) {
            auto& name = req.params["name"];
-           auto info = node.registry.info(name);
-           if (!info || !info->checkpoint)
-             return http::error_response(
-               make_error(ec::not_found, "no projection named '" + name + "'"));
-           auto h = node.registry.handle(name);
+           auto h = projection_of(node, name);
            if (!h)
-             return http::error_response(
-               make_error(ec::unavailable, name + " is restarting"));
+             return http::error_response(h.error());
            spdlog::info("[admin] {} rebuilds {}", who.user, name);
            auto ok = runtime::ask<caf::ok_atom>(
-             *node.system, caf::actor_cast<projection_actor>(h),
+             *node.system, *h,
              std::chrono::milliseconds(30000), atom::rebuild::value);
            if (!ok)
              return http::error_response(ok.error());
