@@ -176,12 +176,14 @@ std::string json_string(const std::string& s) {
 void register_entities(uint16_t port, int n) {
   http_conn c(port, token);
   std::string body;
-  auto post = [&](const std::string& json) {
-    int st = c.request("POST", "/api/v1/entities", json, body);
+  auto post = [&](const std::string& json, const char* path = "/api/v1/entities") {
+    int st = c.request("POST", path, json, body);
     if (st != 201)
       die("registering " + json + ": " + std::to_string(st) + " " + body);
   };
-  post(R"({"urn":"urn:almanac:source:bench","kind":"source","name":"bench"})");
+  // Sources are registered only through the sources API.
+  post(R"({"name":"bench","kind":"sqlite","path":"/nonexistent/bench.db"})",
+       "/api/v1/sources");
   post(R"({"urn":"urn:almanac:schema:bench.public","kind":"schema"})");
   std::atomic<int> next{0};
   std::vector<std::thread> ts;

@@ -75,6 +75,8 @@ caf::error validate(const std::string& key, const std::string& value) {
   if (!spec)
     return make_error(ec::invalid_config, "unknown setting '" + key + "'");
   switch (spec->kind) {
+    case value_kind::optional:
+      return caf::none;
     case value_kind::string:
       if (value.empty())
         return bad(key, value, "must not be empty");
@@ -150,8 +152,18 @@ const std::string& settings::origin(const std::string& key) const {
 std::string settings::to_toml() const {
   std::ostringstream out;
   out << "# Almanac effective configuration (origin of each value in brackets)\n";
+  // TOML: keys outside any table come first (after a [table] header they
+  // would belong to it), then each table with its keys.
+  std::vector<const setting_spec*> ordered;
+  for (auto& spec : schema())
+    if (spec.key.find('.') == std::string::npos)
+      ordered.push_back(&spec);
+  for (auto& spec : schema())
+    if (spec.key.find('.') != std::string::npos)
+      ordered.push_back(&spec);
   std::string table;
-  for (auto& spec : schema()) {
+  for (auto* p : ordered) {
+    auto& spec = *p;
     auto dot = spec.key.rfind('.');
     std::string t = dot == std::string::npos ? "" : spec.key.substr(0, dot);
     std::string name = dot == std::string::npos ? spec.key

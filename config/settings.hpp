@@ -18,7 +18,8 @@
 namespace almanac::config {
 
 /// The type of a setting's value.
-enum class value_kind { string, uint, boolean, choice, endpoint };
+/// How a setting's value is parsed; `optional` is a string that may be empty.
+enum class value_kind { string, uint, boolean, choice, endpoint, optional };
 
 /// One entry of the configuration schema.
 struct setting_spec {

@@ -87,6 +87,7 @@ using progress_fn = std::function<void(uint64_t done, uint64_t total)>;
 /// How to run a query.
 struct query_options {
   uint64_t row_limit = 1000;                  ///< Rows returned at most.
+  uint64_t byte_limit = 16u << 20;            ///< Bytes of values read at most.
   std::chrono::milliseconds timeout{30000};   ///< Enforced by the source.
   bool read_only = true;                      ///< In a read-only transaction.
 };
@@ -98,7 +99,9 @@ struct query_result {
   /// Rows as JSON arrays: numbers as numbers, booleans as booleans, NULL as
   /// null, everything else as strings.
   nlohmann::json rows = nlohmann::json::array();
-  bool truncated = false;                     ///< More rows than row_limit.
+  bool truncated = false;                     ///< Stopped at row_limit or byte_limit.
+  std::string truncated_by;                   ///< "rows" or "bytes" when truncated.
+  uint64_t bytes = 0;                         ///< Bytes of values read.
   std::chrono::milliseconds duration{0};
 };
 
@@ -135,6 +138,13 @@ public:
   /// entries; ec::unavailable if the source keeps none.
   virtual caf::expected<std::vector<query_log_entry>>
   read_query_log(uint64_t limit) = 0;
+
+  /// Says what the connected role may do beyond reading and writing data —
+  /// be a superuser, run programs or read or write files on the database
+  /// server, signal other sessions — as a phrase such as "is a superuser" or
+  /// "is a member of pg_read_server_files"; empty if nothing. Asked of the
+  /// source itself (its catalogs), never guessed from SQL text.
+  virtual caf::expected<std::string> privileges() = 0;
 };
 
 /// How to reach a source (what the sources API stores, plus the resolved secret).
@@ -144,11 +154,19 @@ struct source_config {
   std::string dsn;      ///< libpq connection string (postgresql).
   std::string password; ///< Resolved secret; never logged, never in events.
   std::string path;     ///< Database file (sqlite).
+  /// Compose may run even if the role is privileged (compose.allow_privileged).
+  bool compose_allow_privileged = false;
 };
 
 /// Connects to a source of any registered kind; ec::invalid_argument for an
 /// unknown kind.
 caf::expected<std::unique_ptr<connector>> connect(const source_config& cfg);
+
+/// Checks a configuration the sources API is about to store (in the event
+/// log, readable by every viewer) without connecting: its kind's rules, e.g.
+/// no password inside a postgresql dsn. ec::invalid_argument naming the
+/// problem, never the secret.
+caf::error check_config(const source_config& cfg);
 
 /// The registered connector kinds.
 std::vector<std::string> connector_kinds();

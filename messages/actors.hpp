@@ -3,7 +3,9 @@
 // Every typed actor interface of Almanac, one comment per handler.
 // CAF-heavy: include only from actor implementations and the node runtime.
 
+#include "messages/actor_name.hpp"
 #include "messages/atoms.hpp"
+#include "messages/catalog_messages.hpp"
 #include "messages/events.hpp"
 
 #include <caf/replies_to.hpp>
@@ -80,12 +82,18 @@ using projection_actor = log_subscriber_actor::extend<
   caf::replies_to<atom::wait, uint64_t, uint64_t>::with<uint64_t>,
   // Internal: the wait with id `id` timed out.
   caf::reacts_to<atom::deadline, uint64_t>,
+  // Internal: a projection that could not write asks the log again (the
+  // stall's number: one a rebuild overtook is ignored).
+  caf::reacts_to<atom::tick, uint64_t>,
   // Discards the projection's state and replays the log from offset 0.
   caf::replies_to<atom::rebuild>::with<caf::ok_atom>,
   // Returns the checkpoint (next offset to apply).
   caf::replies_to<caf::get_atom, atom::checkpoint>::with<uint64_t>,
   // Returns the projection's own summary as JSON.
-  caf::replies_to<caf::get_atom, atom::status>::with<std::string>>;
+  caf::replies_to<caf::get_atom, atom::status>::with<std::string>,
+  // Returns {"checkpoint": N, "digest": hex} of the state at N (see
+  // projection::digest).
+  caf::replies_to<caf::get_atom, atom::digest>::with<std::string>>;
 
 } // namespace almanac
 
@@ -93,7 +101,8 @@ namespace almanac {
 
 /// The catalog's command side: validates commands against the current state
 /// (projection plus its own pending events), appends their events and replies
-/// once they are durable. Bodies and replies are JSON text; every reply
+/// once they are durable. Only the atom::source commands may create, remove
+/// or configure a source (actors/catalog/commands.hpp). Bodies and replies are JSON text; every reply
 /// carries "offset", the log offset of the command's last event.
 using catalog_actor = caf::typed_actor<
   // Registers an entity (body of POST /api/v1/entities) for `user`.
@@ -108,16 +117,25 @@ using catalog_actor = caf::typed_actor<
   caf::replies_to<atom::token, std::string, std::string>::with<std::string>,
   // Revokes a token by id; by `admin`.
   caf::replies_to<atom::revoke, std::string, std::string>::with<std::string>,
-  // Syncs a source with an extraction: source URN, desired entities (JSON
-  // array), scope (JSON array of URNs, empty: all), user. Replies
-  // {"added","changed","removed","offset"}.
-  caf::replies_to<atom::sync, std::string, std::string, std::string, std::string>::with<std::string>,
-  // Replaces the attributes of an entity (JSON object); by `user`.
-  caf::replies_to<atom::attributes, std::string, std::string, std::string>::with<std::string>>;
+  // Syncs a source with an extraction: source URN, desired entities, scope
+  // (URNs of tables or views; empty: all), user.
+  caf::replies_to<atom::sync, std::string, std::vector<desired_entity>,
+                  std::vector<std::string>, std::string>::with<sync_reply>,
+  // Replaces the attributes of an entity that is not a source (JSON object;
+  // "connection" unchanged); by `user`.
+  caf::replies_to<atom::attributes, std::string, std::string, std::string>::with<std::string>,
+  // Sources API only: registers a source (body as for register_, kind
+  // "source", attributes may hold "connection") for `user`.
+  caf::replies_to<atom::source, atom::register_, std::string, std::string>::with<std::string>,
+  // Sources API only: replaces a source's attributes: urn, attributes, user.
+  caf::replies_to<atom::source, atom::attributes, std::string, std::string, std::string>::with<std::string>,
+  // Sources API only: removes a source and everything below it: urn, user.
+  caf::replies_to<atom::source, atom::remove, std::string, std::string>::with<std::string>>;
 
 /// The job pool: queues jobs, runs them on detached workers within
 /// concurrency limits (in total and per source), retries crashes with
-/// backoff, tracks progress and outcome. Replies are JSON text.
+/// backoff, tracks progress and outcome. At start it rebuilds its job list
+/// from the log (requests wait until then). Replies are JSON text.
 using jobs_actor = caf::typed_actor<
   // Submits a job: kind, source name, options (JSON), user -> {"job": id}.
   caf::replies_to<atom::submit, std::string, std::string, std::string, std::string>::with<std::string>,
@@ -133,7 +151,9 @@ using jobs_actor = caf::typed_actor<
   caf::reacts_to<atom::finished, std::string, std::string>,
   caf::reacts_to<atom::finished, std::string, caf::error>,
   // Internal: a retry's backoff elapsed (id).
-  caf::reacts_to<atom::start, std::string>>;
+  caf::reacts_to<atom::start, std::string>,
+  // Internal: try again to rebuild the job list from the log.
+  caf::reacts_to<atom::tick>>;
 
 /// Batches usage (entity views, searches) into few events.
 using usage_actor = caf::typed_actor<
@@ -158,5 +178,20 @@ using scheduler_actor = log_subscriber_actor::extend<
   caf::replies_to<atom::run, std::string>::with<std::string>,
   // Internal: the periodic check.
   caf::reacts_to<atom::tick>>;
+
+} // namespace almanac
+
+namespace almanac {
+
+/// The registered names of the actors that others look up, each with its
+/// interface (runtime::actor_registry::find).
+namespace names {
+constexpr actor_name<event_log_actor> eventlog{"eventlog"};
+constexpr actor_name<catalog_actor> catalog{"catalog"};
+constexpr actor_name<jobs_actor> jobs{"jobs"};
+constexpr actor_name<usage_actor> usage{"usage"};
+constexpr actor_name<scheduler_actor> scheduler{"scheduler"};
+constexpr actor_name<projection_actor> catalog_state{"catalog_state"};
+} // namespace names
 
 } // namespace almanac

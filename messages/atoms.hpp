@@ -43,6 +43,7 @@ using rebuild = caf::atom_constant<caf::atom("rebuild")>;
 using checkpoint = caf::atom_constant<caf::atom("checkpnt")>;
 /// Status of a component, as JSON text.
 using status = caf::atom_constant<caf::atom("status")>;
+using digest = caf::atom_constant<caf::atom("digest")>;
 
 } // namespace almanac::atom
 
@@ -75,6 +76,9 @@ namespace almanac::atom {
 using sync = caf::atom_constant<caf::atom("sync")>;
 /// Replace an entity's extracted attributes.
 using attributes = caf::atom_constant<caf::atom("attrs")>;
+/// Prefixes the catalog commands only the sources API sends (a source's
+/// registration, connection and removal).
+using source = caf::atom_constant<caf::atom("source")>;
 /// Submit a job.
 using submit = caf::atom_constant<caf::atom("submit")>;
 /// Cancel a job.

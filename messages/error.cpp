@@ -26,6 +26,7 @@ const char* to_string(ec x) {
     case ec::timeout: return "timeout";
     case ec::unsupported_version: return "unsupported_version";
     case ec::cancelled: return "cancelled";
+    case ec::storage_full: return "storage_full";
   }
   return "unspecified";
 }
@@ -84,6 +85,8 @@ int http_status(const caf::error& err) {
     case ec::locked:
     case ec::unavailable: return 503;
     case ec::timeout: return 504;
+    case ec::storage_full: return 507;
+    case ec::io_error: return 503;
     default: return 500;
   }
 }

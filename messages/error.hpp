@@ -54,6 +54,9 @@ enum class ec : uint8_t {
   unsupported_version = 18,
   /// The operation was cancelled by a user.
   cancelled = 19,
+  /// The disk holding the log or a store is full (ENOSPC, EDQUOT): nothing
+  /// was written; writes succeed again once space is freed (HTTP 507).
+  storage_full = 20,
 };
 
 /// Returns the stable, snake_case name of `x`.
@@ -64,6 +67,11 @@ caf::error make_error(ec code, std::string context = {});
 
 /// Returns the Almanac code of `err`, or `ec::unspecified` for foreign errors.
 ec code_of(const caf::error& err);
+
+/// True if `err` is an Almanac error with code `x`.
+inline bool has_code(const caf::error& err, ec x) {
+  return err && err.category() == error_category && code_of(err) == x;
+}
 
 /// Returns the context message of an Almanac error (empty if none).
 std::string message_of(const caf::error& err);

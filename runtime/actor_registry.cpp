@@ -85,6 +85,20 @@ actor_registry::supervisor_of(const std::string& name) const {
   return i == entries_.end() ? nullptr : i->second.supervisor;
 }
 
+void actor_registry::storage_fault(const std::string& name, bool faulty,
+                                   const std::string& reason) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (faulty)
+    storage_faults_[name] = reason;
+  else
+    storage_faults_.erase(name);
+}
+
+std::map<std::string, std::string> actor_registry::storage_faults() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return storage_faults_;
+}
+
 bool actor_registry::contains(const std::string& name) const {
   std::lock_guard<std::mutex> guard{mtx_};
   return entries_.count(name) > 0;

@@ -4,6 +4,9 @@
 // count, last error, mailbox depth and processed messages. Supervisors write
 // it; the admin API and console read it from any thread.
 
+#include "messages/actor_name.hpp"
+
+#include <caf/actor_cast.hpp>
 #include <caf/actor_control_block.hpp>
 
 #include <atomic>
@@ -72,6 +75,13 @@ public:
   /// Returns the current handle of `name` (null when unknown or down).
   caf::strong_actor_ptr handle(const std::string& name) const;
 
+  /// The current handle of a named actor, typed with its interface (null
+  /// when down): `registry.find(names::eventlog)`.
+  template <class Handle>
+  Handle find(actor_name<Handle> n) const {
+    return caf::actor_cast<Handle>(handle(n.name));
+  }
+
   /// Returns the supervisor of `name` (null for the root or unknown names).
   caf::strong_actor_ptr supervisor_of(const std::string& name) const;
 
@@ -87,7 +97,15 @@ public:
   /// The event log's end offset, kept current by the log (lag = end - checkpoint).
   std::atomic<uint64_t> log_end{0};
 
+  /// Marks component `name` as unable to write (a full disk, an I/O error),
+  /// or as writing again; /health reports "degraded" while any is.
+  void storage_fault(const std::string& name, bool faulty, const std::string& reason = {});
+
+  /// The components that cannot write now, with their reasons.
+  std::map<std::string, std::string> storage_faults() const;
+
 private:
+  std::map<std::string, std::string> storage_faults_;
   struct entry {
     actor_info info;
     caf::strong_actor_ptr handle;

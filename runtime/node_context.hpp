@@ -3,8 +3,8 @@
 // What the parts of a running node share: the actor system, the actor
 // registry, the effective settings, the token table and the node's status.
 
-#include "actors/http/auth.hpp"
 #include "config/settings.hpp"
+#include "runtime/access.hpp"
 #include "runtime/actor_registry.hpp"
 
 #include <caf/fwd.hpp>
@@ -20,7 +20,7 @@ struct node_context {
   caf::actor_system* system = nullptr;
   actor_registry registry;
   config::settings settings;
-  http::token_table tokens;
+  token_table tokens;
   std::atomic<bool> failed{false};
   std::string failure;
   std::chrono::steady_clock::time_point started

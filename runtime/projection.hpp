@@ -40,6 +40,11 @@ public:
 
   /// A JSON summary of the projection's state (for the admin API).
   virtual std::string status() const = 0;
+
+  /// A SHA-256 (hex) over the projection's state but its checkpoint: what
+  /// the log determines, and nothing else. Two stores at one checkpoint,
+  /// rebuilt or not, on this node or a standby, have the same digest.
+  virtual caf::expected<std::string> digest() const = 0;
 };
 
 /// Creates a projection (called on every (re)start of its driver).

@@ -32,6 +32,13 @@ struct driver_state {
   uint64_t checkpoint = 0;
   /// After a rebuild: drop batches until the new subscription's first one.
   bool resync = false;
+  bool stalled = false; ///< The last apply could not write (a full disk).
+  uint64_t stalls = 0;  ///< Numbers the stalls' re-asks (a rebuild skips one).
+
+  ~driver_state() {
+    if (stalled && registry)
+      registry->storage_fault(my_name, false);
+  }
   uint64_t next_waiter = 0;
   std::map<uint64_t, waiter> waiters;
 
@@ -89,10 +96,34 @@ struct driver_state {
         selected.push_back(std::move(r));
     }
     if (auto err = proj->apply(selected, last + 1)) {
+      if (has_code(err, ec::storage_full) || has_code(err, ec::io_error)) {
+        // A full disk (or a failing one): nothing of the batch is applied
+        // (state and checkpoint are one write). Stay up, say so in
+        // /health, and ask the log again from the checkpoint in a second;
+        // restarting would only escalate while the disk stays full.
+        if (!stalled)
+          spdlog::error("[{}] cannot write at offset {} (retrying every second): {}",
+                        my_name, first, render(err));
+        stalled = true;
+        registry->storage_fault(my_name, true,
+                                has_code(err, ec::storage_full)
+                                  ? my_name + " cannot write: the disk is full"
+                                  : my_name + " cannot write to its store");
+        // Ask again from the checkpoint of then, unless a rebuild came
+        // in between (its subscription from 0 must not be replaced).
+        resync = true;
+        self->delayed_send(self, std::chrono::seconds(1), atom::tick::value, ++stalls);
+        return;
+      }
       spdlog::error("[{}] apply failed at offset {}: {}", my_name, first,
                     render(err));
       self->quit(err);
       return;
+    }
+    if (stalled) {
+      stalled = false;
+      registry->storage_fault(my_name, false);
+      spdlog::info("[{}] writing again from offset {}", my_name, first);
     }
     set_checkpoint(last + 1);
   }
@@ -107,12 +138,11 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
   st.my_name = name;
   st.metrics = std::move(metrics);
   st.registry = registry;
-  auto log = registry->handle("eventlog");
-  if (!log) {
+  st.log = registry->find(names::eventlog);
+  if (!st.log) {
     self->quit(make_error(ec::unavailable, name + ": the event log is not running"));
     return projection_actor::behavior_type::make_empty_behavior();
   }
-  st.log = caf::actor_cast<event_log_actor>(log);
   st.proj = factory();
   for (auto& c : st.proj->consumes())
     st.consumes.insert(c);
@@ -157,9 +187,16 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
                            + ", lag " + std::to_string(lag) + ")"));
       st.waiters.erase(i);
     },
+    [self](atom::tick, uint64_t stall) {
+      auto& st = self->state;
+      st.count();
+      if (stall == st.stalls)
+        st.subscribe();
+    },
     [self](atom::rebuild) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       st.count();
+      ++st.stalls; // a pending re-ask would replace the new subscription
       spdlog::info("[{}] rebuilding from offset 0", st.my_name);
       if (auto err = st.proj->reset())
         return err;
@@ -176,6 +213,15 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
     [self](caf::get_atom, atom::status) {
       self->state.count();
       return self->state.proj->status();
+    },
+    [self](caf::get_atom, atom::digest) -> caf::result<std::string> {
+      auto& st = self->state;
+      st.count();
+      auto d = st.proj->digest();
+      if (!d)
+        return d.error();
+      return "{\"checkpoint\":" + std::to_string(st.checkpoint) + ",\"digest\":\"" + *d
+             + "\"}";
     },
   };
 }

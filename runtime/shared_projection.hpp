@@ -38,6 +38,10 @@ public:
     return target_->status();
   }
 
+  caf::expected<std::string> digest() const override {
+    return target_->digest();
+  }
+
 private:
   std::shared_ptr<projection> target_;
 };

@@ -2,7 +2,7 @@
 
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
-#include "runtime/ask.hpp"
+#include "actors/http/ask_routes.hpp"
 #include "runtime/supervisor.hpp"
 
 #include <caf/all.hpp>
@@ -31,10 +31,18 @@ nlohmann::json actors_json(const runtime::actor_registry& registry) {
 }
 
 nlohmann::json health_json(const runtime::node_context& node) {
-  return {{"status", node.failed ? "failed" : "ok"},
-          {"role", node.settings.get("node.role")},
-          {"version", node.version},
-          {"uptime_s", node.uptime_s()}};
+  auto faults = node.registry.storage_faults();
+  nlohmann::json j{{"status", node.failed ? "failed" : faults.empty() ? "ok" : "degraded"},
+                   {"role", node.settings.get("node.role")},
+                   {"version", node.version},
+                   {"uptime_s", node.uptime_s()}};
+  if (!faults.empty()) {
+    auto reasons = nlohmann::json::array();
+    for (auto& [name, why] : faults)
+      reasons.push_back({{"component", name}, {"reason", why}});
+    j["degraded"] = reasons; // reads work; writes are refused until space returns
+  }
+  return j;
 }
 
 namespace {
@@ -50,6 +58,25 @@ caf::expected<projection_actor> projection_of(runtime::node_context& node,
   if (!h)
     return make_error(ec::unavailable, name + " is restarting");
   return caf::actor_cast<projection_actor>(h);
+}
+
+// Asks the projection {name} of `req` and answers with `answer(name, its
+// reply of type R)`, or with the error (503 for one restarting or late).
+template <class R, class F, class... Ts>
+void ask_projection(runtime::node_context& node, http::request& req, http::responder reply,
+                    std::chrono::milliseconds timeout, F answer, Ts... xs) {
+  auto name = req.params["name"];
+  auto h = projection_of(node, name);
+  if (!h)
+    return reply(http::error_response(h.error()));
+  runtime::ask_then<R>(
+    *node.system, *h, timeout,
+    [reply, name, answer](caf::expected<R> r) {
+      if (!r)
+        return reply(http::error_response(http::as_unavailable(r.error(), name)));
+      reply(answer(name, *r));
+    },
+    xs...);
 }
 
 } // namespace
@@ -87,20 +114,17 @@ void add_routes(http::router& r, runtime::node_context& node) {
            };
            return resp;
          }});
-  r.add({"GET", "/api/v1/admin/log", role::admin,
-         [&node](http::request&, const http::principal&) {
-           auto log = node.registry.handle("eventlog");
-           if (!log)
-             return http::error_response(
-               make_error(ec::unavailable, "the event log is not running"));
-           auto st = runtime::ask<std::string>(
-             *node.system, caf::actor_cast<event_log_actor>(log),
-             std::chrono::milliseconds(5000), caf::get_atom::value,
-             atom::status::value);
-           if (!st)
-             return http::error_response(st.error());
-           return http::json_response(200, nlohmann::json::parse(*st));
-         }});
+  r.add_async("GET", "/api/v1/admin/log", role::admin,
+              [&node](http::request&, const http::principal&, http::responder reply) {
+                http::ask_actor<std::string>(
+                  node, names::eventlog, std::chrono::milliseconds(5000),
+                  [reply](caf::expected<std::string> st) {
+                    if (!st)
+                      return reply(http::error_response(st.error()));
+                    reply(http::json_response(200, nlohmann::json::parse(*st)));
+                  },
+                  caf::get_atom::value, atom::status::value);
+              });
   r.add({"GET", "/api/v1/admin/projections", role::admin,
          [&node](http::request&, const http::principal&) {
            auto rows = nlohmann::json::array();
@@ -115,37 +139,43 @@ void add_routes(http::router& r, runtime::node_context& node) {
              200, {{"log_end", node.registry.log_end.load()},
                    {"projections", rows}});
          }});
-  r.add({"GET", "/api/v1/admin/projections/{name}", role::admin,
-         [&node](http::request& req, const http::principal&) {
-           auto& name = req.params["name"];
-           auto h = projection_of(node, name);
-           if (!h)
-             return http::error_response(h.error());
-           auto st = runtime::ask<std::string>(
-             *node.system, *h,
-             std::chrono::milliseconds(5000), caf::get_atom::value,
-             atom::status::value);
-           if (!st)
-             return http::error_response(st.error());
-           auto info = node.registry.info(name);
-           return http::json_response(200, {{"name", name},
-                                            {"lag", info && info->lag ? *info->lag : 0},
-                                            {"state", nlohmann::json::parse(*st)}});
-         }});
-  r.add({"POST", "/api/v1/admin/projections/{name}/rebuild", role::admin,
-         [&node](http::request& req, const http::principal& who) {
-           auto& name = req.params["name"];
-           auto h = projection_of(node, name);
-           if (!h)
-             return http::error_response(h.error());
-           spdlog::info("[admin] {} rebuilds {}", who.user, name);
-           auto ok = runtime::ask<caf::ok_atom>(
-             *node.system, *h,
-             std::chrono::milliseconds(30000), atom::rebuild::value);
-           if (!ok)
-             return http::error_response(ok.error());
-           return http::json_response(202, {{"name", name}, {"rebuilding", true}});
-         }});
+  r.add_async("GET", "/api/v1/admin/projections/{name}", role::admin,
+              [&node](http::request& req, const http::principal&, http::responder reply) {
+                ask_projection<std::string>(node, req, std::move(reply),
+                               std::chrono::milliseconds(5000),
+                               [&node](const std::string& name, const std::string& st) {
+                                 auto info = node.registry.info(name);
+                                 return http::json_response(
+                                   200, {{"name", name},
+                                         {"lag", info && info->lag ? *info->lag : 0},
+                                         {"state", nlohmann::json::parse(st)}});
+                               },
+                               caf::get_atom::value, atom::status::value);
+              });
+  // The digest of a projection's state at its checkpoint: equal on a
+  // rebuild, on a standby, after any crash (see projection::digest).
+  r.add_async("GET", "/api/v1/admin/projections/{name}/digest", role::admin,
+              [&node](http::request& req, const http::principal&, http::responder reply) {
+                ask_projection<std::string>(node, req, std::move(reply),
+                               std::chrono::milliseconds(60000),
+                               [](const std::string& name, const std::string& d) {
+                                 auto j = nlohmann::json::parse(d);
+                                 j["name"] = name;
+                                 return http::json_response(200, j);
+                               },
+                               caf::get_atom::value, atom::digest::value);
+              });
+  r.add_async("POST", "/api/v1/admin/projections/{name}/rebuild", role::admin,
+              [&node](http::request& req, const http::principal& who, http::responder reply) {
+                spdlog::info("[admin] {} rebuilds {}", who.user, req.params["name"]);
+                ask_projection<caf::ok_atom>(node, req, std::move(reply),
+                               std::chrono::milliseconds(30000),
+                               [](const std::string& name, caf::ok_atom) {
+                                 return http::json_response(
+                                   202, {{"name", name}, {"rebuilding", true}});
+                               },
+                               atom::rebuild::value);
+              });
   r.add({"POST", "/api/v1/admin/actors/{name}/crash", role::admin,
          [&node](http::request& req, const http::principal& who) {
            auto& name = req.params["name"];

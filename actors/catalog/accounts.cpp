@@ -5,6 +5,7 @@
 #include "actors/catalog/token.hpp"
 #include "actors/catalog/urn.hpp"
 #include "messages/error.hpp"
+#include "messages/event_types.hpp"
 
 namespace almanac::catalog {
 
@@ -39,7 +40,7 @@ caf::expected<account_request> read_account(const json& body, bool role_required
   auto role = read_string(body, "role", role_required, text_rule::line, 64);
   if (!role)
     return role.error();
-  if (*role && role_rank(**role) == 0)
+  if (*role && !runtime::parse_role(**role))
     return make_error(ec::invalid_argument, "field 'role' is '" + printable(**role)
                                               + "' (expected viewer, steward or admin)");
   auto current = state.user(**name);
@@ -51,35 +52,25 @@ caf::expected<account_request> read_account(const json& body, bool role_required
 /// Appends a TokenIssued event and fills the reply.
 caf::error issue(const std::string& owner, const std::string& role,
                  const std::string& admin, command_result& result) {
-  auto token = new_token();
+  auto token = generate_token();
   if (!token)
     return token.error();
   auto id = new_token_id();
   if (!id)
     return id.error();
-  json payload{{"user", admin},
-               {"owner", owner},
-               {"token_id", *id},
-               {"role", role},
-               {"token_sha256", token_hash(*token)}};
-  result.events.push_back(
-    event_input{event_tag("TokenIssued"), user_urn(owner), payload.dump()});
+  ev::token_issued e;
+  e.user = admin;
+  e.owner = owner;
+  e.token_id = *id;
+  e.role = role;
+  e.token_sha256 = hash_token(*token);
+  result.events.push_back(ev::to_event(e, user_urn(owner)));
   result.reply = json{{"user", owner}, {"role", role}, {"token_id", *id},
                       {"token", *token}};
   return caf::none;
 }
 
 } // namespace
-
-int role_rank(const std::string& role) {
-  if (role == "viewer")
-    return 1;
-  if (role == "steward")
-    return 2;
-  if (role == "admin")
-    return 3;
-  return 0;
-}
 
 caf::expected<command_result> create_user(const json& body, const std::string& admin,
                                           const state_view& state) {
@@ -90,9 +81,11 @@ caf::expected<command_result> create_user(const json& body, const std::string& a
   if (current)
     return make_error(ec::conflict, "user '" + name + "' already exists");
   command_result result;
-  json payload{{"user", admin}, {"name", name}, {"role", *role}};
-  result.events.push_back(
-    event_input{event_tag("UserCreated"), user_urn(name), payload.dump()});
+  ev::user_created e;
+  e.user = admin;
+  e.name = name;
+  e.role = *role;
+  result.events.push_back(ev::to_event(e, user_urn(name)));
   if (auto err = issue(name, *role, admin, result))
     return err;
   return result;
@@ -109,7 +102,10 @@ caf::expected<command_result> issue_token(const json& body, const std::string& a
   auto user_role = current->value("role", std::string{"viewer"});
   if (!role)
     role = user_role;
-  if (role_rank(*role) > role_rank(user_role))
+  // Roles are ordered (runtime/access.hpp): viewer < steward < admin.
+  auto asked = runtime::parse_role(*role);
+  auto held = runtime::parse_role(user_role);
+  if (!asked || !held || *asked > *held)
     return make_error(ec::invalid_argument, "field 'role': '" + *role
                                               + "' exceeds the role of user '" + name
                                               + "' (" + user_role + ")");
@@ -133,9 +129,11 @@ caf::expected<command_result> revoke_token(const std::string& token_id,
   result.reply = json{{"token_id", token_id}, {"owner", owner}, {"revoked", true},
                       {"changed", !revoked}};
   if (!revoked) {
-    json payload{{"user", admin}, {"owner", owner}, {"token_id", token_id}};
-    result.events.push_back(
-      event_input{event_tag("TokenRevoked"), user_urn(owner), payload.dump()});
+    ev::token_revoked e;
+    e.user = admin;
+    e.owner = owner;
+    e.token_id = token_id;
+    result.events.push_back(ev::to_event(e, user_urn(owner)));
   }
   return result;
 }

@@ -35,9 +35,6 @@
 
 namespace almanac::catalog {
 
-/// The rank of a role name (viewer 1, steward 2, admin 3), or 0 if unknown.
-int role_rank(const std::string& role);
-
 /// Validates `POST /api/v1/users` with {"user": name, "role": role} (both
 /// required) and issues the user's first token. Events: UserCreated,
 /// TokenIssued. Reply: {"user", "role", "token_id", "token"} — the plain

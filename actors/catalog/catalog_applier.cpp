@@ -24,6 +24,11 @@ caf::error skip(ec code, const std::string& why) {
   return make_error(code, why);
 }
 
+template <class T>
+struct type_tag {
+  using type = T;
+};
+
 } // namespace
 
 catalog_applier::catalog_applier(batch_overlay& overlay, rocksdb::WriteBatch& batch)
@@ -32,44 +37,45 @@ catalog_applier::catalog_applier(batch_overlay& overlay, rocksdb::WriteBatch& ba
 }
 
 caf::error catalog_applier::apply(const event_record& record) {
-  auto payload = json::parse(record.payload, nullptr, false);
-  if (!payload.is_object())
-    return skip(ec::invalid_argument, "payload is not a JSON object");
   change_info info{record.offset, record.timestamp_ms, {}};
-  try {
-    info.user = payload.value("user", std::string{});
-    auto name = parse_event_tag(record.type).first;
-    if (name == "EntityRegistered")
-      return registered(payload, info);
-    if (name == "EntityEdited")
-      return edited(payload, info);
-    if (name == "EntityRemoved")
-      return removed(payload, info);
-    if (name == "UserCreated")
-      return user_created(payload, info);
-    if (name == "TokenIssued")
-      return token_issued(payload, info);
-    if (name == "TokenRevoked")
-      return token_revoked(payload, info);
-    return skip(ec::invalid_argument, "not a catalog event: " + record.type);
-  } catch (const json::exception& e) {
-    // A field of the wrong type: the payload does not follow its schema.
-    return skip(ec::invalid_argument, std::string{"malformed payload: "} + e.what());
-  }
+  // Decodes the payload as T, then hands it to `fn`; a payload that does
+  // not follow its type's schema is skipped, naming the field.
+  auto as = [&](auto tag, auto fn) -> caf::error {
+    using T = typename decltype(tag)::type;
+    auto e = ev::decode<T>(record.payload);
+    if (!e)
+      return skip(ec::invalid_argument, "malformed payload: " + message_of(e.error()));
+    info.user = e->user;
+    return (this->*fn)(*e, info);
+  };
+  if (ev::is<ev::entity_registered>(record.type))
+    return as(type_tag<ev::entity_registered>{}, &catalog_applier::registered);
+  if (ev::is<ev::entity_edited>(record.type))
+    return as(type_tag<ev::entity_edited>{}, &catalog_applier::edited);
+  if (ev::is<ev::entity_removed>(record.type))
+    return as(type_tag<ev::entity_removed>{}, &catalog_applier::removed);
+  if (ev::is<ev::user_created>(record.type))
+    return as(type_tag<ev::user_created>{}, &catalog_applier::user_created);
+  if (ev::is<ev::token_issued>(record.type))
+    return as(type_tag<ev::token_issued>{}, &catalog_applier::token_issued);
+  if (ev::is<ev::token_revoked>(record.type))
+    return as(type_tag<ev::token_revoked>{}, &catalog_applier::token_revoked);
+  return skip(ec::invalid_argument, "not a catalog event: " + record.type);
 }
 
-caf::error catalog_applier::registered(const json& payload, const change_info& info) {
-  auto urn = payload.at("urn").get<std::string>();
+caf::error catalog_applier::registered(const ev::entity_registered& e,
+                                       const change_info& info) {
+  auto& urn = e.urn;
   auto current = load(overlay_, keys::entity(urn));
   if (!current)
     return current.error();
   if (*current)
     return skip(ec::conflict, urn + " is registered already");
-  auto entity = registered_entity(payload, info);
+  auto entity = registered_entity(e, info);
   overlay_.put(keys::entity(urn), entity.dump());
-  if (auto& parent = entity["parent"]; parent.is_string()) {
-    batch_.Put(keys::child(parent.get<std::string>(), urn), "");
-    batch_.Put(keys::any_child(parent.get<std::string>(), urn), "");
+  if (e.parent) {
+    batch_.Put(keys::child(*e.parent, urn), "");
+    batch_.Put(keys::any_child(*e.parent, urn), "");
   }
   json fields = json::object();
   for (auto& field : entity_fields())
@@ -78,74 +84,70 @@ caf::error catalog_applier::registered(const json& payload, const change_info& i
   return count(+1);
 }
 
-caf::error catalog_applier::edited(const json& payload, const change_info& info) {
-  auto urn = payload.at("urn").get<std::string>();
+caf::error catalog_applier::edited(const ev::entity_edited& e, const change_info& info) {
+  auto& urn = e.urn;
   auto current = load(overlay_, keys::entity(urn));
   if (!current)
     return current.error();
   if (!*current)
     return skip(ec::not_found, "edit of unknown entity " + urn);
   auto& entity = **current;
-  apply_edit(entity, payload, info);
+  apply_edit(entity, e, info);
   overlay_.put(keys::entity(urn), entity.dump());
-  record_change(urn, info, "edited", entity["version"],
-                payload.value("fields", json::object()), entity);
+  record_change(urn, info, "edited", entity["version"], ev::to_json(e.fields_set), entity);
   return caf::none;
 }
 
-caf::error catalog_applier::removed(const json& payload, const change_info& info) {
-  auto urn = payload.at("urn").get<std::string>();
+caf::error catalog_applier::removed(const ev::entity_removed& e, const change_info& info) {
+  auto& urn = e.urn;
   auto current = load(overlay_, keys::entity(urn));
   if (!current)
     return current.error();
   if (!*current)
     return skip(ec::not_found, "removal of unknown entity " + urn);
   auto& entity = **current;
-  // Read everything that may throw before writing anything.
-  auto version = payload.value("version", entity.value("version", uint64_t{0}) + 1);
   overlay_.erase(keys::entity(urn));
   if (auto& parent = entity["parent"]; parent.is_string())
     batch_.Delete(keys::child(parent.get<std::string>(), urn));
-  record_change(urn, info, "removed", version, json::object(), nullptr);
+  record_change(urn, info, "removed", e.version, json::object(), nullptr);
   return count(-1);
 }
 
-caf::error catalog_applier::user_created(const json& payload, const change_info& info) {
-  auto name = payload.at("name").get<std::string>();
-  auto current = load(overlay_, keys::user(name));
+caf::error catalog_applier::user_created(const ev::user_created& e,
+                                         const change_info& info) {
+  auto current = load(overlay_, keys::user(e.name));
   if (!current)
     return current.error();
   if (*current)
-    return skip(ec::conflict, "user " + name + " exists already");
-  json user{{"name", name},
-            {"role", payload.at("role").get<std::string>()},
-            {"created", to_json(info)}};
-  overlay_.put(keys::user(name), user.dump());
+    return skip(ec::conflict, "user " + e.name + " exists already");
+  json user{{"name", e.name}, {"role", e.role}, {"created", to_json(info)}};
+  overlay_.put(keys::user(e.name), user.dump());
   return caf::none;
 }
 
-caf::error catalog_applier::token_issued(const json& payload, const change_info& info) {
-  auto hash = payload.at("token_sha256").get<std::string>();
-  auto id = payload.at("token_id").get<std::string>();
-  auto owner = payload.at("owner").get<std::string>();
-  auto current = load(overlay_, keys::token_id(id));
+caf::error catalog_applier::token_issued(const ev::token_issued& e,
+                                         const change_info& info) {
+  if (e.token_sha256.empty())
+    return skip(ec::invalid_argument, "malformed payload: TokenIssued without token_sha256");
+  auto current = load(overlay_, keys::token_id(e.token_id));
   if (!current)
     return current.error();
   if (*current)
-    return skip(ec::conflict, "token id " + id + " exists already");
-  json token{{"id", id},
-             {"owner", owner},
-             {"role", payload.at("role").get<std::string>()},
+    return skip(ec::conflict, "token id " + e.token_id + " exists already");
+  json token{{"id", e.token_id},
+             {"owner", e.owner},
+             {"role", e.role},
              {"revoked", false},
              {"issued", to_json(info)}};
-  overlay_.put(keys::token(hash), token.dump());
-  overlay_.put(keys::token_id(id), json(hash).dump());
-  batch_.Put(keys::owned_token(owner, id), "");
+  overlay_.put(keys::token(e.token_sha256), token.dump());
+  overlay_.put(keys::token_id(e.token_id), json(e.token_sha256).dump());
+  batch_.Put(keys::owned_token(e.owner, e.token_id), "");
   return caf::none;
 }
 
-caf::error catalog_applier::token_revoked(const json& payload, const change_info& info) {
-  auto id = payload.at("token_id").get<std::string>();
+caf::error catalog_applier::token_revoked(const ev::token_revoked& e,
+                                          const change_info& info) {
+  auto& id = e.token_id;
   auto hash = load(overlay_, keys::token_id(id));
   if (!hash)
     return hash.error();

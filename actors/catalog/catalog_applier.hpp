@@ -4,7 +4,7 @@
 // a batch overlay (so later events of a batch see earlier ones) into one
 // WriteBatch that the projection commits with its checkpoint.
 
-#include "messages/events.hpp"
+#include "messages/event_types.hpp"
 
 #include <caf/error.hpp>
 
@@ -31,12 +31,12 @@ public:
   caf::error apply(const event_record& record);
 
 private:
-  caf::error registered(const nlohmann::json& payload, const change_info& info);
-  caf::error edited(const nlohmann::json& payload, const change_info& info);
-  caf::error removed(const nlohmann::json& payload, const change_info& info);
-  caf::error user_created(const nlohmann::json& payload, const change_info& info);
-  caf::error token_issued(const nlohmann::json& payload, const change_info& info);
-  caf::error token_revoked(const nlohmann::json& payload, const change_info& info);
+  caf::error registered(const ev::entity_registered& e, const change_info& info);
+  caf::error edited(const ev::entity_edited& e, const change_info& info);
+  caf::error removed(const ev::entity_removed& e, const change_info& info);
+  caf::error user_created(const ev::user_created& e, const change_info& info);
+  caf::error token_issued(const ev::token_issued& e, const change_info& info);
+  caf::error token_revoked(const ev::token_revoked& e, const change_info& info);
 
   /// Adds `delta` to the entity counter.
   caf::error count(int delta);

@@ -89,30 +89,44 @@ catalog_projection::get_as_of_time(const std::string& urn, int64_t ms) const {
 }
 
 caf::expected<std::optional<json>>
-catalog_projection::history(const std::string& urn) const {
+catalog_projection::history(const std::string& urn, size_t limit, uint64_t before) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   if (!store_)
     return make_error(ec::unavailable, "catalog state is not open");
-  json changes = json::array();
+  // Newest first from `before`, one past the page to know whether older
+  // changes remain; the page is then turned oldest first.
+  std::vector<json> newest;
   bool corrupt = false;
-  auto err = store_->scan(keys::history(urn), [&](const std::string&,
-                                                  const std::string& value) {
-    auto change = json::parse(value, nullptr, false);
-    if (change.is_discarded()) {
-      corrupt = true;
-      return false;
-    }
-    change.erase("state");
-    changes.push_back(std::move(change));
-    return true;
-  });
+  bool more = false;
+  auto err = store_->scan_back(
+    keys::history(urn), before ? keys::change(urn, before) : std::string{},
+    [&](const std::string&, const std::string& value) {
+      if (newest.size() == limit) {
+        more = true;
+        return false;
+      }
+      auto change = json::parse(value, nullptr, false);
+      if (change.is_discarded()) {
+        corrupt = true;
+        return false;
+      }
+      change.erase("state");
+      newest.push_back(std::move(change));
+      return true;
+    });
   if (err)
     return err;
   if (corrupt)
     return make_error(ec::corrupt_data, "catalog state: unreadable history of " + urn);
-  if (changes.empty())
+  if (newest.empty() && !before)
     return std::optional<json>{};
-  return std::optional<json>{json{{"urn", urn}, {"changes", std::move(changes)}}};
+  json changes = json::array();
+  for (auto i = newest.rbegin(); i != newest.rend(); ++i)
+    changes.push_back(std::move(*i));
+  json out{{"urn", urn}, {"changes", std::move(changes)}, {"more", more}};
+  if (more)
+    out["before"] = out["changes"][0].value("offset", uint64_t{0});
+  return std::optional<json>{std::move(out)};
 }
 
 } // namespace almanac::catalog

@@ -87,6 +87,13 @@ caf::error catalog_projection::reset() {
   return caf::none;
 }
 
+caf::expected<std::string> catalog_projection::digest() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  if (!store_)
+    return not_open();
+  return store_->digest();
+}
+
 std::string catalog_projection::status() const {
   json result{{"checkpoint", checkpoint()}, {"skipped", skipped_.load()}};
   auto count = read_json(keys::entity_count());

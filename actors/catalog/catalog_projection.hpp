@@ -60,6 +60,7 @@ public:
 
   /// {"checkpoint", "entities", "skipped", "last_skip"}.
   std::string status() const override;
+  caf::expected<std::string> digest() const override;
 
   // -- state_view -------------------------------------------------------------
 
@@ -92,8 +93,12 @@ public:
   get_as_of_time(const std::string& urn, int64_t ms) const;
 
   /// {"urn", "changes": [change, ...]} oldest first (removed entities keep
-  /// their history); nullopt if the entity never existed.
-  caf::expected<std::optional<nlohmann::json>> history(const std::string& urn) const;
+  /// their history); nullopt if the entity never existed. At most `limit`
+  /// changes, the newest ones made before log offset `before` (0: all);
+  /// when older ones remain, "more": true and "before": the offset to ask
+  /// for next. Reads only the changes it returns.
+  caf::expected<std::optional<nlohmann::json>>
+  history(const std::string& urn, size_t limit = SIZE_MAX, uint64_t before = 0) const;
 
   /// The owner of a token by its SHA-256 (hex): {"user", "role",
   /// "token_id"}; nullopt if unknown or revoked.

@@ -118,8 +118,26 @@ caf::expected<parsed_urn> read_identity(const json& body) {
   return parsed;
 }
 
-event_input make_event(const char* type, const std::string& key, const json& payload) {
-  return event_input{event_tag(type), key, payload.dump()};
+/// The attributes of column `entity` with profile_raw_values set to `allow`
+/// (absent when false). Turning it off drops a stored profile that holds
+/// raw values of personal data; the next profile is made without them.
+caf::expected<json> set_raw_values(const json& entity, bool allow) {
+  if (entity.value("kind", std::string{}) != "column")
+    return make_error(ec::invalid_argument, std::string{"field '"} + raw_values_field
+                                              + "': only columns have profiles with raw values");
+  auto attributes = entity.value("attributes", json::object());
+  if (allow) {
+    attributes[raw_values_field] = true;
+    return attributes;
+  }
+  attributes.erase(raw_values_field);
+  auto profile = attributes.find("profile");
+  if (profile != attributes.end() && profile->is_object()) {
+    auto pii = profile->value("pii", json(nullptr));
+    if (pii.is_object() && pii.value("raw_values", false))
+      attributes.erase(profile);
+  }
+  return attributes;
 }
 
 /// Appends EntityRemoved events for `urn`'s descendants (deepest first),
@@ -139,22 +157,33 @@ caf::error remove_tree(const json& entity, const std::string& root,
       if (auto err = remove_tree(**found, root, user, state, events))
         return err;
   }
-  json payload{{"user", user},
-               {"urn", urn},
-               {"kind", entity.value("kind", std::string{})},
-               {"parent", entity.value("parent", json(nullptr))},
-               {"version", entity.value("version", uint64_t{0}) + 1}};
+  ev::entity_removed e;
+  e.user = user;
+  e.urn = urn;
+  e.kind = entity.value("kind", std::string{});
+  if (auto p = entity.value("parent", json(nullptr)); p.is_string())
+    e.parent = p.get<std::string>();
+  e.version = entity.value("version", uint64_t{0}) + 1;
   if (urn != root)
-    payload["cascade_of"] = root;
-  events.push_back(make_event("EntityRemoved", urn, payload));
+    e.cascade_of = root;
+  events.push_back(ev::to_event(e, urn));
   return caf::none;
 }
 
-} // namespace
+bool is_source(const json& entity) {
+  return entity.value("kind", std::string{}) == "source";
+}
 
-caf::expected<command_result> register_entity(const json& body,
-                                              const std::string& user,
-                                              const state_view& state) {
+/// The refusal of a generic command that would touch a source's
+/// configuration: `what` is done only through `route` of the sources API.
+caf::error sources_only(const std::string& what, const char* route) {
+  return make_error(ec::forbidden, what + " only through the sources API (admin): "
+                                     + route);
+}
+
+/// The registration itself, for any kind (the callers check who may).
+caf::expected<command_result> register_any(const json& body, const std::string& user,
+                                           const state_view& state) {
   if (auto err = require_object(body))
     return err;
   if (auto err = reject_unknown(body, entity_fields()))
@@ -184,19 +213,112 @@ caf::expected<command_result> register_entity(const json& body,
     return current.error();
   if (*current)
     return make_error(ec::conflict, "entity " + urn + " already exists");
-  auto payload = blank_entity();
-  payload["urn"] = urn;
-  payload["kind"] = to_string(parsed->kind);
-  payload["name"] = parsed->names.back();
-  payload["parent"] = *parent;
-  payload.update(*curated);
-  payload["attributes"] = std::move(attributes);
-  payload["version"] = 1;
-  payload["user"] = user;
+  auto changes = ev::from_json<ev::entity_changes>(*curated);
+  if (!changes)
+    return changes.error();
+  ev::entity_registered e;
+  e.user = user;
+  e.urn = urn;
+  e.kind = to_string(parsed->kind);
+  e.name = parsed->names.back();
+  if (parent->is_string())
+    e.parent = parent->get<std::string>();
+  e.title = changes->title.value_or("");
+  e.description = changes->description.value_or("");
+  e.tags = changes->tags.value_or(std::vector<std::string>{});
+  e.stewards = changes->stewards.value_or(std::vector<std::string>{});
+  e.terms = changes->terms.value_or(std::vector<std::string>{});
+  e.deprecated = changes->deprecated.value_or(false);
+  e.endorsed = changes->endorsed.value_or(false);
+  e.attributes = std::move(attributes);
+  e.version = 1;
   command_result result;
-  result.events.push_back(make_event("EntityRegistered", urn, payload));
+  result.events.push_back(ev::to_event(e, urn));
   result.reply = json{{"urn", urn}, {"version", 1}};
   return result;
+}
+
+/// The replacement itself (the callers check who may).
+caf::expected<command_result> replace_any(const json& entity, const json& attributes,
+                                          const std::string& user) {
+  if (!attributes.is_object())
+    return make_error(ec::bad_request, "attributes must be a JSON object");
+  auto urn = entity.value("urn", std::string{});
+  auto version = entity.value("version", uint64_t{0});
+  command_result out;
+  if (entity.value("attributes", json::object()) == attributes) {
+    out.reply = json{{"urn", urn}, {"version", version}, {"changed", false}};
+    return out;
+  }
+  ev::entity_edited e;
+  e.user = user;
+  e.urn = urn;
+  e.version = version + 1;
+  e.previous_version = version;
+  e.fields_set.attributes = attributes;
+  out.events.push_back(ev::to_event(e, urn));
+  out.reply = json{{"urn", urn}, {"version", version + 1}, {"changed", true}};
+  return out;
+}
+
+} // namespace
+
+caf::expected<command_result> register_entity(const json& body,
+                                              const std::string& user,
+                                              const state_view& state) {
+  if (auto err = require_object(body))
+    return err;
+  auto kind = body.find("kind");
+  auto urn = body.find("urn");
+  if ((kind != body.end() && *kind == "source")
+      || (urn != body.end() && urn->is_string()
+          && urn->get_ref<const std::string&>().rfind("urn:almanac:source:", 0) == 0))
+    return sources_only("a source is registered", "POST /api/v1/sources");
+  if (auto i = body.find("attributes"); i != body.end() && i->is_object()
+                                        && i->contains("connection"))
+    return sources_only("field 'attributes.connection': a connection is set",
+                        "POST or PATCH /api/v1/sources[/{name}]");
+  return register_any(body, user, state);
+}
+
+caf::expected<command_result> register_source(const json& body,
+                                              const std::string& user,
+                                              const state_view& state) {
+  if (auto err = require_object(body))
+    return err;
+  if (auto kind = body.find("kind"); kind == body.end() || *kind != "source")
+    return make_error(ec::invalid_argument, "field 'kind' must be 'source' here");
+  return register_any(body, user, state);
+}
+
+caf::expected<command_result> replace_attributes(const std::string& urn,
+                                                 const json& attributes,
+                                                 const std::string& user,
+                                                 const state_view& state) {
+  auto entity = existing(urn, state);
+  if (!entity)
+    return entity.error();
+  if (is_source(*entity))
+    return sources_only("a source's attributes are changed",
+                        "PATCH /api/v1/sources/{name}");
+  auto old = entity->value("attributes", json::object());
+  if (attributes.is_object()
+      && old.value("connection", json()) != attributes.value("connection", json()))
+    return sources_only("'attributes.connection' is changed",
+                        "PATCH /api/v1/sources/{name}");
+  return replace_any(*entity, attributes, user);
+}
+
+caf::expected<command_result> replace_source_attributes(const std::string& urn,
+                                                        const json& attributes,
+                                                        const std::string& user,
+                                                        const state_view& state) {
+  auto entity = existing(urn, state);
+  if (!entity)
+    return entity.error();
+  if (!is_source(*entity))
+    return make_error(ec::invalid_argument, urn + " is not a source");
+  return replace_any(*entity, attributes, user);
 }
 
 caf::expected<command_result> edit_entity(const std::string& urn, const json& body,
@@ -209,8 +331,15 @@ caf::expected<command_result> edit_entity(const std::string& urn, const json& bo
     if (key == "urn" || key == "kind" || key == "name" || key == "parent"
         || key == "attributes")
       return make_error(ec::bad_request, "field '" + key + "' cannot be edited");
-  if (auto err = reject_unknown(body, curated_fields()))
+  auto allowed = curated_fields();
+  allowed.push_back(raw_values_field);
+  if (auto err = reject_unknown(body, allowed))
     return err;
+  auto raw_values = body.find(raw_values_field);
+  if (raw_values != body.end() && !raw_values->is_boolean())
+    return make_error(ec::bad_request, std::string{"field '"} + raw_values_field
+                                         + "' must be a boolean, not "
+                                         + raw_values->type_name());
   auto entity = existing(urn, state);
   if (!entity)
     return entity.error();
@@ -223,18 +352,29 @@ caf::expected<command_result> edit_entity(const std::string& urn, const json& bo
   for (auto& [key, value] : curated->items())
     if (entity->value(key, json(nullptr)) != value)
       changed[key] = value;
+  if (raw_values != body.end()) {
+    auto attributes = set_raw_values(*entity, raw_values->get<bool>());
+    if (!attributes)
+      return attributes.error();
+    if (*attributes != entity->value("attributes", json::object()))
+      changed["attributes"] = std::move(*attributes);
+  }
   auto version = entity->value("version", uint64_t{0});
   command_result result;
   if (changed.empty()) {
     result.reply = json{{"urn", urn}, {"version", version}, {"changed", false}};
     return result;
   }
-  json payload{{"user", user},
-               {"urn", urn},
-               {"version", version + 1},
-               {"previous_version", version},
-               {"fields", std::move(changed)}};
-  result.events.push_back(make_event("EntityEdited", urn, payload));
+  auto fields = ev::from_json<ev::entity_changes>(changed);
+  if (!fields)
+    return fields.error();
+  ev::entity_edited e;
+  e.user = user;
+  e.urn = urn;
+  e.version = version + 1;
+  e.previous_version = version;
+  e.fields_set = std::move(*fields);
+  result.events.push_back(ev::to_event(e, urn));
   result.reply = json{{"urn", urn}, {"version", version + 1}, {"changed", true}};
   return result;
 }
@@ -246,6 +386,9 @@ caf::expected<command_result> remove_entity(const std::string& urn,
   auto entity = existing(urn, state);
   if (!entity)
     return entity.error();
+  if (is_source(*entity))
+    return sources_only("a source (and its stored secret) is removed",
+                        "DELETE /api/v1/sources/{name}");
   if (auto err = check_version(*entity, if_match))
     return err;
   if (!cascade) {
@@ -257,6 +400,21 @@ caf::expected<command_result> remove_entity(const std::string& urn,
                                         + " children (first: " + children->front()
                                         + "); remove them first or cascade");
   }
+  command_result result;
+  if (auto err = remove_tree(*entity, urn, user, state, result.events))
+    return err;
+  result.reply = json{{"urn", urn}, {"removed", result.events.size()}};
+  return result;
+}
+
+caf::expected<command_result> remove_source(const std::string& urn,
+                                            const std::string& user,
+                                            const state_view& state) {
+  auto entity = existing(urn, state);
+  if (!entity)
+    return entity.error();
+  if (!is_source(*entity))
+    return make_error(ec::invalid_argument, urn + " is not a source");
   command_result result;
   if (auto err = remove_tree(*entity, urn, user, state, result.events))
     return err;

@@ -72,6 +72,14 @@ struct command_result {
   nlohmann::json reply;
 };
 
+/// Sources (URNs urn:almanac:source:<name>) and every entity's
+/// "attributes.connection" belong to the sources API (admin): it alone
+/// configures how Almanac connects to a database and which secret it sends.
+/// The generic commands below (the entity API, extraction, lineage) refuse
+/// with ec::forbidden to register or remove a source, to replace a source's
+/// attributes, or to set or change an "attributes.connection"; the
+/// *_source commands are what the sources API uses instead.
+
 /// Validates `POST /api/v1/entities`. `body` has "urn" and "kind"
 /// (required), "name" and "parent" (must match the URN; the parent defaults
 /// to the first existing candidate and must exist unless the kind has no
@@ -81,10 +89,16 @@ caf::expected<command_result> register_entity(const nlohmann::json& body,
                                               const std::string& user,
                                               const state_view& state);
 
-/// Validates `PATCH /api/v1/entities/{urn}` with any curated field. With
-/// `if_match`, the entity must have that version. Reply: {"urn", "version",
-/// "changed"}; a PATCH that changes nothing yields no event and
-/// "changed": false with the current version.
+/// The column attribute by which an admin lets profiles keep raw values of
+/// a column that looks like personal data (the caller checks the role).
+constexpr const char* raw_values_field = "profile_raw_values";
+
+/// Validates `PATCH /api/v1/entities/{urn}` with any curated field, and for
+/// a column `profile_raw_values` (a boolean, edited into its attributes;
+/// admins only, which the caller checks). With `if_match`, the entity must
+/// have that version. Reply: {"urn", "version", "changed"}; a PATCH that
+/// changes nothing yields no event and "changed": false with the current
+/// version.
 caf::expected<command_result> edit_entity(const std::string& urn,
                                           const nlohmann::json& body,
                                           std::optional<uint64_t> if_match,
@@ -97,6 +111,34 @@ caf::expected<command_result> edit_entity(const std::string& urn,
 caf::expected<command_result> remove_entity(const std::string& urn,
                                             std::optional<uint64_t> if_match,
                                             bool cascade,
+                                            const std::string& user,
+                                            const state_view& state);
+
+/// Validates replacing the attributes of an entity that is not a source
+/// (extraction, profiling, lineage runs); "connection" must stay as it is.
+/// Reply: {"urn", "version", "changed"}; no event if nothing changes.
+caf::expected<command_result> replace_attributes(const std::string& urn,
+                                                 const nlohmann::json& attributes,
+                                                 const std::string& user,
+                                                 const state_view& state);
+
+/// Validates registering a source for the sources API (or a lineage
+/// placeholder): like register_entity, but the kind must be "source" and
+/// "attributes" may hold its "connection".
+caf::expected<command_result> register_source(const nlohmann::json& body,
+                                              const std::string& user,
+                                              const state_view& state);
+
+/// Validates replacing a source's attributes (its connection) for the
+/// sources API. Reply as replace_attributes.
+caf::expected<command_result> replace_source_attributes(const std::string& urn,
+                                                        const nlohmann::json& attributes,
+                                                        const std::string& user,
+                                                        const state_view& state);
+
+/// Validates removing a source and everything below it for the sources API.
+/// Reply as remove_entity.
+caf::expected<command_result> remove_source(const std::string& urn,
                                             const std::string& user,
                                             const state_view& state);
 

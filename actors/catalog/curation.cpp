@@ -34,6 +34,25 @@ caf::error check_terms(const std::vector<std::string>& terms,
   return caf::none;
 }
 
+/// Checks that every element of `stewards` names an existing user.
+caf::error check_stewards(const std::vector<std::string>& stewards,
+                          const state_view& state) {
+  auto field = [](size_t i) { return "stewards[" + std::to_string(i) + "]"; };
+  for (size_t i = 0; i < stewards.size(); ++i)
+    if (auto err = check_user_name(field(i), stewards[i]))
+      return err;
+  for (size_t i = 0; i < stewards.size(); ++i) {
+    auto user = state.user(stewards[i]);
+    if (!user)
+      return user.error();
+    if (!*user)
+      return make_error(ec::invalid_argument, "field '" + field(i) + "': no user '"
+                                                + stewards[i]
+                                                + "' (create it with POST /api/v1/users)");
+  }
+  return caf::none;
+}
+
 } // namespace
 
 caf::expected<json> read_curated(const json& body, const state_view& state) {
@@ -63,13 +82,9 @@ caf::expected<json> read_curated(const json& body, const state_view& state) {
     if (*list)
       out[field] = **list;
   }
-  if (out.contains("stewards")) {
-    auto& stewards = out["stewards"];
-    for (size_t i = 0; i < stewards.size(); ++i)
-      if (auto err = check_user_name("stewards[" + std::to_string(i) + "]",
-                                     stewards[i].get<std::string>()))
-        return err;
-  }
+  if (out.contains("stewards"))
+    if (auto err = check_stewards(out["stewards"].get<std::vector<std::string>>(), state))
+      return err;
   if (out.contains("terms"))
     if (auto err = check_terms(out["terms"].get<std::vector<std::string>>(), state))
       return err;

@@ -13,7 +13,7 @@ namespace almanac::catalog {
 
 /// Returns the curated fields present in `body`, validated: title (one line),
 /// description (Markdown: '\n' and '\t' allowed), tags (one-line names),
-/// stewards (user names), terms (URNs of existing terms), deprecated and
+/// stewards (names of existing users), terms (URNs of existing terms), deprecated and
 /// endorsed (booleans). List duplicates are dropped. Fields absent from
 /// `body` are absent from the result; other fields of `body` are ignored.
 caf::expected<nlohmann::json> read_curated(const nlohmann::json& body,

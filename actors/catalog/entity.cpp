@@ -1,6 +1,6 @@
 #include "actors/catalog/entity.hpp"
 
-#include "actors/catalog/iso_time.hpp"
+#include "messages/time.hpp"
 
 #include <algorithm>
 
@@ -49,28 +49,45 @@ json blank_entity() {
               {"version", 0}};
 }
 
-json registered_entity(const json& payload, const change_info& info) {
+json registered_entity(const ev::entity_registered& e, const change_info& info) {
   auto entity = blank_entity();
-  for (auto& field : entity_fields()) {
-    auto i = payload.find(field);
-    if (i != payload.end())
-      entity[field] = *i;
-  }
-  entity["version"] = payload.value("version", uint64_t{1});
+  entity["urn"] = e.urn;
+  entity["kind"] = e.kind;
+  entity["name"] = e.name;
+  entity["parent"] = e.parent ? json(*e.parent) : json(nullptr);
+  entity["title"] = e.title;
+  entity["description"] = e.description;
+  entity["tags"] = e.tags;
+  entity["stewards"] = e.stewards;
+  entity["terms"] = e.terms;
+  entity["deprecated"] = e.deprecated;
+  entity["endorsed"] = e.endorsed;
+  entity["attributes"] = e.attributes;
+  entity["version"] = e.version;
   entity["created"] = to_json(info);
   entity["updated"] = to_json(info);
   return entity;
 }
 
-void apply_edit(json& entity, const json& payload, const change_info& info) {
-  auto fields = payload.find("fields");
-  if (fields != payload.end() && fields->is_object())
-    for (auto& [key, value] : fields->items())
-      // Identity fields never change through an edit.
-      if (key != "urn" && key != "kind" && key != "name" && key != "parent")
-        entity[key] = value;
-  auto version = entity.value("version", uint64_t{0}) + 1;
-  entity["version"] = payload.value("version", version);
+void apply_edit(json& entity, const ev::entity_edited& e, const change_info& info) {
+  auto& f = e.fields_set;
+  auto set = [&](const char* key, const auto& value) {
+    if (value)
+      entity[key] = *value;
+  };
+  set("title", f.title);
+  set("description", f.description);
+  set("tags", f.tags);
+  set("stewards", f.stewards);
+  set("terms", f.terms);
+  set("deprecated", f.deprecated);
+  set("endorsed", f.endorsed);
+  set("attributes", f.attributes);
+  // Fields of a newer writer: identity fields never change through an edit.
+  for (auto& [key, value] : f.extra.items())
+    if (key != "urn" && key != "kind" && key != "name" && key != "parent")
+      entity[key] = value;
+  entity["version"] = e.version;
   entity["updated"] = to_json(info);
 }
 

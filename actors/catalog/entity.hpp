@@ -27,6 +27,8 @@
 //
 // The projection adds "children" (URNs) when it answers a read.
 
+#include "messages/event_types.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -56,13 +58,12 @@ const std::vector<std::string>& entity_fields();
 /// flags, empty attributes, version 0).
 nlohmann::json blank_entity();
 
-/// Builds the entity described by an EntityRegistered payload.
-nlohmann::json registered_entity(const nlohmann::json& payload,
-                                 const change_info& info);
+/// Builds the entity an EntityRegistered event describes.
+nlohmann::json registered_entity(const ev::entity_registered& e, const change_info& info);
 
-/// Applies the "fields" of an EntityEdited payload to `entity` (attributes
-/// are replaced as a whole) and sets its version from the payload.
-void apply_edit(nlohmann::json& entity, const nlohmann::json& payload,
+/// Applies the fields an EntityEdited event sets to `entity` (lists and
+/// attributes are replaced as a whole) and sets its version from the event.
+void apply_edit(nlohmann::json& entity, const ev::entity_edited& e,
                 const change_info& info);
 
 } // namespace almanac::catalog

@@ -1,7 +1,9 @@
 #pragma once
 
 // API tokens: random secrets shown once, stored and compared only as
-// SHA-256 hashes (the same format as http::hash_token).
+// SHA-256 hashes (runtime::hash_token, the gateway's own).
+
+#include "runtime/access.hpp"
 
 #include <caf/expected.hpp>
 
@@ -9,12 +11,12 @@
 
 namespace almanac::catalog {
 
-/// Returns the lowercase hex SHA-256 of `token` (64 characters).
-std::string token_hash(const std::string& token);
+/// The lowercase hex SHA-256 of a token (64 characters): the one hash the
+/// gateway looks tokens up by.
+using runtime::hash_token;
 
-/// Returns a new random token: 32 bytes from OpenSSL's RAND_bytes as 64 hex
-/// digits.
-caf::expected<std::string> new_token();
+/// A new random token (runtime::generate_token: 64 hex digits).
+using runtime::generate_token;
 
 /// Returns a new random token id, "tok-" and 16 hex digits (not secret: it
 /// names the token in listings and revocations).

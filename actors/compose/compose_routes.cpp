@@ -1,15 +1,20 @@
 #include "actors/compose/compose_routes.hpp"
 
-#include "actors/catalog/iso_time.hpp"
+#include "messages/time.hpp"
+#include "actors/compose/compose_guard.hpp"
 #include "actors/lineage/store/query_ingest.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
+#include "messages/event_types.hpp"
+#include "messages/random.hpp"
 #include "runtime/ask.hpp"
 
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <map>
+#include <thread>
 #include <mutex>
 
 namespace almanac::compose {
@@ -19,10 +24,35 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-/// Executions running now, by id, so that they can be cancelled.
+/// One execution running now.
+struct running_query {
+  std::string user;      ///< Who runs it: only they (or an admin) may cancel it.
+  std::string client_id; ///< The client's own "id" for it, if it gave one.
+  std::string source;
+  std::string started;   ///< ISO-8601.
+  connectors::connector* conn = nullptr;
+};
+
+/// Executions running now, by their server-generated id.
 struct running_table {
   std::mutex mtx;
-  std::map<std::string, connectors::connector*> by_id;
+  std::map<std::string, running_query> by_id;
+  std::atomic<int> threads{0};
+
+  /// The server id of `key` (a server id, or a client id of `who`'s own)
+  /// that `who` may cancel; empty if none.
+  std::string find(const std::string& key, const http::principal& who) {
+    auto may = [&](const running_query& q) {
+      return q.user == who.user || who.level == http::role::admin;
+    };
+    auto i = by_id.find(key);
+    if (i != by_id.end() && may(i->second))
+      return key;
+    for (auto& [id, q] : by_id)
+      if (q.client_id == key && q.user == who.user)
+        return id;
+    return {};
+  }
 };
 
 std::string csv_field(const json& v) {
@@ -35,21 +65,18 @@ std::string csv_field(const json& v) {
   return out + "\"";
 }
 
-void record(runtime::node_context& node, json payload,
+void record(runtime::node_context& node, const ev::compose_executed& e,
             const catalog::catalog_projection* catalog) {
-  auto log = caf::actor_cast<event_log_actor>(node.registry.handle("eventlog"));
+  auto log = node.registry.find(names::eventlog);
   if (!log)
     return;
-  std::vector<event_input> evs{{event_tag("ComposeExecuted"),
-                                "source:" + payload.value("source", ""),
-                                payload.dump()}};
+  std::vector<event_input> evs{ev::to_event(e, "source:" + e.source)};
   // Compose executions feed the query store and lineage like any query.
-  if (!payload.contains("error"))
+  if (!e.error)
     evs.push_back(lineage::observe_query(
-      json{{"sql", payload["sql"]}, {"user", payload["user"]},
-           {"source", payload["source"]}, {"duration_ms", payload["duration_ms"]},
-           {"start_time", payload.value("start_time", "")},
-           {"start_ms", payload.value("start_ms", int64_t{0})}},
+      json{{"sql", e.sql}, {"user", e.user}, {"source", e.source},
+           {"duration_ms", e.duration_ms}, {"start_time", e.start_time},
+           {"start_ms", e.start_ms}},
       "compose", catalog));
   // Acknowledged before we answer: the execution is on record.
   runtime::ask<append_ack>(*node.system, log, 10s, atom::append::value, std::move(evs));
@@ -86,13 +113,12 @@ std::string to_csv(const std::vector<std::string>& columns, const json& rows) {
   return out;
 }
 
-void add_routes(http::router& r, runtime::node_context& node,
-                std::shared_ptr<catalog::catalog_projection> catalog,
-                std::shared_ptr<sources::secret_store> secrets) {
-  auto running = std::make_shared<running_table>();
-  r.add({"POST", "/api/v1/compose/execute", http::role::viewer,
-         [&node, catalog, secrets, running](http::request& req,
-                                            const http::principal& who) {
+// Runs one Compose request to its answer (on a Compose thread).
+static http::response execute(runtime::node_context& node,
+                       const std::shared_ptr<catalog::catalog_projection>& catalog,
+                       const std::shared_ptr<sources::secret_store>& secrets,
+                       const std::shared_ptr<running_table>& running, http::request& req,
+                       const http::principal& who) {
            if (who.level == http::role::viewer
                && !node.settings.get_bool("compose.allow_viewers"))
              return http::error_response(make_error(
@@ -136,38 +162,49 @@ void add_routes(http::router& r, runtime::node_context& node,
            if (!cfg)
              return http::error_response(cfg.error());
            auto started = std::chrono::steady_clock::now();
-           auto conn = connectors::connect(*cfg);
+           auto random = random_hex(8);
+           if (!random)
+             return http::error_response(random.error());
+           auto execution_id = "cq-" + *random;
+           auto conn = connect_for_compose(*cfg, sql);
            caf::expected<connectors::query_result> res = make_error(ec::unspecified);
            if (!conn) {
              res = conn.error();
            } else {
-             if (!id.empty()) {
+             {
                std::lock_guard<std::mutex> guard{running->mtx};
-               running->by_id[id] = conn->get();
+               running->by_id[execution_id] = running_query{
+                 who.user, id, source,
+                 iso_time(now_ms()),
+                 conn->get()};
              }
              connectors::query_options opts;
              opts.row_limit = *limit;
+             opts.byte_limit = node.settings.get_uint("compose.max_result_bytes");
              opts.timeout = std::chrono::milliseconds(*timeout);
              opts.read_only = read_only;
              res = (*conn)->query(sql, opts);
-             if (!id.empty()) {
-               std::lock_guard<std::mutex> guard{running->mtx};
-               running->by_id.erase(id);
-             }
+             std::lock_guard<std::mutex> guard{running->mtx};
+             running->by_id.erase(execution_id);
            }
            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now() - started).count();
-           json event{{"user", who.user}, {"source", source}, {"sql", sql},
-                      {"duration_ms", ms}, {"read_only", read_only}};
+           ev::compose_executed event;
+           event.user = who.user;
+           event.source = source;
+           event.sql = sql;
+           event.duration_ms = ms;
+           event.read_only = read_only;
+           event.execution_id = execution_id;
            if (res) {
-             event["rows"] = res->rows.size();
-             event["truncated"] = res->truncated;
+             event.rows = res->rows.size();
+             event.truncated = res->truncated;
+             event.bytes = res->bytes;
            } else {
-             event["error"] = render(res.error());
+             event.error = render(res.error());
            }
-           event["start_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count();
-           event["start_time"] = catalog::iso_time(event["start_ms"].get<int64_t>());
+           event.start_ms = now_ms();
+           event.start_time = iso_time(event.start_ms);
            record(node, event, catalog.get());
            if (!res)
              return http::error_response(res.error());
@@ -176,23 +213,67 @@ void add_routes(http::router& r, runtime::node_context& node,
              resp.content_type = "text/csv";
              resp.body = to_csv(res->columns, res->rows);
              resp.headers["X-Almanac-Truncated"] = res->truncated ? "true" : "false";
+             resp.headers["X-Almanac-Execution-Id"] = execution_id;
              return resp;
            }
-           return http::json_response(200, {{"columns", res->columns},
-                                            {"column_types", res->column_types},
-                                            {"rows", res->rows},
-                                            {"truncated", res->truncated},
-                                            {"duration_ms", ms}});
-         }});
-  r.add({"DELETE", "/api/v1/compose/{id}", http::role::viewer,
-         [running](http::request& req, const http::principal&) {
+           json answer{{"columns", res->columns},
+                       {"column_types", res->column_types},
+                       {"rows", res->rows},
+                       {"truncated", res->truncated},
+                       {"bytes", res->bytes},
+                       {"execution_id", execution_id},
+                       {"duration_ms", ms}};
+           if (res->truncated)
+             answer["truncated_by"] = res->truncated_by;
+           return http::json_response(200, answer);
+         }
+
+void add_routes(http::router& r, runtime::node_context& node,
+                std::shared_ptr<catalog::catalog_projection> catalog,
+                std::shared_ptr<sources::secret_store> secrets) {
+  auto running = std::make_shared<running_table>();
+  r.add_async("POST", "/api/v1/compose/execute", http::role::viewer,
+              [&node, catalog, secrets, running](http::request& req, const http::principal& who,
+                                                 http::responder reply) {
+    // The query runs on a thread of its own (it may take minutes); the
+    // gateway's threads never wait for it.
+    if (running->threads.fetch_add(1)
+        >= static_cast<int>(node.settings.get_uint("compose.max_running"))) {
+      running->threads.fetch_sub(1);
+      auto resp = http::error_response(make_error(
+        ec::unavailable, "too many Compose queries are running on this node; try again"));
+      resp.headers["Retry-After"] = "1";
+      return reply(std::move(resp));
+    }
+    std::thread([&node, catalog, secrets, running, &req, who, reply] {
+      reply(execute(node, catalog, secrets, running, req, who));
+      running->threads.fetch_sub(1);
+      runtime::release_thread();
+    }).detach();
+  });
+  r.add({"GET", "/api/v1/compose/running", http::role::viewer,
+         [running](http::request&, const http::principal& who) {
            std::lock_guard<std::mutex> guard{running->mtx};
-           auto i = running->by_id.find(req.params["id"]);
-           if (i == running->by_id.end())
+           auto arr = json::array();
+           for (auto& [id, q] : running->by_id)
+             if (q.user == who.user || who.level == http::role::admin)
+               arr.push_back({{"execution_id", id}, {"id", q.client_id}, {"user", q.user},
+                              {"source", q.source}, {"started", q.started}});
+           return http::json_response(200, {{"running", arr}});
+         }});
+  // Cancels an execution by its execution_id, or by the client's own id;
+  // only its user or an admin may (others get 404, as for a missing one).
+  r.add({"DELETE", "/api/v1/compose/{id}", http::role::viewer,
+         [running](http::request& req, const http::principal& who) {
+           std::lock_guard<std::mutex> guard{running->mtx};
+           auto id = running->find(req.params["id"], who);
+           if (id.empty())
              return http::error_response(make_error(
-               ec::not_found, "no running execution with id '" + req.params["id"] + "'"));
-           i->second->cancel();
-           return http::json_response(202, {{"id", req.params["id"]}, {"cancelling", true}});
+               ec::not_found, "no running execution of yours with id '" + req.params["id"]
+                                + "' (GET /api/v1/compose/running lists them)"));
+           running->by_id[id].conn->cancel();
+           return http::json_response(
+             202, {{"id", req.params["id"]}, {"execution_id", id}, {"cancelling", true}});
          }});
 }
 

@@ -223,6 +223,7 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
     },
     [self](atom::appended, uint64_t id, append_ack& ack) {
       auto& st = self->state;
+      st.registry->storage_fault("eventlog", false);
       auto i = st.pending.find(id);
       if (i != st.pending.end()) {
         i->second.deliver(ack);
@@ -231,6 +232,10 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
     },
     [self](atom::appended, uint64_t id, caf::error& err) {
       auto& st = self->state;
+      if (has_code(err, ec::storage_full))
+        st.registry->storage_fault("eventlog", true, "the event log's disk is full");
+      else if (has_code(err, ec::io_error))
+        st.registry->storage_fault("eventlog", true, "the event log cannot write");
       auto i = st.pending.find(id);
       if (i != st.pending.end()) {
         i->second.deliver(err);

@@ -1,7 +1,8 @@
+#include "actors/jobs/job_connect.hpp"
 #include "actors/extraction/extract_job.hpp"
 
 #include "actors/catalog/urn.hpp"
-#include "actors/catalog_service/sync.hpp"
+#include "actors/catalog/sync.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
@@ -13,11 +14,11 @@ namespace almanac::extraction {
 using nlohmann::json;
 
 caf::expected<json> run_extract(jobs::job_env& env) {
-  auto conn = sources::connect_for_job(env);
+  auto conn = jobs::connect_for_job(env);
   if (!conn)
     return conn.error();
   connectors::extract_options opts;
-  auto scope = json::array();
+  std::vector<std::string> scope;
   if (env.options.contains("tables") && env.options["tables"].is_array())
     for (auto& t : env.options["tables"])
       if (t.is_string())
@@ -25,7 +26,7 @@ caf::expected<json> run_extract(jobs::job_env& env) {
   auto snap = (*conn)->extract(opts, env.progress, *env.cancel);
   if (!snap)
     return snap.error();
-  auto desired = catalog_service::desired_from(env.source, *snap);
+  auto desired = catalog::desired_from(env.source, *snap);
   // A limited run compares (and may remove) exactly the tables it names.
   for (auto& t : opts.tables) {
     auto dot = t.find('.');
@@ -39,19 +40,18 @@ caf::expected<json> run_extract(jobs::job_env& env) {
   }
   if (*env.cancel)
     return make_error(ec::cancelled, "extraction cancelled");
-  auto cat = caf::actor_cast<catalog_actor>(env.registry->handle("catalog"));
+  auto cat = env.registry->find(names::catalog);
   if (!cat)
     return make_error(ec::unavailable, "the catalog is restarting");
   caf::expected<json> result = make_error(ec::unavailable, "no answer");
   env.self
     ->request(cat, std::chrono::seconds(300), atom::sync::value,
-              sources::source_urn(env.source),
-              catalog_service::to_json(desired).dump(), scope.dump(), env.user)
+              sources::source_urn(env.source), desired, scope, env.user)
     .receive(
-      [&](const std::string& reply) {
-        auto j = json::parse(reply);
-        j["objects"] = desired.size();
-        result = j;
+      [&](const sync_reply& r) {
+        result = json{{"source", r.source}, {"added", r.added}, {"changed", r.changed},
+                      {"removed", r.removed}, {"events", r.events}, {"offset", r.offset},
+                      {"objects", desired.size()}};
       },
       [&](caf::error& err) { result = err; });
   return result;

@@ -1,5 +1,8 @@
+#include "actors/jobs/job_connect.hpp"
 #include "actors/extraction/profile_job.hpp"
+#include "messages/time.hpp"
 
+#include "actors/catalog/commands.hpp"
 #include "actors/catalog/urn.hpp"
 #include "actors/profiling/table_profiler.hpp"
 #include "actors/sources/source_config.hpp"
@@ -9,12 +12,30 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <set>
 
 namespace almanac::extraction {
 
 using nlohmann::json;
 
 namespace {
+
+// The current entities directly below `urn`.
+caf::expected<std::vector<json>> children_of(const catalog::catalog_projection& cat,
+                                             const std::string& urn) {
+  std::vector<json> out;
+  auto kids = cat.children(urn);
+  if (!kids)
+    return kids.error();
+  for (auto& k : *kids) {
+    auto e = cat.entity(k);
+    if (!e)
+      return e.error();
+    if (*e)
+      out.push_back(std::move(**e));
+  }
+  return out;
+}
 
 // The tables and materialized views below a source, from the catalog.
 caf::expected<std::vector<json>> tables_of(const catalog::catalog_projection& cat,
@@ -24,27 +45,43 @@ caf::expected<std::vector<json>> tables_of(const catalog::catalog_projection& ca
   if (!schemas)
     return schemas.error();
   for (auto& s : *schemas) {
-    auto rels = cat.children(s);
+    auto rels = children_of(cat, s);
     if (!rels)
       return rels.error();
     for (auto& r : *rels) {
-      auto e = cat.entity(r);
-      if (!e)
-        return e.error();
-      if (!*e)
-        continue;
-      auto attrs = (**e).value("attributes", json::object());
-      auto type = attrs.value("table_type", std::string{});
+      auto type = r.value("attributes", json::object()).value("table_type", std::string{});
       if (type == "table" || type == "partitioned_table" || type == "materialized_view")
-        out.push_back(**e);
+        out.push_back(std::move(r));
     }
   }
   return out;
 }
 
+// The columns of `table_urn` whose raw values an admin allowed in profiles.
+caf::expected<std::set<std::string>> raw_value_columns(const catalog::catalog_projection& cat,
+                                                       const std::string& table_urn) {
+  auto columns = children_of(cat, table_urn);
+  if (!columns)
+    return columns.error();
+  std::set<std::string> out;
+  for (auto& c : *columns)
+    if (c.value("attributes", json::object()).value(catalog::raw_values_field, false))
+      out.insert(c.value("name", std::string{}));
+  return out;
+}
+
+// Whether a stored profile has the statistics of `fresh` (its computation
+// time aside).
+bool same_statistics(json stored, const json& fresh) {
+  if (!stored.is_object())
+    return false;
+  stored.erase("computed_ms");
+  return stored == fresh;
+}
+
 caf::expected<json> ask_catalog(jobs::job_env& env, const std::string& urn,
                                 const json& attrs) {
-  auto cat = caf::actor_cast<catalog_actor>(env.registry->handle("catalog"));
+  auto cat = env.registry->find(names::catalog);
   if (!cat)
     return make_error(ec::unavailable, "the catalog is restarting");
   caf::expected<json> result = make_error(ec::unavailable, "no answer");
@@ -59,7 +96,7 @@ caf::expected<json> ask_catalog(jobs::job_env& env, const std::string& urn,
 
 caf::expected<json> run_profile(jobs::job_env& env) {
   connectors::source_config cfg;
-  auto conn = sources::connect_for_job(env, &cfg);
+  auto conn = jobs::connect_for_job(env, &cfg);
   if (!conn)
     return conn.error();
   auto* c = conn->get();
@@ -91,6 +128,7 @@ caf::expected<json> run_profile(jobs::job_env& env) {
   opts.dialect = cfg.kind == "postgresql" ? profiling::sql_dialect::postgresql
                                            : profiling::sql_dialect::sqlite;
   uint64_t columns = 0;
+  uint64_t unchanged = 0;
   uint64_t last_offset = 0;
   auto skipped = json::array();
   for (size_t i = 0; i < tables.size(); ++i) {
@@ -103,6 +141,10 @@ caf::expected<json> run_profile(jobs::job_env& env) {
     opts.key_columns.clear();
     for (auto& k : attrs.value("primary_key", json::array()))
       opts.key_columns.push_back(k.get<std::string>());
+    auto raw = raw_value_columns(*env.catalog, t.value("urn", std::string{}));
+    if (!raw)
+      return raw.error();
+    opts.raw_value_columns = std::move(*raw);
     auto prof = profiling::profile_table(*c, schema, t.value("name", ""), {}, opts,
                                          *env.cancel);
     if (!prof) {
@@ -116,8 +158,7 @@ caf::expected<json> run_profile(jobs::job_env& env) {
       env.progress(i + 1, tables.size());
       continue;
     }
-    auto when = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch()).count();
+    auto when = now_ms();
     for (auto& [col, p] : (*prof)["columns"].items()) {
       auto turn = t.value("urn", std::string{});
       auto urn = "urn:almanac:column:" + turn.substr(turn.find(':', 12) + 1) + "."
@@ -127,8 +168,12 @@ caf::expected<json> run_profile(jobs::job_env& env) {
         continue;
       auto cattrs = (**e).value("attributes", json::object());
       auto profile = p;
-      profile["computed_ms"] = when;
       profile["table_row_count"] = (*prof)["table_row_count"];
+      if (same_statistics(cattrs.value("profile", json(nullptr)), profile)) {
+        ++unchanged; // nothing to append
+        continue;
+      }
+      profile["computed_ms"] = when;
       cattrs["profile"] = profile;
       auto r = ask_catalog(env, urn, cattrs);
       if (!r)
@@ -143,7 +188,7 @@ caf::expected<json> run_profile(jobs::job_env& env) {
     env.progress(i + 1, tables.size());
   }
   return json{{"tables", tables.size() - skipped.size()}, {"columns", columns},
-              {"skipped", skipped}, {"offset", last_offset}};
+              {"unchanged", unchanged}, {"skipped", skipped}, {"offset", last_offset}};
 }
 
 } // namespace almanac::extraction

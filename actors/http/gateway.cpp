@@ -34,9 +34,9 @@ gateway_impl(gateway_actor::stateful_pointer<gateway_state> self,
     self->quit(err);
     return gateway_actor::behavior_type::make_empty_behavior();
   }
-  self->state.srv = std::make_shared<server>(
-    host, port, std::move(routes), &node->tokens,
-    s.get_uint("http.max_body_bytes"), std::move(metrics));
+  auto limits = limits_of(s);
+  self->state.srv = std::make_shared<server>(host, port, std::move(routes), &node->tokens,
+                                             std::move(limits), std::move(metrics));
   if (auto err = self->state.srv->open()) {
     self->quit(err);
     return gateway_actor::behavior_type::make_empty_behavior();
@@ -47,6 +47,25 @@ gateway_impl(gateway_actor::stateful_pointer<gateway_state> self,
 }
 
 } // namespace
+
+server_limits limits_of(const config::settings& s) {
+  server_limits limits;
+  limits.max_body_bytes = s.get_uint("http.max_body_bytes");
+  limits.max_header_bytes = s.get_uint("http.max_header_bytes");
+  limits.max_header_count = s.get_uint("http.max_header_count");
+  limits.header_timeout = std::chrono::milliseconds(s.get_uint("http.header_timeout_ms"));
+  limits.body_timeout = std::chrono::milliseconds(s.get_uint("http.body_timeout_ms"));
+  limits.max_connections = s.get_uint("http.max_connections");
+  limits.max_connections_per_client = s.get_uint("http.max_connections_per_client");
+  limits.max_in_flight = s.get_uint("http.max_in_flight");
+  limits.max_in_flight_per_client = s.get_uint("http.max_in_flight_per_client");
+  limits.max_streams = s.get_uint("http.max_streams");
+  limits.io_threads = static_cast<unsigned>(s.get_uint("http.io_threads"));
+  limits.handler_threads = static_cast<unsigned>(s.get_uint("http.handler_threads"));
+  limits.tls_cert = s.get("http.tls_cert");
+  limits.tls_key = s.get("http.tls_key");
+  return limits;
+}
 
 runtime::child_spec gateway_child(runtime::node_context& node,
                                   std::shared_ptr<const router> routes) {

@@ -1,6 +1,9 @@
 #include "actors/http/message.hpp"
+#include "messages/log_limit.hpp"
 
 #include "messages/error.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace almanac::http {
 
@@ -42,6 +45,22 @@ response error_response(const caf::error& err) {
   auto msg = message_of(err);
   if (msg.empty())
     msg = render(err);
+  // Storage errors name files: the server log has them, clients get none.
+  if (has_code(err, ec::storage_full) || has_code(err, ec::io_error)) {
+    static log_limit limit;
+    if (uint64_t held = 0; limit.allow(held))
+      spdlog::error("[http] answering a storage error: {} ({} more in the last 10 s)", msg,
+                    held);
+    auto resp = has_code(err, ec::storage_full)
+                  ? error_response(507, "storage_full",
+                                   "the node's disk is full: nothing was written; writes "
+                                   "succeed again once space is freed")
+                  : error_response(503, "io_error",
+                                   "the node cannot write to its storage: nothing was "
+                                   "written; see the server log");
+    resp.headers["Retry-After"] = "5";
+    return resp;
+  }
   auto code = err.category() == error_category ? to_string(code_of(err))
                                                : "internal";
   return error_response(http_status(err), code, msg);

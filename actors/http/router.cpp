@@ -1,6 +1,10 @@
 #include "actors/http/router.hpp"
 
+#include "messages/json_guard.hpp"
+
 #include <spdlog/spdlog.h>
+
+#include <atomic>
 
 namespace almanac::http {
 
@@ -49,6 +53,27 @@ std::vector<std::string> split_path(const std::string& raw_path) {
   return result;
 }
 
+std::map<std::string, std::string> parse_query(const std::string& raw) {
+  std::map<std::string, std::string> result;
+  size_t start = 0;
+  while (start <= raw.size()) {
+    auto amp = raw.find('&', start);
+    auto part = raw.substr(start, amp == std::string::npos ? std::string::npos
+                                                           : amp - start);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      auto key = percent_decode(part.substr(0, eq), true);
+      auto val = eq == std::string::npos ? std::string{}
+                                         : percent_decode(part.substr(eq + 1), true);
+      result[key] = val;
+    }
+    if (amp == std::string::npos)
+      break;
+    start = amp + 1;
+  }
+  return result;
+}
+
 namespace {
 
 bool match(const std::vector<std::string>& pattern,
@@ -85,11 +110,73 @@ std::vector<std::string> split_pattern(const std::string& pattern) {
 
 } // namespace
 
+responder once(responder fn) {
+  struct state {
+    responder fn;
+    std::atomic<bool> done{false};
+    ~state() {
+      if (!done.exchange(true) && fn)
+        fn(error_response(500, "internal", "the handler gave no answer"));
+    }
+  };
+  auto st = std::make_shared<state>();
+  st->fn = std::move(fn);
+  return [st](response resp) {
+    if (!st->done.exchange(true))
+      st->fn(std::move(resp));
+    else
+      spdlog::warn("[http] a handler answered twice; the second answer is dropped");
+  };
+}
+
 void router::add(route r) {
   routes_.push_back(std::move(r));
 }
 
-response router::dispatch(request& req, const token_table& tokens) const {
+void router::add_async(std::string method, std::string pattern,
+                       std::optional<role> min_role, async_handler fn,
+                       body_kind body) {
+  route r;
+  r.method = std::move(method);
+  r.pattern = std::move(pattern);
+  r.min_role = min_role;
+  r.body = body;
+  r.async = std::move(fn);
+  routes_.push_back(std::move(r));
+}
+
+bool router::is_public(const request& req) const {
+  for (auto& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (r.method == req.method && match(split_pattern(r.pattern), req.segments, params))
+      return !r.min_role && !r.async;
+  }
+  return false;
+}
+
+namespace {
+
+// The first part of a request that is not UTF-8, or an empty string.
+std::string invalid_text(const request& req) {
+  for (auto& seg : req.segments)
+    if (!valid_utf8(seg))
+      return "the path";
+  for (auto& [k, v] : req.query)
+    if (!valid_utf8(k) || !valid_utf8(v))
+      return "query parameter '" + (valid_utf8(k) ? k : std::string{"?"}) + "'";
+  return {};
+}
+
+} // namespace
+
+void router::dispatch(std::shared_ptr<request> shared, const token_table& tokens,
+                      responder reply) const {
+  reply = once(std::move(reply));
+  auto& req = *shared;
+  auto answer = [&](response resp) { reply(std::move(resp)); };
+  auto bad = invalid_text(req);
+  if (!bad.empty())
+    return answer(error_response(400, "bad_request", bad + " is not valid UTF-8"));
   const route* found = nullptr;
   std::string allowed;
   for (auto& r : routes_) {
@@ -105,14 +192,14 @@ response router::dispatch(request& req, const token_table& tokens) const {
       allowed += (allowed.empty() ? "" : ", ") + r.method;
   }
   if (!found && allowed.empty())
-    return error_response(404, "not_found",
-                          "no route for " + req.method + " " + req.path);
+    return answer(error_response(404, "not_found",
+                                 "no route for " + req.method + " " + req.path));
   if (!found) {
     auto resp = error_response(405, "method_not_allowed",
                                req.method + " is not allowed on " + req.path
                                  + "; allowed: " + allowed);
     resp.headers["Allow"] = allowed;
-    return resp;
+    return answer(std::move(resp));
   }
   principal who{"anonymous", role::viewer};
   if (found->min_role) {
@@ -122,41 +209,50 @@ response router::dispatch(request& req, const token_table& tokens) const {
       auto resp = error_response(401, "unauthenticated",
                                  "missing bearer token (Authorization: Bearer <token>)");
       resp.headers["WWW-Authenticate"] = "Bearer";
-      return resp;
+      return answer(std::move(resp));
     }
     if (auth.compare(0, prefix.size(), prefix) != 0) {
       auto resp = error_response(401, "unauthenticated",
                                  "the Authorization header is not 'Bearer <token>'");
       resp.headers["WWW-Authenticate"] = "Bearer";
-      return resp;
+      return answer(std::move(resp));
     }
     auto p = tokens.find(auth.substr(prefix.size()));
     if (!p) {
       auto resp = error_response(401, "unauthenticated",
                                  "invalid or revoked token");
       resp.headers["WWW-Authenticate"] = "Bearer error=\"invalid_token\"";
-      return resp;
+      return answer(std::move(resp));
     }
     if (static_cast<int>(p->level) < static_cast<int>(*found->min_role))
-      return error_response(403, "forbidden",
-                            req.method + " " + req.path + " needs the "
-                              + to_string(*found->min_role) + " role; "
-                              + p->user + " is " + to_string(p->level));
+      return answer(error_response(403, "forbidden",
+                                   req.method + " " + req.path + " needs the "
+                                     + to_string(*found->min_role) + " role; "
+                                     + p->user + " is " + to_string(p->level)));
     who = *p;
   }
-  if (found->body == body_kind::json && !req.body.empty()) {
-    try {
-      req.json = nlohmann::json::parse(req.body);
-    } catch (const nlohmann::json::parse_error& e) {
-      return error_response(400, "bad_request",
-                            std::string{"malformed JSON body: "} + e.what());
+  if (!req.body.empty()) {
+    if (found->body == body_kind::json) {
+      auto parsed = parse_json_guarded(req.body, "the request body");
+      if (!parsed)
+        return answer(error_response(parsed.error()));
+      req.json = std::move(*parsed);
+    } else if (auto at = find_invalid_utf8(req.body); at != std::string_view::npos) {
+      return answer(error_response(400, "bad_request",
+                                   "the request body is not valid UTF-8 (byte "
+                                     + std::to_string(at) + ")"));
     }
   }
   try {
-    return found->fn(req, who);
+    if (found->async) {
+      // The responder keeps the request alive until the answer is sent.
+      found->async(req, who, [shared, reply](response resp) { reply(std::move(resp)); });
+      return;
+    }
+    return answer(found->fn(req, who));
   } catch (const std::exception& e) {
     spdlog::error("[http] {} {} failed: {}", req.method, req.path, e.what());
-    return error_response(500, "internal", e.what());
+    return answer(error_response(500, "internal", "the request failed inside the server"));
   }
 }
 

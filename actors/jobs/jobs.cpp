@@ -1,4 +1,7 @@
 #include "actors/jobs/jobs.hpp"
+#include "messages/time.hpp"
+
+#include "actors/jobs/job_history.hpp"
 
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
@@ -16,11 +19,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 /// Cancellation shared between the pool and a worker.
 struct cancel_token {
@@ -40,40 +38,12 @@ struct cancel_token {
   }
 };
 
-struct job {
-  std::string id;
-  std::string kind;
-  std::string source;
-  std::string user;
-  json options;
-  std::string state = "queued"; // queued, running, succeeded, failed, cancelled
-  uint64_t done = 0;
-  uint64_t total = 0;
-  std::string error;
-  json result;
-  uint64_t attempts = 0;
-  int64_t submitted_ms = 0;
-  int64_t started_ms = 0;
-  int64_t finished_ms = 0;
+// A job of this pool: what the log knows, plus its worker.
+struct job : job_info {
   int64_t progress_event_ms = 0;
   std::shared_ptr<cancel_token> cancel = std::make_shared<cancel_token>();
   caf::actor worker;
   bool waiting_retry = false;
-
-  json to_json() const {
-    json j{{"id", id},           {"kind", kind},     {"source", source},
-           {"user", user},       {"state", state},   {"progress", {{"done", done}, {"total", total}}},
-           {"error", error.empty() ? json(nullptr) : json(error)},
-           {"attempts", attempts}, {"options", options},
-           {"submitted_ms", submitted_ms}};
-    if (started_ms)
-      j["started_ms"] = started_ms;
-    if (finished_ms)
-      j["finished_ms"] = finished_ms;
-    if (!result.is_null())
-      j["result"] = result;
-    return j;
-  }
 };
 
 struct jobs_state {
@@ -85,12 +55,17 @@ struct jobs_state {
   uint64_t next_id = 1;
   std::map<std::string, job> jobs;
   std::deque<std::string> queue;
+  /// Whether the jobs of the log are known (requests wait until then).
+  bool ready = false;
+  std::vector<std::function<void()>> deferred;
+  job_history history; ///< Filled while recovering.
+  uint64_t recover_end = 0;
 
   // Running workers are told to stop (they are blocking actors the system
   // would otherwise wait for).
   ~jobs_state() {
     for (auto& [id, j] : jobs)
-      if (j.state == "running")
+      if (j.state == job_state::running)
         j.cancel->cancel();
   }
 
@@ -101,30 +76,177 @@ struct jobs_state {
 
   // Records an event about a job (fire and forget: the pool keeps working
   // even if the log is restarting).
-  void record(const std::string& type, const job& j, json extra = json::object()) {
-    auto log = caf::actor_cast<event_log_actor>(registry->handle("eventlog"));
+  void record(event_input e) {
+    auto log = registry->find(names::eventlog);
     if (!log)
       return;
-    json payload{{"job", j.id}, {"kind", j.kind}, {"source", j.source},
-                 {"user", j.user}, {"state", j.state}};
-    for (auto& [k, v] : extra.items())
-      payload[k] = v;
-    std::vector<event_input> evs{{event_tag(type), "job:" + j.id, payload.dump()}};
+    std::vector<event_input> evs{std::move(e)};
     self->request(log, 30s, atom::append::value, std::move(evs))
       .then([](append_ack&) {}, [](caf::error&) {});
+  }
+
+  using promise = caf::typed_response_promise<std::string>;
+
+  // Calls `f(promise)` now, or once the jobs of the log are known.
+  template <class F>
+  caf::result<std::string> when_ready(F f) {
+    auto rp = self->make_response_promise<std::string>();
+    if (ready)
+      f(rp);
+    else
+      deferred.push_back([rp, f]() mutable { f(rp); });
+    return rp;
+  }
+
+  static void deliver(promise& rp, caf::expected<std::string> r) {
+    if (r)
+      rp.deliver(std::move(*r));
+    else
+      rp.deliver(std::move(r.error()));
+  }
+
+  // Rebuilds the job list from the log's job events up to its end as of
+  // now, so that ids never repeat and earlier jobs stay listed; jobs that
+  // were queued or running when the pool stopped become failed
+  // (interrupted), recorded as JobFinished.
+  void recover() {
+    history = job_history{};
+    auto log = registry->find(names::eventlog);
+    if (!log)
+      return retry_recovery("the event log is not running");
+    self->request(log, 60s, caf::get_atom::value, atom::end::value)
+      .then(
+        [this](uint64_t end) {
+          recover_end = end;
+          read_log(0);
+        },
+        [this](caf::error& err) { retry_recovery(render(err)); });
+  }
+
+  void retry_recovery(const std::string& why) {
+    spdlog::warn("[jobs] cannot read the jobs of the log yet ({}); retrying", why);
+    self->delayed_send(self, 200ms, atom::tick::value);
+  }
+
+  void read_log(uint64_t from) {
+    if (from >= recover_end)
+      return recovered();
+    auto log = registry->find(names::eventlog);
+    if (!log)
+      return retry_recovery("the event log is not running");
+    self->request(log, 60s, atom::read::value, from, uint64_t{4096})
+      .then(
+        [this](std::vector<event_record>& recs) {
+          if (recs.empty())
+            return recovered();
+          for (auto& r : recs)
+            history.apply(r);
+          read_log(recs.back().offset + 1);
+        },
+        [this](caf::error& err) { retry_recovery(render(err)); });
+  }
+
+  void recovered() {
+    auto interrupted = history.interrupt_active(now_ms());
+    next_id = std::max(next_id, history.next_number());
+    for (auto& [id, info] : history.jobs()) {
+      job j;
+      static_cast<job_info&>(j) = std::move(info);
+      jobs.emplace(id, std::move(j));
+    }
+    history = job_history{};
+    for (auto& id : interrupted) {
+      auto& j = jobs.at(id);
+      spdlog::warn("[jobs] {} {} on {}: {}", j.kind, j.id, j.source, j.error);
+      record(finished_event(j));
+    }
+    spdlog::info("[jobs] {} jobs known from the log ({} interrupted); the next is {}",
+                 jobs.size(), interrupted.size(), job_id(next_id));
+    ready = true;
+    auto waiting = std::move(deferred);
+    deferred.clear();
+    for (auto& f : waiting)
+      f();
+  }
+
+  // Queues a job once its JobSubmitted event is durable, so that an id
+  // handed out is never handed out again after a crash.
+  void submit(promise rp, const std::string& kind, const std::string& source,
+              const std::string& options, const std::string& user) {
+    if (!cfg.kinds.count(kind)) {
+      rp.deliver(make_error(ec::invalid_argument, "unknown job kind '" + kind + "'"));
+      return;
+    }
+    auto log = registry->find(names::eventlog);
+    if (!log) {
+      rp.deliver(make_error(ec::unavailable, "the event log is restarting; try again"));
+      return;
+    }
+    auto opts = json::parse(options, nullptr, false);
+    if (opts.is_discarded())
+      opts = json::object();
+    job j;
+    j.id = job_id(next_id++);
+    j.kind = kind;
+    j.source = source;
+    j.user = user;
+    j.options = opts;
+    j.submitted_ms = now_ms();
+    std::vector<event_input> evs{submitted_event(j)};
+    self->request(log, 30s, atom::append::value, std::move(evs))
+      .then(
+        [this, rp, j](append_ack&) mutable {
+          auto id = j.id;
+          jobs.emplace(id, std::move(j));
+          queue.push_back(id);
+          dispatch();
+          rp.deliver(json{{"job", id}}.dump());
+        },
+        [rp](caf::error& err) mutable {
+          rp.deliver(make_error(ec::unavailable, "the job could not be recorded: "
+                                                   + render(err)));
+        });
+  }
+
+  caf::expected<std::string> get(const std::string& id) const {
+    auto i = jobs.find(id);
+    if (i == jobs.end())
+      return make_error(ec::not_found, "no job " + id);
+    return i->second.to_json().dump();
+  }
+
+  caf::expected<std::string> list() const {
+    auto arr = json::array();
+    for (auto i = jobs.rbegin(); i != jobs.rend(); ++i)
+      arr.push_back(i->second.to_json());
+    return arr.dump();
+  }
+
+  caf::expected<std::string> cancel(const std::string& id) {
+    auto i = jobs.find(id);
+    if (i == jobs.end())
+      return make_error(ec::not_found, "no job " + id);
+    auto& j = i->second;
+    if (j.state == job_state::queued) {
+      j.cancel->cancel();
+      finish(j, job_state::cancelled, "", nullptr);
+    } else if (j.state == job_state::running) {
+      j.cancel->cancel(); // the worker reports cancelled when it stops
+    }
+    return j.to_json().dump();
   }
 
   size_t running_total() const {
     size_t n = 0;
     for (auto& [id, j] : jobs)
-      n += j.state == "running" ? 1 : 0;
+      n += j.state == job_state::running ? 1 : 0;
     return n;
   }
 
   size_t running_for(const std::string& source) const {
     size_t n = 0;
     for (auto& [id, j] : jobs)
-      n += j.state == "running" && j.source == source ? 1 : 0;
+      n += j.state == job_state::running && j.source == source ? 1 : 0;
     return n;
   }
 
@@ -134,8 +256,8 @@ struct jobs_state {
       if (running_total() >= cfg.max_concurrent)
         return;
       auto& j = jobs.at(*i);
-      if (j.state != "queued" || j.waiting_retry) {
-        if (j.state != "queued")
+      if (j.state != job_state::queued || j.waiting_retry) {
+        if (j.state != job_state::queued)
           i = queue.erase(i);
         else
           ++i;
@@ -151,11 +273,13 @@ struct jobs_state {
   }
 
   void start(job& j) {
-    j.state = "running";
+    j.state = job_state::running;
     ++j.attempts;
     if (!j.started_ms)
       j.started_ms = now_ms();
-    record("JobProgressed", j, {{"attempt", j.attempts}});
+    auto started = progressed_event(j);
+    started.attempt = j.attempts;
+    record(ev::to_event(started, "job:" + j.id));
     auto fn = cfg.kinds.at(j.kind);
     auto pool = caf::actor_cast<jobs_actor>(self);
     auto id = j.id;
@@ -187,20 +311,15 @@ struct jobs_state {
                  j.source, j.attempts);
   }
 
-  void finish(job& j, const std::string& state, const std::string& error,
+  void finish(job& j, job_state state, const std::string& error,
               json result) {
     j.state = state;
     j.error = error;
     j.result = std::move(result);
     j.finished_ms = now_ms();
     j.worker = nullptr;
-    json extra{{"done", j.done}, {"total", j.total}, {"attempts", j.attempts}};
-    if (!error.empty())
-      extra["error"] = error;
-    if (!j.result.is_null())
-      extra["result"] = j.result;
-    record("JobFinished", j, extra);
-    spdlog::info("[jobs] {} {} {}{}", j.kind, j.id, state,
+    record(finished_event(j));
+    spdlog::info("[jobs] {} {} {}{}", j.kind, j.id, to_string(state),
                  error.empty() ? "" : ": " + error);
     dispatch();
   }
@@ -209,18 +328,18 @@ struct jobs_state {
   void retry_or_fail(job& j, const std::string& error) {
     j.worker = nullptr;
     if (j.cancel->flag) {
-      finish(j, "cancelled", "", nullptr);
+      finish(j, job_state::cancelled, "", nullptr);
       return;
     }
     if (j.attempts >= cfg.max_attempts) {
-      finish(j, "failed", error + " (after " + std::to_string(j.attempts)
+      finish(j, job_state::failed, error + " (after " + std::to_string(j.attempts)
                             + " attempts)", nullptr);
       return;
     }
     auto delay = std::chrono::milliseconds(200) * (1 << (j.attempts - 1));
     spdlog::warn("[jobs] {} {} attempt {} failed ({}); retrying in {} ms",
                  j.kind, j.id, j.attempts, error, delay.count());
-    j.state = "queued";
+    j.state = job_state::queued;
     j.error = error;
     j.waiting_retry = true;
     queue.push_back(j.id);
@@ -241,70 +360,40 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     for (auto& [id, j] : st.jobs)
-      if (j.worker && j.worker.address() == dm.source && j.state == "running") {
+      if (j.worker && j.worker.address() == dm.source && j.state == job_state::running) {
         // The worker ended without reporting: it crashed.
         st.retry_or_fail(j, "worker crashed: " + render(dm.reason));
         return;
       }
   });
+  st.recover();
   return {
     [self](atom::submit, const std::string& kind, const std::string& source,
            const std::string& options, const std::string& user)
       -> caf::result<std::string> {
       auto& st = self->state;
       st.count();
-      if (!st.cfg.kinds.count(kind))
-        return make_error(ec::invalid_argument, "unknown job kind '" + kind + "'");
-      auto opts = json::parse(options, nullptr, false);
-      if (opts.is_discarded())
-        opts = json::object();
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "job-%06llu",
-                    static_cast<unsigned long long>(st.next_id++));
-      job j;
-      j.id = buf;
-      j.kind = kind;
-      j.source = source;
-      j.user = user;
-      j.options = opts;
-      j.submitted_ms = now_ms();
-      st.record("JobSubmitted", j, {{"options", opts}});
-      auto id = j.id;
-      st.jobs.emplace(id, std::move(j));
-      st.queue.push_back(id);
-      st.dispatch();
-      return json{{"job", id}}.dump();
+      return st.when_ready([&st, kind, source, options, user](jobs_state::promise& rp) {
+        st.submit(rp, kind, source, options, user);
+      });
     },
     [self](caf::get_atom, const std::string& id) -> caf::result<std::string> {
       auto& st = self->state;
       st.count();
-      auto i = st.jobs.find(id);
-      if (i == st.jobs.end())
-        return make_error(ec::not_found, "no job " + id);
-      return i->second.to_json().dump();
+      return st.when_ready(
+        [&st, id](jobs_state::promise& rp) { jobs_state::deliver(rp, st.get(id)); });
     },
-    [self](caf::get_atom, atom::jobs) -> std::string {
+    [self](caf::get_atom, atom::jobs) -> caf::result<std::string> {
       auto& st = self->state;
       st.count();
-      auto arr = json::array();
-      for (auto i = st.jobs.rbegin(); i != st.jobs.rend(); ++i)
-        arr.push_back(i->second.to_json());
-      return arr.dump();
+      return st.when_ready(
+        [&st](jobs_state::promise& rp) { jobs_state::deliver(rp, st.list()); });
     },
     [self](atom::cancel, const std::string& id) -> caf::result<std::string> {
       auto& st = self->state;
       st.count();
-      auto i = st.jobs.find(id);
-      if (i == st.jobs.end())
-        return make_error(ec::not_found, "no job " + id);
-      auto& j = i->second;
-      if (j.state == "queued") {
-        j.cancel->cancel();
-        st.finish(j, "cancelled", "", nullptr);
-      } else if (j.state == "running") {
-        j.cancel->cancel(); // the worker reports cancelled when it stops
-      }
-      return j.to_json().dump();
+      return st.when_ready(
+        [&st, id](jobs_state::promise& rp) { jobs_state::deliver(rp, st.cancel(id)); });
     },
     [self](atom::progress, const std::string& id, uint64_t done, uint64_t total) {
       auto& st = self->state;
@@ -317,32 +406,36 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
       auto now = now_ms();
       if (now - i->second.progress_event_ms >= 1000 || done == total) {
         i->second.progress_event_ms = now;
-        st.record("JobProgressed", i->second, {{"done", done}, {"total", total}});
+        auto progress = progressed_event(i->second);
+        progress.done = done;
+        progress.total = total;
+        st.record(ev::to_event(progress, "job:" + id));
       }
     },
     [self](atom::finished, const std::string& id, const std::string& result) {
       auto& st = self->state;
       st.count();
       auto i = st.jobs.find(id);
-      if (i == st.jobs.end() || i->second.state != "running")
+      if (i == st.jobs.end() || i->second.state != job_state::running)
         return;
       auto r = json::parse(result, nullptr, false);
-      st.finish(i->second, "succeeded", "", r.is_discarded() ? json(result) : r);
+      st.finish(i->second, job_state::succeeded, "", r.is_discarded() ? json(result) : r);
     },
     [self](atom::finished, const std::string& id, const caf::error& err) {
       auto& st = self->state;
       st.count();
       auto i = st.jobs.find(id);
-      if (i == st.jobs.end() || i->second.state != "running")
+      if (i == st.jobs.end() || i->second.state != job_state::running)
         return;
       auto& j = i->second;
       if (code_of(err) == ec::cancelled || j.cancel->flag)
-        st.finish(j, "cancelled", "", nullptr);
+        st.finish(j, job_state::cancelled, "", nullptr);
       else if (code_of(err) == ec::unavailable || code_of(err) == ec::timeout)
         st.retry_or_fail(j, render(err));
       else
-        st.finish(j, "failed", render(err), nullptr);
+        st.finish(j, job_state::failed, render(err), nullptr);
     },
+    [self](atom::tick) { self->state.recover(); },
     [self](atom::start, const std::string& id) {
       auto& st = self->state;
       auto i = st.jobs.find(id);

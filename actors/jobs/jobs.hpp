@@ -6,7 +6,11 @@
 // that crashes, or whose source is unavailable, is retried with exponential
 // backoff up to jobs.max_attempts, then the job fails with the error.
 // Submissions, progress (at most once a second) and outcomes are events in
-// the log, so subscribers see them on the event stream.
+// the log, so subscribers see them on the event stream. At start the pool
+// rebuilds its job list from those events (job_history.hpp): ids continue
+// after the highest ever given, and jobs that were queued or running when
+// the node stopped become failed with "interrupted" (a JobFinished event).
+// A submission is answered once its JobSubmitted event is durable.
 
 #include "actors/catalog/catalog_projection.hpp"
 #include "actors/sources/secrets.hpp"

@@ -136,6 +136,11 @@ void column_stats::add_string(const std::string& text) {
   ++strings_;
   len_sum_ += len;
   len_sample_.offer(static_cast<double>(len));
+  ++content_.strings;
+  if (looks_like_email(text))
+    ++content_.emails;
+  else if (looks_like_phone(text))
+    ++content_.phones;
 }
 
 void column_stats::count_key(std::string key) {
@@ -246,10 +251,12 @@ nlohmann::json column_stats::profile() const {
     p["distinct_count"] = std::min<uint64_t>(static_cast<uint64_t>(estimate), values);
     p["distinct_exact"] = false;
     p["distinct_error"] = hll_->standard_error();
+    p["distinct_method"] = "hyperloglog";
   } else {
     p["distinct_count"] = exact_.size();
     p["distinct_exact"] = true;
     p["distinct_error"] = nullptr;
+    p["distinct_method"] = "exact";
   }
   p["min"] = min_value();
   p["max"] = max_value();
@@ -274,6 +281,54 @@ nlohmann::json column_stats::profile() const {
   p["histogram"] = histogram();
   p["sampled"] = false;
   p["sample_size"] = rows_;
+  return p;
+}
+
+uint64_t estimate_distinct(uint64_t n, uint64_t d, uint64_t f1, uint64_t population) noexcept {
+  if (n == 0 || d == 0)
+    return 0;
+  if (population <= n)
+    return std::min(d, population);
+  auto nn = static_cast<double>(n);
+  auto denominator = nn - static_cast<double>(f1) + static_cast<double>(f1) * nn
+                                                      / static_cast<double>(population);
+  auto estimate = denominator > 0 ? nn * static_cast<double>(d) / denominator
+                                  : static_cast<double>(population);
+  auto rounded = static_cast<uint64_t>(std::llround(estimate));
+  return std::clamp<uint64_t>(rounded, d, population);
+}
+
+nlohmann::json column_stats::sampled_profile(uint64_t table_rows) const {
+  auto p = profile();
+  auto values = rows_ - nulls_;
+  table_rows = std::max(table_rows, rows_);
+  auto null_fraction = p["null_fraction"].get<double>();
+  auto table_values = static_cast<uint64_t>(
+    std::llround(static_cast<double>(table_rows) * (1.0 - null_fraction)));
+  auto sample_distinct = p["distinct_count"].get<uint64_t>();
+  uint64_t distinct = sample_distinct;
+  if (!hll_) {
+    uint64_t f1 = 0;
+    for (const auto& entry : exact_)
+      f1 += entry.second == 1;
+    distinct = estimate_distinct(values, sample_distinct, f1, table_values);
+  } else if (values > 0 && sample_distinct * 20 >= values * 19) {
+    // Frequencies are gone: a column nearly unique in the sample is taken
+    // to be as unique in the table.
+    distinct = std::min<uint64_t>(
+      table_values, std::llround(static_cast<double>(sample_distinct) * table_values
+                                 / static_cast<double>(values)));
+  }
+  p["sample_null_count"] = nulls_;
+  p["sample_distinct_count"] = sample_distinct;
+  p["row_count"] = table_rows;
+  p["null_count"] = table_rows - table_values;
+  p["distinct_count"] = distinct;
+  p["distinct_exact"] = false;
+  p["distinct_method"] = "sample_estimate";
+  p["top_values_exact"] = false;
+  if (p["histogram"].is_object())
+    p["histogram"]["exact"] = false;
   return p;
 }
 

@@ -19,6 +19,7 @@
 
 #include "actors/profiling/defaults.hpp"
 #include "actors/profiling/hyperloglog.hpp"
+#include "actors/profiling/pii.hpp"
 #include "actors/profiling/reservoir.hpp"
 #include "actors/profiling/space_saving.hpp"
 
@@ -55,16 +56,29 @@ public:
   void add(const nlohmann::json& value);
 
   /// The statistics so far: row_count, null_count, null_fraction,
-  /// distinct_count, distinct_exact, distinct_error, min, max, mean, stddev,
-  /// stddev_pop, length, top_values, top_values_exact, histogram, kind,
-  /// sampled (false) and sample_size (= row_count); the table profiler sets
-  /// the last two.
+  /// distinct_count, distinct_exact, distinct_error, distinct_method
+  /// ("exact" or "hyperloglog"), min, max, mean, stddev, stddev_pop, length,
+  /// top_values, top_values_exact, histogram, kind, sampled (false) and
+  /// sample_size (= row_count); the table profiler sets the last two.
   nlohmann::json profile() const;
+
+  /// The statistics of a table of `table_rows` rows of which the values
+  /// seen are a uniform sample: like profile(), but row_count is
+  /// `table_rows`, null_count and distinct_count are estimates for the
+  /// table (distinct_exact false, distinct_method "sample_estimate": the
+  /// Haas-Stokes Duj1 estimator over the sample's frequencies), with the
+  /// sample's own figures as sample_null_count and sample_distinct_count;
+  /// top values count occurrences in the sample (top_values_exact false)
+  /// and the histogram is not exact.
+  nlohmann::json sampled_profile(uint64_t table_rows) const;
 
   uint64_t row_count() const noexcept { return rows_; }
 
   /// Whether distinct values are still counted exactly.
   bool exact() const noexcept { return !hll_; }
+
+  /// How many strings looked like e-mail addresses and phone numbers.
+  const content_counts& content() const noexcept { return content_; }
 
 private:
   void add_number(const nlohmann::json& value);
@@ -108,7 +122,14 @@ private:
   uint64_t len_max_ = 0;
   uint64_t len_sum_ = 0;
   reservoir len_sample_;
+  content_counts content_;
 };
+
+/// Estimates the distinct values of `population` non-null values from a
+/// uniform sample of `n` of them holding `d` distinct values, `f1` of which
+/// occur once (Haas and Stokes' Duj1, as PostgreSQL's ANALYZE): n d / (n -
+/// f1 + f1 n / population), within [d, population].
+uint64_t estimate_distinct(uint64_t n, uint64_t d, uint64_t f1, uint64_t population) noexcept;
 
 /// Number of Unicode code points in UTF-8 `text` (bytes that do not continue
 /// a sequence).

@@ -60,20 +60,21 @@ std::string count_sql(const std::string& from) {
 
 std::string sample_sql(sql_dialect dialect, const std::string& select,
                        const std::string& from, uint64_t n, uint64_t row_count) {
-  auto limit = " ORDER BY random() LIMIT " + std::to_string(n);
-  if (dialect == sql_dialect::postgresql && row_count > 0) {
-    // Expect n + 6 sqrt(n) + 50 rows: a binomial count falls below n with
-    // probability far under one in a million.
-    auto wanted = static_cast<double>(n) + 6.0 * std::sqrt(static_cast<double>(n)) + 50.0;
-    auto percent = 100.0 * wanted / static_cast<double>(row_count);
-    if (percent < 50.0) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.6f", percent);
-      return "SELECT " + select + " FROM " + from + " TABLESAMPLE BERNOULLI (" + buf
-             + ")" + limit;
-    }
+  if (dialect != sql_dialect::postgresql)
+    return "SELECT " + select + " FROM " + from + " ORDER BY random() LIMIT "
+           + std::to_string(n);
+  const std::string row = "\"almanac$row\"";
+  auto sql = "SELECT " + select + " FROM " + from + " AS " + row;
+  // Expect n + 6 sqrt(n) + 50 rows: a binomial count falls below n with
+  // probability far under one in a million.
+  auto wanted = static_cast<double>(n) + 6.0 * std::sqrt(static_cast<double>(n)) + 50.0;
+  auto percent = row_count > 0 ? 100.0 * wanted / static_cast<double>(row_count) : 100.0;
+  if (percent < 50.0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", percent);
+    sql += std::string{" TABLESAMPLE BERNOULLI ("} + buf + ") REPEATABLE (14)";
   }
-  return "SELECT " + select + " FROM " + from + limit;
+  return sql + " ORDER BY md5(" + row + "::text) LIMIT " + std::to_string(n);
 }
 
 std::string keyset_page_sql(const std::string& select, const std::string& from,

@@ -16,7 +16,7 @@ namespace almanac::profiling {
 /// Which SQL the source speaks beyond the common subset.
 enum class sql_dialect {
   generic,    ///< PostgreSQL and SQLite alike: ORDER BY random() LIMIT n.
-  postgresql, ///< Samples large tables with TABLESAMPLE BERNOULLI first.
+  postgresql, ///< Samples repeatably, large tables with TABLESAMPLE first.
   sqlite,     ///< Pages through tables without a key by rowid.
 };
 
@@ -37,9 +37,12 @@ std::string select_list(const std::vector<std::string>& columns);
 std::string count_sql(const std::string& from);
 
 /// A uniform random sample of `n` rows of `from`, which holds `row_count`
-/// rows: ORDER BY random() LIMIT n, for PostgreSQL over a BERNOULLI
-/// pre-sample sized to give n rows with a wide margin when the table is much
-/// larger than n.
+/// rows: ORDER BY random() LIMIT n. For PostgreSQL a repeatable one, so
+/// that profiling an unchanged table twice gives the same figures: rows
+/// ordered by the MD5 of their text (ties are equal rows), over a BERNOULLI
+/// pre-sample with a fixed seed (REPEATABLE) sized to give n rows with a
+/// wide margin when the table is much larger than n (`row_count` 0: no
+/// pre-sample, for views).
 std::string sample_sql(sql_dialect dialect, const std::string& select,
                        const std::string& from, uint64_t n, uint64_t row_count);
 

@@ -1,5 +1,6 @@
 #include "actors/profiling/table_profiler.hpp"
 
+#include "actors/profiling/pii.hpp"
 #include "messages/error.hpp"
 
 #include <algorithm>
@@ -39,8 +40,9 @@ class table_run {
 public:
   table_run(connectors::connector& c, const profile_options& opts,
             const std::atomic<bool>& cancel, const connectors::progress_fn& progress,
-            std::string from)
-    : c_(c), opts_(opts), cancel_(cancel), progress_(progress), from_(std::move(from)) {
+            std::string table, std::string from)
+    : c_(c), opts_(opts), cancel_(cancel), progress_(progress), table_(std::move(table)),
+      from_(std::move(from)) {
   }
 
   caf::expected<nlohmann::json> run(std::vector<std::string> columns);
@@ -61,6 +63,7 @@ private:
   const profile_options& opts_;
   const std::atomic<bool>& cancel_;
   const connectors::progress_fn& progress_;
+  std::string table_;
   std::string from_;
   std::string select_;
   std::vector<std::string> columns_;
@@ -103,7 +106,9 @@ caf::error table_run::read_sample() {
   if (!r && code_of(r.error()) == ec::invalid_argument
       && opts_.dialect == sql_dialect::postgresql) {
     // TABLESAMPLE works on tables and materialized views only, not on views.
-    r = query(sample_sql(sql_dialect::generic, select_, from_, n, row_count_), n);
+    r = query(sample_sql(sql_dialect::postgresql, select_, from_, n, 0), n);
+    if (!r && code_of(r.error()) == ec::invalid_argument)
+      r = query(sample_sql(sql_dialect::generic, select_, from_, n, row_count_), n);
   }
   if (!r)
     return r.error();
@@ -204,9 +209,16 @@ caf::expected<nlohmann::json> table_run::run(std::vector<std::string> columns) {
   result["method"] = sampled ? "sample" : "full";
   auto& cols = result["columns"] = nlohmann::json::object();
   for (size_t i = 0; i < columns_.size(); ++i) {
-    auto p = stats_[i].profile();
+    auto p = sampled ? stats_[i].sampled_profile(row_count_) : stats_[i].profile();
     p["sampled"] = sampled;
     p["sample_size"] = rows_read_;
+    if (auto pii = classify_pii(table_, columns_[i], p["kind"].get<std::string>(),
+                                stats_[i].content())) {
+      bool raw = opts_.raw_value_columns.count(columns_[i]) > 0;
+      p["pii"] = {{"kind", pii->kind}, {"reason", pii->reason}, {"raw_values", raw}};
+      if (!raw)
+        redact_raw_values(p);
+    }
     cols[columns_[i]] = std::move(p);
   }
   return result;
@@ -221,7 +233,7 @@ profile_table(connectors::connector& c, const std::string& schema,
               const connectors::progress_fn& progress) {
   if (opts.page_size == 0 || opts.sample_size == 0)
     return make_error(ec::invalid_argument, "profiling needs page_size and sample_size > 0");
-  table_run run{c, opts, cancel, progress, qualified_name(schema, table)};
+  table_run run{c, opts, cancel, progress, table, qualified_name(schema, table)};
   return run.run(columns);
 }
 

@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,12 +45,19 @@ struct profile_options {
   std::chrono::milliseconds query_timeout = defaults::query_timeout;
   /// How each column's statistics are gathered.
   column_stats_options stats;
+  /// Columns whose raw values (top values, min/max, ...) are kept although
+  /// they look like personal data (an admin allowed it, pii.hpp).
+  std::set<std::string> raw_value_columns;
 };
 
 /// Profiles `columns` (all when empty) of `schema`.`table` (`schema` may be
 /// empty). Returns {"table_row_count", "sampled", "sample_size", "method":
 /// "sample"|"full", "columns": {name: column profile}}; each column profile is
-/// column_stats::profile() with "sampled" and "sample_size" set.
+/// column_stats::profile() (of a sample: column_stats::sampled_profile(),
+/// whose row_count is the table's) with "sampled" and "sample_size" (rows
+/// read) set. A column that looks like personal data (pii.hpp) gets "pii":
+/// {"kind", "reason": "name"|"content", "raw_values"} and, unless it is in
+/// raw_value_columns, no raw values.
 ///
 /// Reports progress as (rows read, rows to read). Checks `cancel` before each
 /// query and fails with ec::cancelled once it is set (whoever sets it should

@@ -1,10 +1,14 @@
+#include "actors/jobs/job_connect.hpp"
 #include "actors/scheduler/scheduler.hpp"
 
+#include "actors/compose/compose_guard.hpp"
 #include "actors/scheduler/cron.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
-#include "runtime/ask.hpp"
+#include "messages/event_types.hpp"
+#include "messages/random.hpp"
+#include "actors/http/ask_routes.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -24,7 +28,7 @@ int64_t now_s() {
 }
 
 struct schedule {
-  json spec;     ///< As defined (id, cron, kind, source, options, user).
+  ev::schedule_defined spec; ///< As defined.
   cron_expr cron;
   int64_t last_minute = -1; ///< The minute it last fired in.
   std::string last_job;
@@ -37,24 +41,24 @@ struct scheduler_state {
   runtime::actor_registry* registry = nullptr;
   bool fire = true;
   event_log_actor log;
+  int ticks_pending = 0; ///< Ticks sent and not yet received.
   std::map<std::string, schedule> schedules;
 
   // Submits the job of schedule `s`; returns the job's reply.
   caf::expected<std::string> submit(schedule& s) {
-    auto pool = caf::actor_cast<jobs_actor>(registry->handle("jobs"));
+    auto pool = registry->find(names::jobs);
     if (!pool)
       return make_error(ec::unavailable, "the job pool is restarting");
-    auto kind = s.spec.value("kind", "");
-    auto opts = s.spec.value("options", json::object());
-    opts["schedule"] = s.spec.value("id", "");
-    self->request(pool, 10s, atom::submit::value, kind, s.spec.value("source", ""),
-                  opts.dump(), "scheduler:" + s.spec.value("user", ""))
-      .then([this, id = s.spec.value("id", "")](std::string& reply) {
+    auto opts = s.spec.options;
+    opts["schedule"] = s.spec.id;
+    self->request(pool, 10s, atom::submit::value, s.spec.kind, s.spec.source,
+                  opts.dump(), "scheduler:" + s.spec.user)
+      .then([this, id = s.spec.id](std::string& reply) {
               auto i = schedules.find(id);
               if (i != schedules.end())
                 i->second.last_job = json::parse(reply).value("job", "");
             },
-            [id = s.spec.value("id", "")](caf::error& err) {
+            [id = s.spec.id](caf::error& err) {
               spdlog::warn("[scheduler] schedule {} could not submit: {}", id, render(err));
             });
     return std::string{"submitted"};
@@ -76,41 +80,60 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
     auto& st = self->state;
     if (st.log)
       return;
-    st.log = caf::actor_cast<event_log_actor>(st.registry->handle("eventlog"));
-    if (st.log)
-      self->send(st.log, caf::subscribe_atom::value, uint64_t{0}, uint64_t{4096},
-                 caf::actor_cast<log_subscriber_actor>(self));
+    st.log = st.registry->find(names::eventlog);
+    if (!st.log)
+      return;
+    // A restarted log is a new actor that knows nothing of our
+    // subscription: notice its end, and subscribe to the new one (from 0:
+    // replaying schedule events onto the map is idempotent).
+    self->monitor(st.log);
+    self->send(st.log, caf::subscribe_atom::value, uint64_t{0}, uint64_t{4096},
+               caf::actor_cast<log_subscriber_actor>(self));
   };
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (st.log && msg.source == st.log.address()) {
+      spdlog::info("[scheduler] the event log went away; subscribing again");
+      st.log = nullptr;
+      ++st.ticks_pending;
+      self->delayed_send(self, 100ms, atom::tick::value);
+    }
+  });
   subscribe();
+  ++st.ticks_pending;
   self->delayed_send(self, st.log ? 1s : 100ms, atom::tick::value);
   return {
     [self](atom::records, std::vector<event_record>& batch) {
       auto& st = self->state;
       st.metrics->processed.fetch_add(1, std::memory_order_relaxed);
       for (auto& r : batch) {
-        auto name = parse_event_tag(r.type).first;
-        if (name != "ScheduleDefined" && name != "ScheduleRemoved")
-          continue;
-        auto p = json::parse(r.payload, nullptr, false);
-        if (!p.is_object())
-          continue;
-        auto id = p.value("id", "");
-        if (name == "ScheduleRemoved") {
-          st.schedules.erase(id);
+        if (ev::is<ev::schedule_removed>(r.type)) {
+          if (auto e = ev::decode<ev::schedule_removed>(r.payload))
+            st.schedules.erase(e->id);
           continue;
         }
-        auto cron = parse_cron(p.value("cron", ""));
+        if (!ev::is<ev::schedule_defined>(r.type))
+          continue;
+        auto p = ev::decode<ev::schedule_defined>(r.payload);
+        if (!p)
+          continue;
+        auto id = p->id;
+        auto cron = parse_cron(p->cron);
         if (!cron)
           continue;
-        p.erase("user_token");
-        st.schedules[id] = schedule{p, *cron, -1, ""};
+        p->extra.erase("user_token");
+        auto old = st.schedules.find(id);
+        // A replay (after the log restarted) keeps when it last fired.
+        auto last_minute = old == st.schedules.end() ? int64_t{-1} : old->second.last_minute;
+        auto last_job = old == st.schedules.end() ? std::string{} : old->second.last_job;
+        st.schedules[id] = schedule{std::move(*p), *cron, last_minute, last_job};
       }
       self->send(st.log, atom::credit::value, static_cast<uint64_t>(batch.size()));
     },
     [self](caf::get_atom, atom::schedules) {
       auto arr = json::array();
       for (auto& [id, s] : self->state.schedules) {
-        auto j = s.spec;
+        auto j = ev::to_json(s.spec);
         if (!s.last_job.empty())
           j["last_job"] = s.last_job;
         arr.push_back(j);
@@ -121,19 +144,27 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
       auto i = self->state.schedules.find(id);
       if (i == self->state.schedules.end())
         return make_error(ec::not_found, "no schedule " + id);
-      auto pool = caf::actor_cast<jobs_actor>(self->state.registry->handle("jobs"));
+      auto pool = self->state.registry->find(names::jobs);
       if (!pool)
         return make_error(ec::unavailable, "the job pool is restarting");
       auto& s = i->second;
-      auto opts = s.spec.value("options", json::object());
+      auto opts = s.spec.options;
       opts["schedule"] = id;
-      return self->delegate(pool, atom::submit::value, s.spec.value("kind", ""),
-                            s.spec.value("source", ""), opts.dump(),
-                            "scheduler:" + s.spec.value("user", ""));
+      return self->delegate(pool, atom::submit::value, s.spec.kind, s.spec.source,
+                            opts.dump(), "scheduler:" + s.spec.user);
     },
     [self, subscribe](atom::tick) {
       auto& st = self->state;
       subscribe();
+      // Keep one chain of ticks (the down handler may have started another),
+      // plus quick retries while the log is away.
+      if (--st.ticks_pending > 0) {
+        if (!st.log) {
+          ++st.ticks_pending;
+          self->delayed_send(self, 100ms, atom::tick::value);
+        }
+        return;
+      }
       auto now = now_s();
       auto minute = now / 60;
       if (st.fire)
@@ -141,11 +172,12 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
           if (s.last_minute != minute && s.cron.matches(now)) {
             s.last_minute = minute;
             spdlog::info("[scheduler] firing {} ({} on {})", id,
-                         s.spec.value("kind", ""), s.spec.value("source", ""));
+                         s.spec.kind, s.spec.source);
             st.submit(s);
           }
       // Check again at the start of the next minute (and at least every 30 s).
       auto next = std::min<int64_t>(60 - now % 60, 30);
+      ++st.ticks_pending;
       if (!st.log)
         self->delayed_send(self, 100ms, atom::tick::value);
       else
@@ -180,13 +212,19 @@ caf::expected<json> validate(const json& body, const runtime::node_context&) {
 } // namespace
 
 caf::expected<json> run_compose_job(jobs::job_env& env) {
-  auto conn = sources::connect_for_job(env);
+  auto sql = env.options.value("sql", "");
+  if (auto err = compose::check_compose_sql(sql))
+    return err;
+  connectors::source_config cfg;
+  auto conn = jobs::connect_for_job(env, &cfg);
   if (!conn)
     return conn.error();
   auto* c = conn->get();
+  if (auto err = compose::check_compose_role(*c, cfg))
+    return err;
   connectors::query_options opts;
   opts.row_limit = env.options.value("limit", uint64_t{1000});
-  auto res = c->query(env.options.value("sql", ""), opts);
+  auto res = c->query(sql, opts);
   if (!res)
     return res.error();
   env.progress(1, 1);
@@ -201,68 +239,99 @@ runtime::child_spec scheduler_child(bool fire) {
           }};
 }
 
-void add_routes(http::router& r, runtime::node_context& node) {
+void add_routes(http::router& r, runtime::node_context& node,
+                std::shared_ptr<catalog::catalog_projection> catalog) {
   using http::role;
-  auto scheduler_of = [&node] {
-    return caf::actor_cast<scheduler_actor>(node.registry.handle("scheduler"));
-  };
-  r.add({"GET", "/api/v1/schedules", role::viewer,
-         [&node, scheduler_of](http::request&, const http::principal&) {
-           auto s = scheduler_of();
-           if (!s)
-             return http::error_response(make_error(ec::unavailable, "the scheduler is restarting"));
-           auto res = runtime::ask<std::string>(*node.system, s, 5s, caf::get_atom::value,
-                                                atom::schedules::value);
-           if (!res)
-             return http::error_response(res.error());
-           return http::json_response(200, {{"schedules", json::parse(*res)}});
-         }});
-  r.add({"POST", "/api/v1/schedules", role::admin,
-         [&node](http::request& req, const http::principal& who) {
-           auto body = validate(req.json, node);
-           if (!body)
-             return http::error_response(body.error());
-           auto id = "sched-" + http::generate_token().substr(0, 12);
-           json payload = *body;
-           payload["id"] = id;
-           payload["user"] = who.user;
-           if (!payload.contains("options"))
-             payload["options"] = json::object();
-           auto log = caf::actor_cast<event_log_actor>(node.registry.handle("eventlog"));
-           if (!log)
-             return http::error_response(make_error(ec::unavailable, "the event log is not running"));
-           std::vector<event_input> evs{{event_tag("ScheduleDefined"), "schedule:" + id, payload.dump()}};
-           auto ack = runtime::ask<append_ack>(*node.system, log, 10s, atom::append::value, evs);
-           if (!ack)
-             return http::error_response(ack.error());
-           payload["offset"] = ack->end_offset - 1;
-           return http::json_response(201, payload);
-         }});
-  r.add({"DELETE", "/api/v1/schedules/{id}", role::admin,
-         [&node](http::request& req, const http::principal& who) {
-           auto log = caf::actor_cast<event_log_actor>(node.registry.handle("eventlog"));
-           if (!log)
-             return http::error_response(make_error(ec::unavailable, "the event log is not running"));
-           auto id = req.params["id"];
-           std::vector<event_input> evs{{event_tag("ScheduleRemoved"), "schedule:" + id,
-                                         json{{"id", id}, {"user", who.user}}.dump()}};
-           auto ack = runtime::ask<append_ack>(*node.system, log, 10s, atom::append::value, evs);
-           if (!ack)
-             return http::error_response(ack.error());
-           return http::json_response(200, {{"id", id}, {"removed", true},
-                                            {"offset", ack->end_offset - 1}});
-         }});
-  r.add({"POST", "/api/v1/schedules/{id}/run", role::admin,
-         [&node, scheduler_of](http::request& req, const http::principal&) {
-           auto s = scheduler_of();
-           if (!s)
-             return http::error_response(make_error(ec::unavailable, "the scheduler is restarting"));
-           auto res = runtime::ask<std::string>(*node.system, s, 10s, atom::run::value,
-                                                req.params["id"]);
-           if (!res)
-             return http::error_response(res.error());
-           return http::json_response(202, json::parse(*res));
-         }});
+  r.add_async("GET", "/api/v1/schedules", role::viewer,
+              [&node](http::request&, const http::principal&, http::responder reply) {
+                http::ask_actor<std::string>(
+                  node, names::scheduler, 5s,
+                  [reply](caf::expected<std::string> res) {
+                    if (!res)
+                      return reply(http::error_response(res.error()));
+                    reply(http::json_response(200, {{"schedules", json::parse(*res)}}));
+                  },
+                  caf::get_atom::value, atom::schedules::value);
+              });
+  r.add_async("POST", "/api/v1/schedules", role::admin,
+              [&node, catalog](http::request& req, const http::principal& who, http::responder reply) {
+                auto body = validate(req.json, node);
+                if (!body)
+                  return reply(http::error_response(body.error()));
+                auto source = (*body)["source"].get<std::string>();
+                auto e = catalog->entity(sources::source_urn(source));
+                if (!e)
+                  return reply(http::error_response(e.error()));
+                if (!*e)
+                  return reply(http::error_response(make_error(
+                    ec::invalid_argument, "field 'source': no source named '" + source
+                                            + "' (register it with POST /api/v1/sources)")));
+                auto random = random_hex(6);
+                if (!random)
+                  return reply(http::error_response(random.error()));
+                auto id = "sched-" + *random;
+                ev::schedule_defined def;
+                def.id = id;
+                def.user = who.user;
+                def.cron = (*body)["cron"].get<std::string>();
+                def.kind = (*body)["kind"].get<std::string>();
+                def.source = source;
+                def.options = body->value("options", json::object());
+                auto payload = ev::to_json(def);
+                std::vector<event_input> evs{ev::to_event(def, "schedule:" + id)};
+                http::ask_actor<append_ack>(
+                  node, names::eventlog, 10s,
+                  [reply, payload](caf::expected<append_ack> ack) mutable {
+                    if (!ack)
+                      return reply(http::error_response(ack.error()));
+                    payload["offset"] = ack->end_offset - 1;
+                    reply(http::json_response(201, payload));
+                  },
+                  atom::append::value, evs);
+              });
+  r.add_async("DELETE", "/api/v1/schedules/{id}", role::admin,
+              [&node](http::request& req, const http::principal& who, http::responder reply) {
+                auto id = req.params["id"];
+                auto remove = [&node, reply, id, user = who.user] {
+                  ev::schedule_removed e;
+                  e.id = id;
+                  e.user = user;
+                  std::vector<event_input> evs{ev::to_event(e, "schedule:" + id)};
+                  http::ask_actor<append_ack>(
+                    node, names::eventlog, 10s,
+                    [reply, id](caf::expected<append_ack> ack) {
+                      if (!ack)
+                        return reply(http::error_response(ack.error()));
+                      reply(http::json_response(
+                        200, {{"id", id}, {"removed", true}, {"offset", ack->end_offset - 1}}));
+                    },
+                    atom::append::value, evs);
+                };
+                // Only a schedule that exists is removed (and only then is
+                // an event appended).
+                http::ask_actor<std::string>(
+                  node, names::scheduler, 5s,
+                  [reply, id, remove](caf::expected<std::string> res) {
+                    if (!res)
+                      return reply(http::error_response(res.error()));
+                    for (auto& s : json::parse(*res))
+                      if (s.value("id", "") == id)
+                        return remove();
+                    reply(http::error_response(make_error(ec::not_found, "no schedule " + id)));
+                  },
+                  caf::get_atom::value, atom::schedules::value);
+              });
+  r.add_async("POST", "/api/v1/schedules/{id}/run", role::admin,
+              [&node](http::request& req, const http::principal&, http::responder reply) {
+                http::ask_actor<std::string>(
+                  node, names::scheduler, 10s,
+                  [reply](caf::expected<std::string> res) {
+                    if (!res)
+                      return reply(http::error_response(res.error()));
+                    reply(http::json_response(202, json::parse(*res)));
+                  },
+                  atom::run::value, req.params["id"]);
+              });
 }
 
 } // namespace almanac::scheduler

@@ -9,6 +9,7 @@
 // A scheduled Compose query runs as a "compose" job; its result (columns and
 // rows) is kept with the job and in its JobFinished event.
 
+#include "actors/catalog/catalog_projection.hpp"
 #include "actors/http/router.hpp"
 #include "actors/jobs/jobs.hpp"
 #include "runtime/node_context.hpp"
@@ -25,6 +26,7 @@ caf::expected<nlohmann::json> run_compose_job(jobs::job_env& env);
 
 /// Adds GET/POST /api/v1/schedules, DELETE /api/v1/schedules/{id} and
 /// POST /api/v1/schedules/{id}/run.
-void add_routes(http::router& r, runtime::node_context& node);
+void add_routes(http::router& r, runtime::node_context& node,
+                std::shared_ptr<catalog::catalog_projection> catalog);
 
 } // namespace almanac::scheduler

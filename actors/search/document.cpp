@@ -1,4 +1,5 @@
 #include "actors/search/index_impl.hpp"
+#include "messages/text.hpp"
 
 #include "actors/search/text.hpp"
 
@@ -25,12 +26,6 @@ std::string decode(const std::string& s) {
     }
   }
   return out;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
 }
 
 std::string joined(const std::vector<std::string>& v) {

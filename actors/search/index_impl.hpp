@@ -108,6 +108,9 @@ struct search_index::impl {
   mutable std::shared_mutex mem_mu;
   class lexicon lex;
   class suggester sugg;
+  // Commits take the gate exclusively; a query that a commit overtook
+  // twice retries holding it shared, so its third try cannot be overtaken.
+  mutable std::shared_mutex commit_gate;
   // Reader pool.
   mutable std::mutex pool_mu;
   mutable std::vector<std::unique_ptr<Xapian::Database>> pool;

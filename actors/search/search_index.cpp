@@ -1,6 +1,9 @@
 #include "actors/search/index_impl.hpp"
 
 #include "actors/search/text.hpp"
+#include "messages/digest.hpp"
+
+#include <algorithm>
 
 namespace almanac::search {
 namespace {
@@ -21,6 +24,21 @@ status guarded(F f) {
   } catch (const std::exception& e) {
     return {e.what()};
   }
+}
+
+// Metadata keys are short in Xapian: long URNs are named by a hash.
+std::string uses_key(const std::string& urn) {
+  if (urn.size() <= 180)
+    return "almanac.uses." + urn;
+  uint64_t h = 14695981039346656037ull; // FNV-1a
+  for (unsigned char c : urn)
+    h = (h ^ c) * 1099511628211ull;
+  return "almanac.uses#" + std::to_string(h) + "." + urn.substr(0, 150);
+}
+
+double stored_uses(Xapian::WritableDatabase& db, const std::string& urn) {
+  auto v = db.get_metadata(uses_key(urn));
+  return v.empty() ? 0 : Xapian::sortable_unserialise(v);
 }
 
 bool is_container(const std::string& kind) { return kind == "table" || kind == "view"; }
@@ -152,7 +170,7 @@ status search_index::upsert(const nlohmann::json& entity) {
   return guarded([&] {
     nlohmann::json e = entity;
     e.erase("children");
-    double popularity = 0;
+    double popularity = stored_uses(*impl_->db, urn);
     std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
     if (auto id = impl_->find(urn)) {
       auto old = read_data(impl_->db->get_document(*id));
@@ -213,6 +231,23 @@ status search_index::set_popularity(const std::string& urn, double popularity) {
   });
 }
 
+status search_index::add_uses(const std::string& urn, double n) {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return {"search index not open"};
+  if (urn.empty() || !(n > 0)) return {};
+  return guarded([&] {
+    double total = stored_uses(*impl_->db, urn) + n;
+    impl_->db->set_metadata(uses_key(urn), Xapian::sortable_serialise(total));
+    auto id = impl_->find(urn);
+    if (!id) return;
+    auto info = read_data(impl_->db->get_document(*id));
+    info.popularity = total;
+    impl_->db->replace_document(*id, make_document(info, impl_->stem));
+    std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
+    impl_->sugg.set_popularity(urn, total);
+  });
+}
+
 status search_index::put_lexicon(const std::string& abbreviation, const std::string& expansion) {
   std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
   if (normalize(abbreviation).empty()) return {"empty abbreviation"};
@@ -247,6 +282,7 @@ status search_index::commit(uint64_t checkpoint) {
       impl_->db->set_metadata(lexicon_key, impl_->lex.save().dump());
     }
     impl_->db->set_metadata(checkpoint_key, std::to_string(checkpoint));
+    std::unique_lock<std::shared_mutex> gate(impl_->commit_gate);
     impl_->db->commit_transaction();
     impl_->checkpoint = checkpoint;
     impl_->db->begin_transaction(true);
@@ -257,10 +293,52 @@ status search_index::rollback() {
   std::lock_guard<std::mutex> lock(impl_->write_mu);
   if (!impl_->db) return {"search index not open"};
   return guarded([&] {
-    impl_->db->cancel_transaction();
-    impl_->db->begin_transaction(true);
     impl_->dirty_parents.clear();
+    try {
+      impl_->db->cancel_transaction();
+      impl_->db->begin_transaction(true);
+    } catch (const Xapian::Error&) {
+      // A commit that failed (ENOSPC) closed the writer: reopen it at the
+      // last commit; the caller retries from that checkpoint.
+      impl_->db.reset();
+      impl_->db = std::make_unique<Xapian::WritableDatabase>(impl_->dir, Xapian::DB_CREATE_OR_OPEN);
+      impl_->db->begin_transaction(true);
+      auto cp = impl_->db->get_metadata(checkpoint_key);
+      impl_->checkpoint = cp.empty() ? 0 : std::stoull(cp);
+    }
     impl_->load_memory();
+  });
+}
+
+status search_index::digest(std::string& out) const {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (!impl_->db) return {"search index not open"};
+  return guarded([&] {
+    auto& db = *impl_->db;
+    std::vector<std::string> docs;
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+      auto doc = db.get_document(*it);
+      sha256 d;
+      d.field(doc.get_data());
+      for (auto v = doc.values_begin(); v != doc.values_end(); ++v) {
+        d.field(std::to_string(v.get_valueno()));
+        d.field(*v);
+      }
+      for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+        d.field(*t);
+        d.field(std::to_string(t.get_wdf()));
+      }
+      docs.push_back(d.hex());
+    }
+    std::sort(docs.begin(), docs.end());
+    sha256 h;
+    for (auto& d : docs) h.field(d);
+    for (auto k = db.metadata_keys_begin(); k != db.metadata_keys_end(); ++k)
+      if (*k != checkpoint_key) {
+        h.field(*k);
+        h.field(db.get_metadata(*k));
+      }
+    out = h.hex();
   });
 }
 

@@ -78,6 +78,7 @@ struct search_result {
   /// facet name (kind, source, schema, tag, steward, curation) -> value -> count
   std::map<std::string, std::map<std::string, uint64_t>> facets;
   std::string error; ///< empty on success
+  bool busy = false; ///< The error is the index's (retry later), not the query's.
 
   /// {"total", "results":[{"urn","kind","name","title","score","snippet"}],
   ///  "facets":{...}}
@@ -110,14 +111,27 @@ public:
   /// `urn` is not indexed.
   status set_popularity(const std::string& urn, double popularity);
 
+  /// Adds `n` uses of `urn` (queries that read or wrote it, page views):
+  /// its popularity is the total. The totals are part of the index (kept
+  /// for URNs not indexed yet, committed with the checkpoint), so an index
+  /// reopened after a crash ranks as its rebuild does.
+  status add_uses(const std::string& urn, double n);
+
   /// Puts a manual lexicon entry (an empty expansion removes it).
   status put_lexicon(const std::string& abbreviation, const std::string& expansion);
 
   /// Writes everything since the last commit with `checkpoint`, atomically.
   status commit(uint64_t checkpoint);
 
-  /// Drops uncommitted changes (the in-memory structures are reloaded).
+  /// Drops uncommitted changes (the in-memory structures are reloaded). A
+  /// writer that a failed commit closed (a full disk) is reopened at the
+  /// last commit.
   status rollback();
+
+  /// A SHA-256 (hex) over the documents (data, values, terms and their
+  /// frequencies; not their ids, which depend on history) and the metadata
+  /// but the checkpoint (usage totals, lexicon).
+  status digest(std::string& out) const;
 
   /// The checkpoint of the last commit (0 for a new index).
   uint64_t checkpoint() const;

@@ -1,5 +1,6 @@
 #include "actors/sources/secrets.hpp"
 
+#include "actors/sources/connection_rules.hpp"
 #include "messages/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -72,7 +73,10 @@ caf::expected<std::string> resolve_password(const secret_store& secrets,
                                             const std::string& source,
                                             const std::string& password_env,
                                             const std::string& password_ref) {
+  // Checked again at use: the log may hold a connection from before a rule.
   if (!password_env.empty()) {
+    if (auto err = check_password_env(password_env))
+      return make_error(ec::forbidden, "source " + source + ": " + message_of(err));
     auto v = std::getenv(password_env.c_str());
     if (!v)
       return make_error(ec::unauthenticated,
@@ -81,6 +85,8 @@ caf::expected<std::string> resolve_password(const secret_store& secrets,
     return std::string{v};
   }
   if (!password_ref.empty()) {
+    if (auto err = check_password_ref(source, password_ref))
+      return err;
     auto v = secrets.get(password_ref);
     if (!v)
       return make_error(ec::unauthenticated,

@@ -34,8 +34,10 @@ private:
 };
 
 /// Resolves a source's password from its connection attributes:
-/// "password_env" (an environment variable) or "password_ref" (a secret).
-/// Fails naming what is missing; the password itself is never in a message.
+/// "password_env" (an environment variable, never one of Almanac's own
+/// ALMANAC_*) or "password_ref" (the source's own secret, "source:<name>",
+/// only). Fails naming what is missing or refused; the password itself is
+/// never in a message.
 caf::expected<std::string> resolve_password(const class secret_store& secrets,
                                             const std::string& source,
                                             const std::string& password_env,

@@ -1,7 +1,7 @@
 #include "actors/sources/source_config.hpp"
 
 #include "actors/catalog/urn.hpp"
-#include "actors/jobs/jobs.hpp"
+#include "actors/sources/connection_rules.hpp"
 #include "messages/error.hpp"
 
 namespace almanac::sources {
@@ -30,6 +30,7 @@ resolve_source(const catalog::catalog_projection& catalog,
   cfg.kind = conn.value("kind", "");
   cfg.dsn = conn.value("dsn", "");
   cfg.path = conn.value("path", "");
+  cfg.compose_allow_privileged = compose_allows_privileged(conn);
   auto pw = resolve_password(secrets, name, conn.value("password_env", ""),
                              conn.value("password_ref", ""));
   if (!pw)
@@ -47,16 +48,6 @@ connect_source(const catalog::catalog_projection& catalog, const secret_store& s
   if (out)
     *out = *cfg;
   return connectors::connect(*cfg);
-}
-
-caf::expected<std::unique_ptr<connectors::connector>>
-connect_for_job(jobs::job_env& env, connectors::source_config* cfg) {
-  auto conn = connect_source(*env.catalog, *env.secrets, env.source, cfg);
-  if (conn) {
-    auto* c = conn->get();
-    env.on_cancel([c] { c->cancel(); });
-  }
-  return conn;
 }
 
 } // namespace almanac::sources

@@ -2,8 +2,10 @@
 
 // Sources are catalog entities (urn:almanac:source:<name>) whose attributes
 // hold {"connection": {"kind", "dsn" | "path", "password_env" |
-// "password_ref"}} — never a password. This resolves one into what a
-// connector needs, with the secret taken from this node.
+// "password_ref", "compose"}} — never a password; only the sources API sets
+// them (connection_rules.hpp). This resolves one into what a connector
+// needs, with the secret taken from this node, after checking the
+// password_env and password_ref rules again.
 
 #include "actors/catalog/catalog_projection.hpp"
 #include "actors/sources/secrets.hpp"
@@ -26,19 +28,5 @@ resolve_source(const catalog::catalog_projection& catalog,
 caf::expected<std::unique_ptr<connectors::connector>>
 connect_source(const catalog::catalog_projection& catalog, const secret_store& secrets,
                const std::string& name, connectors::source_config* cfg = nullptr);
-
-} // namespace almanac::sources
-
-namespace almanac::jobs {
-struct job_env;
-} // namespace almanac::jobs
-
-namespace almanac::sources {
-
-/// Connects to the source of a running job; the job's cancel now also
-/// cancels the query that connection is running. `cfg`, if given, receives
-/// the resolved configuration (its kind, for dialects).
-caf::expected<std::unique_ptr<connectors::connector>>
-connect_for_job(jobs::job_env& env, connectors::source_config* cfg = nullptr);
 
 } // namespace almanac::sources

@@ -2,6 +2,7 @@
 
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
+#include "messages/event_types.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -60,25 +61,22 @@ usage_impl(usage_actor::stateful_pointer<usage_state> self,
       st.flush_scheduled = false;
       std::vector<event_input> events;
       if (!st.views.empty()) {
-        auto views = nlohmann::json::array();
+        ev::entity_viewed e;
         for (auto& [k, n] : st.views)
-          views.push_back({{"user", k.first}, {"urn", k.second}, {"count", n}});
-        events.push_back({event_tag("EntityViewed"), "",
-                          nlohmann::json{{"views", views}}.dump()});
+          e.views.push_back({k.first, k.second, n});
+        events.push_back(ev::to_event(e, ""));
         st.views.clear();
       }
       if (!st.searches.empty()) {
-        auto searches = nlohmann::json::array();
+        ev::search_performed e;
         for (auto& [k, v] : st.searches)
-          searches.push_back({{"user", k.first}, {"text", k.second},
-                              {"count", v.first}, {"results", v.second}});
-        events.push_back({event_tag("SearchPerformed"), "",
-                          nlohmann::json{{"searches", searches}}.dump()});
+          e.searches.push_back({k.first, k.second, v.first, v.second});
+        events.push_back(ev::to_event(e, ""));
         st.searches.clear();
       }
       if (events.empty())
         return;
-      auto log = caf::actor_cast<event_log_actor>(st.registry->handle("eventlog"));
+      auto log = st.registry->find(names::eventlog);
       if (!log) {
         spdlog::warn("[usage] event log down; {} usage events dropped",
                      events.size());

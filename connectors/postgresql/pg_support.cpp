@@ -83,6 +83,9 @@ caf::error sql_error(const pqxx::sql_error& e, const error_context& ctx) {
   if (state == "57014") {
     if (ctx.cancelled)
       return make_error(ec::cancelled, prefix(ctx) + "cancelled");
+    if (contains(msg, "user request"))
+      return make_error(ec::cancelled, prefix(ctx) + "cancelled on the server "
+                                         "(pg_cancel_backend or an administrator)");
     return make_error(ec::timeout, prefix(ctx) + "exceeded the timeout of "
                                      + std::to_string(ctx.timeout_ms) + " ms");
   }
@@ -172,6 +175,29 @@ std::string describe_target(const std::string& dsn) {
   add("dbname", dbname);
   add("user", user);
   return out;
+}
+
+caf::error check_dsn(const std::string& dsn) {
+  std::string error;
+  auto opts = parse_dsn(dsn, error);
+  if (!opts)
+    // libpq's message may quote a piece of the dsn, which may be a secret.
+    return make_error(ec::invalid_argument,
+                      "field 'dsn' is not a valid PostgreSQL connection string "
+                      "(key=value pairs, or a postgresql:// URI with "
+                      "percent-encoded parts)");
+  for (auto* o = opts.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr)
+      continue;
+    if (std::strcmp(o->keyword, "password") == 0
+        || std::strcmp(o->keyword, "sslpassword") == 0)
+      return make_error(ec::invalid_argument,
+                        std::string{"field 'dsn' must not contain a password (it sets '"}
+                          + o->keyword
+                          + "'; the dsn is stored in the event log): use "
+                            "'password_env' or 'password' instead");
+  }
+  return caf::none;
 }
 
 caf::error make_conninfo(const std::string& dsn, const std::string& password,

@@ -32,6 +32,14 @@ std::string describe_target(const std::string& dsn);
 caf::error make_conninfo(const std::string& dsn, const std::string& password,
                          std::string& out);
 
+/// Checks a dsn that is to be stored (the event log is readable by every
+/// viewer): it must parse as a libpq connection string and must not set
+/// `password` or `sslpassword` — not as a key/value pair, not as a URI's
+/// user:password@ or ?password= (percent-encoded names included). Decided
+/// by libpq's own parser. ec::invalid_argument naming the problem, never
+/// echoing the dsn.
+caf::error check_dsn(const std::string& dsn);
+
 /// What the error mapping needs to know about the failed operation.
 struct error_context {
   std::string target;           ///< describe_target() of the source.

@@ -10,6 +10,7 @@
 #include <pqxx/result>
 
 #include <algorithm>
+#include <set>
 #include <cctype>
 #include <unordered_map>
 
@@ -29,9 +30,9 @@ public:
   }
 };
 
-/// Whether `sql` starts (after comments and parentheses) with a keyword of a
-/// row-returning query that a cursor can run.
-bool cursor_candidate(const std::string& sql) {
+/// The first keyword of `sql`, lowercase, after whitespace, parentheses and
+/// comments (block comments nest, as in PostgreSQL).
+std::string first_keyword(const std::string& sql) {
   size_t i = 0;
   const size_t n = sql.size();
   while (i < n) {
@@ -41,12 +42,23 @@ bool cursor_candidate(const std::string& sql) {
     } else if (sql.compare(i, 2, "--") == 0) {
       i = sql.find('\n', i);
       if (i == std::string::npos)
-        return false;
+        return {};
     } else if (sql.compare(i, 2, "/*") == 0) {
-      i = sql.find("*/", i + 2);
-      if (i == std::string::npos)
-        return false;
-      i += 2;
+      int depth = 0;
+      while (i < n) {
+        if (sql.compare(i, 2, "/*") == 0) {
+          ++depth;
+          i += 2;
+        } else if (sql.compare(i, 2, "*/") == 0) {
+          i += 2;
+          if (--depth == 0)
+            break;
+        } else {
+          ++i;
+        }
+      }
+      if (depth != 0)
+        return {};
     } else {
       break;
     }
@@ -54,7 +66,7 @@ bool cursor_candidate(const std::string& sql) {
   std::string word;
   while (i < n && std::isalpha(static_cast<unsigned char>(sql[i])))
     word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i++])));
-  return word == "select" || word == "with" || word == "values" || word == "table";
+  return word;
 }
 
 long long millis_since(clock_type::time_point t0) {
@@ -82,6 +94,10 @@ postgresql_connector::open(const source_config& cfg) {
   if (auto err = self->ensure_connected())
     return err;
   return std::unique_ptr<connector>{std::move(self)};
+}
+
+caf::error postgresql_connector::check_config(const source_config& cfg) {
+  return pg::check_dsn(cfg.dsn);
 }
 
 postgresql_connector::postgresql_connector(source_config cfg, std::string conninfo)
@@ -186,54 +202,100 @@ caf::expected<query_result> postgresql_connector::query(const std::string& sql,
   const long long timeout_ms = std::max<long long>(0, opts.timeout.count());
   query_result out;
   auto err = run("query", timeout_ms, [&](pqxx::nontransaction& tx) -> caf::error {
-    bool cursor = cursor_candidate(sql);
+    // Every statement goes through a cursor, fetched in batches under the
+    // row and byte limits: nothing is buffered past them, whatever comments
+    // or tricks the text holds. Only SHOW and EXPLAIN (small, fixed-size
+    // answers that a cursor cannot run) go without one.
     tx.exec(std::string{opts.read_only ? "BEGIN READ ONLY" : "BEGIN"}
             + "; SET LOCAL statement_timeout = " + std::to_string(timeout_ms)
-            + (cursor ? "; SAVEPOINT almanac_q" : ""));
-    if (cursor) {
-      try {
-        // The extended protocol (exec_params) refuses several statements.
-        tx.exec_params("DECLARE almanac_q NO SCROLL CURSOR FOR " + sql);
-      } catch (const pqxx::sql_error& e) {
-        // Not something a cursor can run (a data-modifying WITH, ...) or a
-        // mistake in the SQL: run it as it is, for its own error message.
-        const std::string state = pg::sqlstate_of(e);
-        if (state.rfind("42", 0) != 0 && state != "0A000")
-          throw;
-        tx.exec("ROLLBACK TO SAVEPOINT almanac_q");
-        cursor = false;
+            + "; SAVEPOINT almanac_q");
+    bool cursor = true;
+    try {
+      // The extended protocol (exec_params) refuses several statements.
+      tx.exec_params("DECLARE almanac_q NO SCROLL CURSOR FOR " + sql);
+    } catch (const pqxx::sql_error& e) {
+      const std::string state = pg::sqlstate_of(e);
+      auto kw = first_keyword(sql);
+      // Statements that are not queries (a cursor cannot run them).
+      static const std::set<std::string> statements{
+        "copy", "lock", "set", "reset", "begin", "start", "commit", "rollback", "end",
+        "abort", "savepoint", "release", "prepare", "execute", "deallocate", "listen",
+        "notify", "unlisten", "load", "discard", "vacuum", "analyze", "cluster",
+        "reindex", "checkpoint", "declare", "fetch", "move", "close", "call", "do",
+        "grant", "revoke", "create", "alter", "drop", "truncate", "comment", "security",
+        "refresh", "import", "insert", "update", "delete", "merge", "show", "explain"};
+      static const std::set<std::string> writes{
+        "insert", "update", "delete", "merge", "create", "alter", "drop", "truncate",
+        "grant", "revoke", "comment", "refresh", "vacuum", "analyze", "cluster", "reindex",
+        "security", "import", "call", "do"};
+      bool modifying_with = std::string{e.what()}.find("data-modifying") != std::string::npos;
+      if (opts.read_only && (writes.count(kw) || modifying_with)) {
+        tx.exec("ROLLBACK");
+        return make_error(ec::forbidden, "read-only mode: the statement would write ("
+                                           + (kw.empty() ? std::string{"?"} : kw) + ")");
       }
+      bool not_cursorable = state.rfind("42", 0) == 0 || state == "0A000" || modifying_with;
+      if (!not_cursorable || !(statements.count(kw) || modifying_with))
+        throw; // an error in the query itself: its own message
+      if (opts.read_only && kw != "show" && kw != "explain") {
+        tx.exec("ROLLBACK");
+        return make_error(ec::invalid_argument,
+                          "Compose runs statements that return rows (SELECT, WITH, VALUES, "
+                          "TABLE, SHOW, EXPLAIN); '" + kw + "' cannot run here");
+      }
+      // SHOW, EXPLAIN, and an admin's writes (read_only off): run as they are.
+      tx.exec("ROLLBACK TO SAVEPOINT almanac_q");
+      cursor = false;
     }
-    const uint64_t fetch = std::min<uint64_t>(opts.row_limit, uint64_t{1} << 62) + 1;
-    pqxx::result r;
-    if (cursor) {
-      long long left = 0;
-      if (timeout_ms > 0)
-        left = std::max<long long>(1, timeout_ms - millis_since(start));
-      r = tx.exec("SET LOCAL statement_timeout = " + std::to_string(left)
-                  + "; FETCH FORWARD " + std::to_string(fetch) + " FROM almanac_q");
-    } else {
-      r = tx.exec_params(sql);
-    }
-    const auto ncols = r.columns();
     std::vector<unsigned> oids;
-    for (pqxx::row_size_type c = 0; c < ncols; ++c) {
-      out.columns.emplace_back(r.column_name(c));
-      oids.push_back(r.column_type(c));
-    }
-    out.truncated = r.size() > opts.row_limit;
-    const auto nrows = std::min<uint64_t>(r.size(), opts.row_limit);
-    for (uint64_t i = 0; i < nrows; ++i) {
-      auto row = r[static_cast<pqxx::result::size_type>(i)];
-      auto values = nlohmann::json::array();
-      for (pqxx::row_size_type c = 0; c < ncols; ++c) {
-        const auto& f = row[c];
-        if (f.is_null())
-          values.push_back(nullptr);
-        else
-          values.push_back(pg::to_json_value(oids[c], f.c_str(), f.size()));
+    auto take = [&](const pqxx::result& r) {
+      if (oids.empty())
+        for (pqxx::row_size_type c = 0; c < r.columns(); ++c) {
+          out.columns.emplace_back(r.column_name(c));
+          oids.push_back(r.column_type(c));
+        }
+      for (const auto& row : r) {
+        if (out.rows.size() >= opts.row_limit) {
+          out.truncated = true;
+          out.truncated_by = "rows";
+          return false;
+        }
+        if (out.bytes >= opts.byte_limit) {
+          out.truncated = true;
+          out.truncated_by = "bytes";
+          return false;
+        }
+        auto values = nlohmann::json::array();
+        for (pqxx::row_size_type c = 0; c < row.size(); ++c) {
+          const auto& f = row[c];
+          out.bytes += f.size();
+          if (f.is_null())
+            values.push_back(nullptr);
+          else
+            values.push_back(pg::to_json_value(oids[c], f.c_str(), f.size()));
+        }
+        out.rows.push_back(std::move(values));
       }
-      out.rows.push_back(std::move(values));
+      return true;
+    };
+    if (!cursor) {
+      take(tx.exec_params(sql));
+    } else {
+      // Start with one row; then size batches so that one batch stays within
+      // about an eighth of the byte limit.
+      uint64_t batch = 1;
+      for (;;) {
+        long long left = 0;
+        if (timeout_ms > 0)
+          left = std::max<long long>(1, timeout_ms - millis_since(start));
+        auto want = std::min<uint64_t>(batch, opts.row_limit - out.rows.size() + 1);
+        auto r = tx.exec("SET LOCAL statement_timeout = " + std::to_string(left)
+                         + "; FETCH FORWARD " + std::to_string(want) + " FROM almanac_q");
+        if (!take(r) || r.size() < want)
+          break;
+        auto per_row = std::max<uint64_t>(1, out.bytes / std::max<size_t>(1, out.rows.size()));
+        batch = std::clamp<uint64_t>(opts.byte_limit / 8 / per_row, 1, 1000);
+      }
     }
     out.column_types = type_names(tx, oids);
     tx.exec(opts.read_only ? "ROLLBACK" : "COMMIT");
@@ -304,6 +366,47 @@ postgresql_connector::read_query_log(uint64_t limit) {
                                            + message_of(err));
     return err;
   }
+  return out;
+}
+
+caf::expected<std::string> postgresql_connector::privileges() {
+  // One row about current_user. pg_has_role(..., 'MEMBER') includes
+  // indirect membership and roles one may SET ROLE to; a superuser is a
+  // member of every role, so that is reported first.
+  static const char* sql =
+    "SELECT r.rolname, r.rolsuper,"
+    " coalesce((SELECT string_agg(s.rolname::text, ', ' ORDER BY s.rolname::text) FROM pg_roles s"
+    "   WHERE s.rolsuper AND s.oid <> r.oid AND pg_has_role(r.oid, s.oid, 'MEMBER')), ''),"
+    " coalesce((SELECT string_agg(g.rolname::text, ', ' ORDER BY g.rolname::text) FROM pg_roles g"
+    "   WHERE g.rolname IN ('pg_execute_server_program', 'pg_read_server_files',"
+    "                       'pg_write_server_files', 'pg_signal_backend')"
+    "     AND pg_has_role(r.oid, g.oid, 'MEMBER')), ''),"
+    " coalesce((SELECT string_agg(DISTINCT p.proname::text, ', ' ORDER BY p.proname::text) FROM pg_proc p"
+    "   WHERE p.pronamespace = 'pg_catalog'::regnamespace"
+    "     AND p.proname IN ('pg_read_file', 'pg_read_binary_file', 'pg_ls_dir',"
+    "                       'pg_stat_file', 'pg_reload_conf', 'pg_rotate_logfile',"
+    "                       'lo_import', 'lo_export')"
+    "     AND has_function_privilege(r.oid, p.oid, 'EXECUTE')), '')"
+    " FROM pg_roles r WHERE r.rolname = current_user";
+  std::string out;
+  auto err = run("privilege check", 0, [&](pqxx::nontransaction& tx) -> caf::error {
+    auto r = tx.exec(sql);
+    if (r.empty())
+      return make_error(ec::unspecified, "privilege check on " + target_
+                                           + ": current_user is not in pg_roles");
+    std::string role = r[0][0].c_str();
+    if (r[0][1].as<bool>())
+      out = "connects as role '" + role + "', a superuser";
+    else if (auto s = std::string{r[0][2].c_str()}; !s.empty())
+      out = "connects as role '" + role + "', a member of the superuser role(s) " + s;
+    else if (auto m = std::string{r[0][3].c_str()}; !m.empty())
+      out = "connects as role '" + role + "', a member of " + m;
+    else if (auto f = std::string{r[0][4].c_str()}; !f.empty())
+      out = "connects as role '" + role + "', which may execute " + f;
+    return {};
+  });
+  if (err)
+    return err;
   return out;
 }
 

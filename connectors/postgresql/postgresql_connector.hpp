@@ -26,6 +26,10 @@ public:
   /// the host and port, never the password.
   static caf::expected<std::unique_ptr<connector>> open(const source_config& cfg);
 
+  /// Checks cfg.dsn without connecting: it must parse and must not hold a
+  /// password (pg::check_dsn).
+  static caf::error check_config(const source_config& cfg);
+
   ~postgresql_connector() override;
 
   /// Reads schemas, tables, partitions, views, materialized views, columns,
@@ -52,6 +56,12 @@ public:
   /// first; ec::unavailable naming the extension when it is not installed.
   caf::expected<std::vector<query_log_entry>>
   read_query_log(uint64_t limit) override;
+
+  /// Asks pg_roles about current_user: a superuser, a member of a superuser
+  /// role, of pg_execute_server_program, pg_read_server_files,
+  /// pg_write_server_files or pg_signal_backend, or granted EXECUTE on the
+  /// server file and configuration functions (pg_read_file, lo_import, ...).
+  caf::expected<std::string> privileges() override;
 
   struct session; ///< The libpqxx connection and what belongs to it.
 

@@ -195,11 +195,19 @@ caf::expected<query_result> sqlite_connector::query(const std::string& sql,
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
     if (out.rows.size() >= opts.row_limit) {
       out.truncated = true;
+      out.truncated_by = "rows";
+      break;
+    }
+    if (out.bytes >= opts.byte_limit) {
+      out.truncated = true;
+      out.truncated_by = "bytes";
       break;
     }
     auto row = nlohmann::json::array();
-    for (int c = 0; c < ncols; ++c)
+    for (int c = 0; c < ncols; ++c) {
       row.push_back(value(st.get(), c));
+      out.bytes += static_cast<uint64_t>(sqlite3_column_bytes(st.get(), c));
+    }
     out.rows.push_back(std::move(row));
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -227,6 +235,17 @@ caf::expected<query_result> sqlite_connector::query(const std::string& sql,
 caf::expected<std::vector<query_log_entry>>
 sqlite_connector::read_query_log(uint64_t) {
   return make_error(ec::unavailable, describe(cfg_) + ": SQLite keeps no query log");
+}
+
+caf::expected<std::string> sqlite_connector::privileges() {
+  return std::string{};
+}
+
+caf::error sqlite_connector::check_config(const source_config& cfg) {
+  if (!cfg.dsn.empty())
+    return make_error(ec::invalid_argument,
+                      "field 'dsn': a sqlite source takes 'path', not 'dsn'");
+  return caf::none;
 }
 
 } // namespace almanac::connectors

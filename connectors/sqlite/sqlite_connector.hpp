@@ -21,6 +21,9 @@ public:
   /// cannot be opened as a database.
   static caf::expected<std::unique_ptr<connector>> open(const source_config& cfg);
 
+  /// Checks cfg: a path and no dsn (a dsn would be stored in the log for nothing).
+  static caf::error check_config(const source_config& cfg);
+
   ~sqlite_connector() override;
 
   /// Reads "main" and attached schemas: tables, views (definition: the
@@ -43,6 +46,9 @@ public:
   /// ec::unavailable: SQLite keeps no query log.
   caf::expected<std::vector<query_log_entry>>
   read_query_log(uint64_t limit) override;
+
+  /// Empty: SQLite has no roles; the process's own file access applies.
+  caf::expected<std::string> privileges() override;
 
 private:
   sqlite_connector(source_config cfg, sqlite3* db);

@@ -118,7 +118,7 @@ void file::close() {
 
 caf::error errno_error(const std::string& what, const std::string& path) {
   int code = errno;
-  return make_error(ec::io_error,
+  return make_error(code == ENOSPC || code == EDQUOT ? ec::storage_full : ec::io_error,
                     what + " " + path + ": " + std::strerror(code));
 }
 

@@ -43,11 +43,16 @@ public:
       return false;
     }
     T* n = node.release();
-    n->next = head_.load(std::memory_order_relaxed);
-    while (!head_.compare_exchange_weak(n->next, n, std::memory_order_release,
-                                        std::memory_order_relaxed)) {
-    }
-    bool was_empty = n->next == nullptr;
+    // Once the exchange succeeds the consumer may take `n` and free it: what
+    // we still need (was the stack empty?) is kept in `old`, never read
+    // back through `n` (AddressSanitizer caught that under the recovery
+    // fuzzer).
+    T* old = head_.load(std::memory_order_relaxed);
+    do {
+      n->next = old;
+    } while (!head_.compare_exchange_weak(old, n, std::memory_order_release,
+                                          std::memory_order_relaxed));
+    bool was_empty = old == nullptr;
     pushers_.fetch_sub(1);
     if (was_empty)
       notify();

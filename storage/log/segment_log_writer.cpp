@@ -1,6 +1,8 @@
 // segment_log: the writer thread (group commit, rolling, syncing).
 
 #include "storage/log/segment_log.hpp"
+#include "messages/time.hpp"
+#include "messages/log_limit.hpp"
 
 #include "messages/error.hpp"
 #include "storage/log/record_format.hpp"
@@ -11,16 +13,6 @@
 #include <filesystem>
 
 namespace almanac::storage {
-
-namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
 
 bool segment_log::inject(fault_point point) const {
   return opts_.inject_fault && opts_.inject_fault(point);
@@ -254,8 +246,10 @@ void segment_log::write_batch(request_list& batch, bool need_roll) {
                : active_->data().write_at(batch_buf_.data(),
                                           batch_buf_.size(), written_size_);
   if (err) {
-    spdlog::error("[log] write of {} records failed: {}",
-                  offset - written_offset_, render(err));
+    static log_limit limit;
+    if (uint64_t held = 0; limit.allow(held))
+      spdlog::error("[log] write of {} records failed: {} ({} more failed writes in the last 10 s)",
+                    offset - written_offset_, render(err), held);
     // Take back whatever part of the batch reached the file, so that the
     // next batch starts at a frame boundary; if that fails too, stop.
     if (auto terr = active_->data().truncate(written_size_))

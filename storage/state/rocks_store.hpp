@@ -43,6 +43,16 @@ public:
   caf::error scan(const std::string& prefix,
                   const std::function<bool(const std::string&, const std::string&)>& fn) const;
 
+  /// Calls `fn(key, value)` for each key starting with `prefix` and below
+  /// `before` (all of them when `before` is empty), in reverse key order,
+  /// until it returns false. Reserved keys are skipped.
+  caf::error scan_back(const std::string& prefix, const std::string& before,
+                       const std::function<bool(const std::string&, const std::string&)>& fn) const;
+
+  /// A SHA-256 (hex) over every key and value but the reserved ones, in
+  /// key order, from one snapshot.
+  caf::expected<std::string> digest() const;
+
   /// Returns the checkpoint (0 for a new store).
   caf::expected<uint64_t> checkpoint() const;
 
@@ -61,6 +71,7 @@ private:
   rocks_store(std::string dir, rocksdb::DB* db);
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
+  bool needs_resume_ = false; ///< A write failed: DB::Resume() before the next.
 };
 
 } // namespace almanac::storage

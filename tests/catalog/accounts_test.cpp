@@ -33,7 +33,7 @@ struct fixture : catalog_fixture {
   }
 
   std::optional<json> lookup(const std::string& token) {
-    auto found = state->find_token(token_hash(token));
+    auto found = state->find_token(hash_token(token));
     BOOST_REQUIRE_MESSAGE(found, why(found));
     return *found;
   }
@@ -46,10 +46,10 @@ struct fixture : catalog_fixture {
 BOOST_FIXTURE_TEST_SUITE(accounts, fixture)
 
 BOOST_AUTO_TEST_CASE(token_hash_is_sha256_hex) {
-  BOOST_CHECK_EQUAL(token_hash("abc"),
+  BOOST_CHECK_EQUAL(hash_token("abc"),
                     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  auto a = new_token();
-  auto b = new_token();
+  auto a = generate_token();
+  auto b = generate_token();
   BOOST_REQUIRE(a && b);
   BOOST_CHECK_EQUAL(a->size(), 64u);
   BOOST_CHECK_NE(*a, *b);
@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(create_user_issues_a_hashed_token) {
   BOOST_CHECK_EQUAL(issued["user"], "root");
   BOOST_CHECK_EQUAL(issued["owner"], "alice");
   BOOST_CHECK_EQUAL(issued["role"], "steward");
-  BOOST_CHECK_EQUAL(issued["token_sha256"], token_hash(token));
+  BOOST_CHECK_EQUAL(issued["token_sha256"], hash_token(token));
   BOOST_CHECK_EQUAL(issued["token_id"], result->reply["token_id"]);
   for (auto& e : result->events)
     BOOST_CHECK(e.payload.find(token) == std::string::npos);
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(the_plain_token_is_stored_nowhere) {
     auto tokens = state->tokens_of("alice");
     BOOST_REQUIRE(tokens);
     BOOST_CHECK(tokens->dump().find(token) == std::string::npos);
-    BOOST_CHECK(tokens->dump().find(token_hash(token)) == std::string::npos);
+    BOOST_CHECK(tokens->dump().find(hash_token(token)) == std::string::npos);
   }
   BOOST_CHECK_EQUAL((*lookup(second["token"]))["role"], "viewer");
 }

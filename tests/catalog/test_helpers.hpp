@@ -53,6 +53,14 @@ struct temp_dir {
   std::string path;
 };
 
+/// The URNs catalog_fixture::add_chain() registers.
+namespace chain {
+inline const std::string source = "urn:almanac:source:s";
+inline const std::string schema = "urn:almanac:schema:s.p";
+inline const std::string table = "urn:almanac:table:s.p.t";
+inline const std::string column = "urn:almanac:column:s.p.t.c";
+} // namespace chain
+
 /// A catalog projection in a temp dir, fed like the driver would: records
 /// get dense offsets and a clock that advances 1 s per record.
 struct catalog_fixture {
@@ -88,17 +96,20 @@ struct catalog_fixture {
     return result->reply;
   }
 
-  /// Registers an entity from a body, as user "bob".
+  /// Registers an entity from a body, as user "bob" (a source as the
+  /// sources API does).
   nlohmann::json add(const nlohmann::json& body) {
+    if (body.value("kind", "") == "source")
+      return commit(register_source(body, "bob", *state));
     return commit(register_entity(body, "bob", *state));
   }
 
   /// Registers the chain source s, schema s.p, table s.p.t, column s.p.t.c.
   void add_chain() {
-    add({{"urn", "urn:almanac:source:s"}, {"kind", "source"}});
-    add({{"urn", "urn:almanac:schema:s.p"}, {"kind", "schema"}});
-    add({{"urn", "urn:almanac:table:s.p.t"}, {"kind", "table"}});
-    add({{"urn", "urn:almanac:column:s.p.t.c"}, {"kind", "column"}});
+    add({{"urn", chain::source}, {"kind", "source"}});
+    add({{"urn", chain::schema}, {"kind", "schema"}});
+    add({{"urn", chain::table}, {"kind", "table"}});
+    add({{"urn", chain::column}, {"kind", "column"}});
   }
 
   temp_dir dir;

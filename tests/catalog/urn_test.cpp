@@ -4,7 +4,7 @@
 
 #include "tests/catalog/test_helpers.hpp"
 
-#include "actors/catalog/iso_time.hpp"
+#include "messages/time.hpp"
 #include "actors/catalog/text.hpp"
 #include "actors/catalog/urn.hpp"
 #include "messages/error.hpp"

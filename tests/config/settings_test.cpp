@@ -159,3 +159,24 @@ BOOST_AUTO_TEST_CASE(bad_files_are_errors_naming_the_problem) {
     BOOST_CHECK(error_text(s.error()).find("no.such.key") != std::string::npos);
   }
 }
+
+// --print-config's output is a configuration file --config accepts, with
+// the same values (issue 10, item 14: a [] header for top-level keys).
+BOOST_AUTO_TEST_CASE(printed_configuration_loads_back) {
+  sources first;
+  first.flags = {{"enable_fault_injection", "true"}, {"http.max_body_bytes", "4096"},
+                 {"data_dir", "/tmp/x"}};
+  auto s = load(first);
+  if (!s)
+    BOOST_FAIL(render(s.error()));
+  auto toml = s->to_toml();
+  BOOST_CHECK(toml.find("[]") == std::string::npos);
+  temp_file f{toml};
+  sources again;
+  again.file = f.path;
+  auto t = load(again);
+  if (!t)
+    BOOST_FAIL(render(t.error()));
+  for (auto& spec : schema())
+    BOOST_CHECK_MESSAGE(t->get(spec.key) == s->get(spec.key), spec.key);
+}

@@ -31,6 +31,37 @@ BOOST_AUTO_TEST_CASE(a_bad_dsn_is_an_invalid_argument_without_the_password) {
   BOOST_TEST(render(err).find("s3cret-pw") == std::string::npos);
 }
 
+// Issue 10: "password" was found by a substring search on the dsn, so a
+// URI's user:PW@ and a percent-encoded ?%70assword= went into the event log.
+BOOST_AUTO_TEST_CASE(a_password_in_any_form_of_dsn_is_refused_without_echoing_it) {
+  for (std::string dsn : {"host=db user=ro password=PW-1",
+                          "host=db user=ro password = 'PW-1'",
+                          "host=db sslpassword=PW-1",
+                          "postgresql://ro:PW-1@db/pagila",
+                          "postgres://ro:PW-1@db:5432/pagila?sslmode=disable",
+                          "postgresql://ro@db/pagila?password=PW-1",
+                          "postgresql://ro@db/pagila?%70assword=PW-1",
+                          "postgresql://ro@db/pagila?pass%77ord=PW-1"}) {
+    auto err = pg::check_dsn(dsn);
+    BOOST_TEST_CONTEXT(dsn) {
+      BOOST_TEST(code_of(err) == ec::invalid_argument);
+      BOOST_TEST(message_of(err).find("must not contain a password") != std::string::npos);
+      BOOST_TEST(message_of(err).find("PW-1") == std::string::npos);
+    }
+  }
+  // Unparsable: refused, and libpq's message (which may quote the text) not echoed.
+  auto bad = pg::check_dsn("postgresql://ro:PW%zz1@db/x");
+  BOOST_TEST(code_of(bad) == ec::invalid_argument);
+  BOOST_TEST(message_of(bad).find("PW") == std::string::npos);
+  // What is fine stays fine, a database named like the word included.
+  for (std::string dsn : {"host=db port=5432 dbname=password_reset user=ro",
+                          "postgresql://ro@db:5432/pagila?sslmode=require",
+                          "dbname=x"})
+    BOOST_TEST_CONTEXT(dsn) {
+      BOOST_TEST(!pg::check_dsn(dsn));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(target_names_host_port_database_user_but_no_password) {
   auto t = pg::describe_target("host=10.0.0.7 port=6432 dbname=shop user=ro password=pw1");
   BOOST_TEST(t == "host=10.0.0.7 port=6432 dbname=shop user=ro");

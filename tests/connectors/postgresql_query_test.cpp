@@ -177,4 +177,43 @@ BOOST_AUTO_TEST_CASE(query_log_unavailable_without_the_extension) {
   expect_error(other->read_query_log(10), ec::unavailable, "pg_stat_statements");
 }
 
+// Issue 10: Compose refuses privileged roles; the connector says which
+// roles are, from the server's catalogs.
+BOOST_AUTO_TEST_CASE(privileges_name_superusers_and_dangerous_memberships) {
+  auto plain = c->privileges();
+  BOOST_REQUIRE_MESSAGE(plain, render(plain.error()));
+  BOOST_TEST(*plain == ""); // pg_read_all_data, pg_write_all_data, pg_read_all_stats
+  auto su = must_connect(pagila_superuser());
+  auto super = su->privileges();
+  BOOST_REQUIRE_MESSAGE(super, render(super.error()));
+  BOOST_TEST(*super == "connects as role 'postgres', a superuser");
+  auto pw = pg_env("PGTEST_PASSWORD");
+  for (auto sql : {"DROP ROLE IF EXISTS almanac_priv", "DROP ROLE IF EXISTS almanac_fn",
+                   "DROP ROLE IF EXISTS almanac_su", "CREATE ROLE almanac_su SUPERUSER"})
+    must_run(*su, sql);
+  must_run(*su, "CREATE ROLE almanac_priv LOGIN PASSWORD '" + pw
+                  + "' IN ROLE pg_read_server_files");
+  must_run(*su, "CREATE ROLE almanac_fn LOGIN PASSWORD '" + pw + "'");
+  must_run(*su, "GRANT EXECUTE ON FUNCTION pg_read_file(text) TO almanac_fn");
+  auto as = [&](const std::string& role) {
+    auto cfg = pagila();
+    cfg.dsn += " user=" + role;
+    return must_connect(cfg);
+  };
+  auto member = as("almanac_priv")->privileges();
+  BOOST_REQUIRE_MESSAGE(member, render(member.error()));
+  BOOST_TEST(*member == "connects as role 'almanac_priv', a member of pg_read_server_files");
+  must_run(*su, "GRANT almanac_su TO almanac_priv");
+  auto via = as("almanac_priv")->privileges();
+  BOOST_REQUIRE_MESSAGE(via, render(via.error()));
+  BOOST_TEST(*via == "connects as role 'almanac_priv', a member of the superuser role(s) almanac_su");
+  auto fn = as("almanac_fn")->privileges();
+  BOOST_REQUIRE_MESSAGE(fn, render(fn.error()));
+  BOOST_TEST(*fn == "connects as role 'almanac_fn', which may execute pg_read_file");
+  for (auto sql : {"DROP ROLE almanac_priv", "DROP ROLE almanac_su",
+                   "REVOKE EXECUTE ON FUNCTION pg_read_file(text) FROM almanac_fn",
+                   "DROP ROLE almanac_fn"})
+    must_run(*su, sql);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

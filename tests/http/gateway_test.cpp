@@ -7,7 +7,7 @@
 #include "actors/admin/admin_routes.hpp"
 #include "actors/http/server.hpp"
 #include "messages/error.hpp"
-#include "runtime/cli/http_client.hpp"
+#include "node/cli/http_client.hpp"
 
 #include <unistd.h>
 
@@ -39,8 +39,10 @@ struct fixture {
                            {"body", req.json},
                            {"q", req.query["q"]}});
                  }});
-    srv = std::make_unique<http::server>("127.0.0.1", port, routes, &node.tokens,
-                                         4096, std::make_shared<runtime::actor_metrics>());
+    http::server_limits limits;
+    limits.max_body_bytes = 4096;
+    srv = std::make_unique<http::server>("127.0.0.1", port, routes, &node.tokens, limits,
+                                         std::make_shared<runtime::actor_metrics>());
     auto err = srv->open();
     if (err)
       BOOST_FAIL(render(err));

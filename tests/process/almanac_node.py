@@ -30,12 +30,16 @@ class Node:
         self.work = tempfile.mkdtemp(prefix=prefix)
         self.port = free_port()
         self.token = token
-        full_env = dict(os.environ, ALMANAC_ADMIN_TOKEN=token)
-        full_env.update(env or {})
+        self.almanacd, self.args = almanacd, list(args)
+        self.env = dict(os.environ, ALMANAC_ADMIN_TOKEN=token)
+        self.env.update(env or {})
+        self._start()
+
+    def _start(self):
         self.proc = subprocess.Popen(
-            [almanacd, "--data-dir", self.work + "/data", "--http-listen",
-             f"127.0.0.1:{self.port}", *args],
-            stdout=open(self.work + "/node.log", "w"), stderr=subprocess.STDOUT, env=full_env)
+            [self.almanacd, "--data-dir", self.work + "/data", "--http-listen",
+             f"127.0.0.1:{self.port}", *self.args],
+            stdout=open(self.work + "/node.log", "a"), stderr=subprocess.STDOUT, env=self.env)
         for _ in range(300):
             try:
                 if self.raw("GET", "/health", token=None)[0] == 200:
@@ -44,6 +48,16 @@ class Node:
                 pass
             time.sleep(0.1)
         raise RuntimeError("almanacd did not come up:\n" + self.log_tail())
+
+    def restart(self, kill=False):
+        """Stops the process (SIGKILL with `kill`, else SIGTERM) and starts it
+        again on the same data directory and port."""
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self._start()
 
     def raw(self, method, path, body=None, headers=None, token=_DEFAULT):
         """(status, bytes) of one request; `token=None` sends none."""
@@ -69,11 +83,53 @@ class Node:
         except ValueError:
             return status, data.decode()
 
+    def wait_job(self, job_id, states=("succeeded", "failed", "cancelled"), tries=1200):
+        """The job once its state is one of `states` (polls every 50 ms)."""
+        job = None
+        for _ in range(tries):
+            st, job = self.call("GET", "/api/v1/jobs/" + job_id)
+            if st == 200 and job["state"] in states:
+                return job
+            time.sleep(0.05)
+        raise RuntimeError(f"job {job_id} never reached {states}: {job}")
+
+    def run_job(self, source, kind="extract", body=None):
+        """Submits a job on `source` (extract, profile, query-log) and
+        returns it once it has ended."""
+        st, j = self.call("POST", f"/api/v1/sources/{source}/{kind}", body or {})
+        assert st == 202, (st, j)
+        return self.wait_job(j["job"])
+
     def log_tail(self, n=3000):
         try:
             return open(self.work + "/node.log").read()[-n:]
         except OSError:
             return ""
+
+    def validate_events(self):
+        """(ok, report): whether every event in the log follows its published
+        schema (GET /api/v1/events/schema), checked by the jsonschema library."""
+        st, schemas = self.call("GET", "/api/v1/events/schema")
+        if st != 200:
+            return False, f"GET /api/v1/events/schema answered {st}"
+        events, frm = [], 0
+        while True:
+            st, page = self.call("GET", f"/api/v1/events?from={frm}&max=10000")
+            if st != 200:
+                return False, f"GET /api/v1/events answered {st}"
+            events += page["events"]
+            if page["next"] == frm:
+                break
+            frm = page["next"]
+        with open(self.work + "/schemas.json", "w") as f:
+            json.dump(schemas, f)
+        with open(self.work + "/events.json", "w") as f:
+            json.dump(events, f)
+        r = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(__file__),
+                                                              "validate_events.py"),
+                            self.work + "/schemas.json", self.work + "/events.json"],
+                           capture_output=True, text=True)
+        return r.returncode == 0, (r.stdout + r.stderr).strip()[-2000:]
 
     def stop(self):
         self.proc.terminate()
@@ -102,6 +158,14 @@ class Checks:
             traceback.print_exception(*exc)
             self.failures.append(f"unexpected {exc[0].__name__}: {exc[1]}")
         if node:
+            # Every test's events must follow the schemas outside consumers
+            # are given (issue 11, item 2).
+            if node.proc.poll() is None:
+                try:
+                    ok, report = node.validate_events()
+                    self(ok, f"every event follows its published schema ({report})")
+                except Exception as e:  # noqa: BLE001 - reported as a failure
+                    self(False, f"validating the events: {e!r}")
             if self.failures:
                 print(node.log_tail())
             node.stop()

@@ -297,8 +297,8 @@ def main():
 
         # -- registrations ---------------------------------------------------
         admin = Client(node.port)
-        admin.ok("POST", "/api/v1/entities",
-                 {"urn": "urn:almanac:source:s1", "kind": "source", "name": "s1"}, 201)
+        admin.ok("POST", "/api/v1/sources",
+                 {"name": "s1", "kind": "sqlite", "path": "/nonexistent/s1.db"}, 201)
         admin.ok("POST", "/api/v1/entities",
                  {"urn": "urn:almanac:schema:s1.public", "kind": "schema",
                   "parent": "urn:almanac:source:s1"}, 201)

@@ -100,6 +100,19 @@ try:
     g = lineage("urn:almanac:table:pagila.public.film", direction="downstream", depth=5)
     check(g["truncated"] is False and any(n["urn"].endswith("film_rentals") for n in g["nodes"]),
           "downstream traversal from film")
+    # A walk cut at its depth cap says so (issue 10, item 13).
+    chain = "\n".join(json.dumps({"sql": sql, "user": "ana"}) for sql in [
+        "CREATE TABLE public.chain_b AS SELECT * FROM public.film_rentals",
+        "CREATE TABLE public.chain_c AS SELECT * FROM public.chain_b"])
+    st, r = call("POST", "/api/v1/queries?source=pagila", chain)
+    last_offset = r["offset"]
+    g1 = lineage("urn:almanac:table:pagila.public.chain_c", direction="upstream", depth=1)
+    g9 = lineage("urn:almanac:table:pagila.public.chain_c", direction="upstream", depth=9)
+    check(len(g9["nodes"]) > len(g1["nodes"]) and g1["truncated"] is True
+          and g1["depth_reached"] is True,
+          f"a walk cut at the depth cap is truncated ({len(g1['nodes'])} of {len(g9['nodes'])} nodes)")
+    check(g9["truncated"] is False and g9["depth_reached"] is False,
+          "a walk that ends before the cap is not truncated")
 
     st, film = call("GET", f"/api/v1/entities/{q('urn:almanac:table:pagila.public.film')}")
     pop = film.get("popularity") or {}
@@ -170,6 +183,31 @@ try:
     st3, dent = call("GET", "/api/v1/entities/" + q("urn:almanac:table:pagila.public.film_daily"))
     check(st == 200 and rent.get("state") == "COMPLETE" and st2 == 200 and st3 == 200,
           f"datasets, jobs and runs become catalog entities (run state {rent.get('state') if st == 200 else rent})")
+
+    # Re-extracting pagila keeps the datasets OpenLineage registered in it
+    # (issue 10 item 14.2): nothing is removed, and the edge into one still
+    # points at an entity.
+    weekly = dict(base, run={"runId": str(uuid.uuid4())}, eventType="COMPLETE",
+                  eventTime="2026-11-03T11:00:00Z",
+                  inputs=[{"namespace": "pg", "name": "pagila.public.film"}],
+                  outputs=[{"namespace": "pg", "name": "pagila.public.film_weekly"}])
+    st, r = call("POST", "/api/v1/lineage", weekly)
+    check(st == 201, f"an OpenLineage run from film to film_weekly ({st} {r})")
+    time.sleep(0.3)
+    job = node.run_job("pagila")
+    check(job["state"] == "succeeded" and job["result"]["removed"] == 0,
+          f"re-extraction removes nothing OpenLineage registered ({job.get('result') or job.get('error')})")
+    after = job["result"]["offset"]
+    for name in ("film_daily", "film_weekly"):
+        st3, dent = call("GET", "/api/v1/entities/" + q(f"urn:almanac:table:pagila.public.{name}")
+                         + f"?min_offset={after}")
+        check(st3 == 200 and dent.get("openlineage", {}).get("name") == f"pagila.public.{name}",
+              f"the OpenLineage dataset {name} is still in the catalog ({st3})")
+    g = lineage("urn:almanac:table:pagila.public.film_weekly", direction="upstream", min_offset=after)
+    ends = {x for e in g["edges"] for x in (e["from"], e["to"])}
+    missing = [u for u in ends if call("GET", "/api/v1/entities/" + q(u))[0] != 200]
+    check("urn:almanac:table:pagila.public.film" in ends and not missing,
+          f"its lineage edges point at entities ({sorted(ends)}; missing {missing})")
 
     # Column lineage facets (Spark's expected events, completed with the
     # required fields they leave out as partial expectations).

@@ -76,6 +76,22 @@ wait_for eventlog restarts 1
 wait_for event_counts state running
 wait_for projections restarts 1   # rest-for-one: projections follow the log
 
+echo "--- entity history: pages, and --all follows them back"
+python3 -c "import sqlite3; c=sqlite3.connect('$WORK/lite.db'); c.execute('create table t (a int)'); c.commit()"
+curl -sf -X POST "$URL/api/v1/sources" -H "Authorization: Bearer $ALMANAC_TOKEN" \
+  -d "{\"name\":\"lite\",\"kind\":\"sqlite\",\"path\":\"$WORK/lite.db\"}" >/dev/null || fail "register a source"
+SRC=urn:almanac:source:lite
+for t in one two three; do
+  "$ALMANAC" entity edit "$SRC" --title "$t" >/dev/null || fail "edit the source ($t)"
+done
+page=$("$ALMANAC" entity history "$SRC" --limit 2)
+[ "$(grep -c '^[0-9]' <<<"$page")" = 2 ] || fail "one page of 2: $page"
+grep -q -- "--all" <<<"$page" || fail "no hint of older changes: $page"
+all=$("$ALMANAC" entity history "$SRC" --limit 2 --all)
+[ "$(grep -c '^[0-9]' <<<"$all")" = 4 ] || fail "--all gives the 4 changes: $all"
+head -2 <<<"$all" | tail -1 | grep -q registered || fail "oldest first: $all"
+tail -1 <<<"$all" | grep -q three || fail "newest last: $all"
+
 echo "--- three crashes: restarted each time, visible in the registry"
 for n in 1 2 3; do
   "$ALMANAC" admin crash http >/dev/null

@@ -274,5 +274,118 @@ try:
 
     st, ev = call("GET", "/api/v1/events?from=0&max=10000&types=ComposeExecuted")
     check(len(ev["events"]) == 4, f"every execution is recorded ({len(ev['events'])} ComposeExecuted events)")
+
+    # -- Issue 10 --------------------------------------------------------
+    # 1. A steward cannot point a source at their own server with the admin
+    # token (or another source's secret) as its password, nor remove one.
+    st, u = call("POST", "/api/v1/users", {"user": "stella", "role": "steward"})
+    steward = u["token"]
+    trap = socket.socket()
+    trap.bind(("127.0.0.1", 0))
+    trap.listen(4)
+    trap.settimeout(0.2)
+    trap_port = trap.getsockname()[1]
+    for name, conn in [("evil", {"kind": "postgresql", "password_env": "ALMANAC_ADMIN_TOKEN",
+                                 "dsn": f"host=127.0.0.1 port={trap_port} dbname=x user=x"}),
+                       ("evil2", {"kind": "postgresql", "password_ref": "source:wrongpw",
+                                  "dsn": f"host=127.0.0.1 port={trap_port} dbname=x user=x"}),
+                       ("evil3", {"kind": "sqlite", "path": work + "/data/secrets.json"})]:
+        st, r = call("POST", "/api/v1/entities", {"urn": "urn:almanac:source:" + name, "kind": "source",
+                                                  "attributes": {"connection": conn}}, token=steward)
+        check(st == 403 and "/api/v1/sources" in r["error"]["message"],
+              f"a steward cannot register source {name} through the entity API ({st} {r})")
+        st, r = call("POST", "/api/v1/compose/execute", {"source": name, "sql": "select 1"}, token=steward)
+        check(st == 404, f"so Compose has no source {name} to run on ({st})")
+    try:
+        trap.accept()
+        check(False, "nothing connected to the steward's server")
+    except socket.timeout:
+        check(True, "nothing connected to the steward's server")
+    trap.close()
+    st, r = call("DELETE", "/api/v1/entities/urn%3Aalmanac%3Asource%3Awrongpw?cascade=true", token=steward)
+    check(st == 403 and "DELETE /api/v1/sources/{name}" in r["error"]["message"],
+          f"a steward cannot remove an admin's source ({st})")
+    st, r = call("GET", "/api/v1/sources", token=steward)
+    check(st == 403, f"GET /api/v1/sources needs the admin role ({st})")
+    st, r = call("POST", "/api/v1/sources", {"name": "envy", "kind": "postgresql", "dsn": dsn,
+                                             "password_env": "ALMANAC_ADMIN_TOKEN"})
+    check(st == 422 and "ALMANAC_" in r["error"]["message"], f"password_env may not be ALMANAC_* ({st})")
+    # Removing a source removes its secret; switching to password_env too.
+    st, r = call("DELETE", "/api/v1/sources/wrongpw")
+    check(st == 200 and "not-the-password" not in open(work + "/data/secrets.json").read(),
+          f"DELETE /api/v1/sources/wrongpw removes its secret ({st})")
+    call("POST", "/api/v1/sources", {"name": "switch", "kind": "postgresql", "dsn": dsn,
+                                     "password": "switch-secret-1"})
+    st, r = call("PATCH", "/api/v1/sources/switch", {"password_env": "PAGILA_PW"})
+    check(st == 200 and "switch-secret-1" not in open(work + "/data/secrets.json").read(),
+          f"a secret no longer used (now password_env) is removed ({st})")
+    st, r = call("POST", "/api/v1/sources", {"name": "switch", "kind": "postgresql", "dsn": dsn,
+                                             "password": "switch-secret-2"})
+    check(st == 409 and "switch-secret-2" not in open(work + "/data/secrets.json").read(),
+          f"registering an existing name again leaves its secret alone ({st})")
+
+    # 2. A password inside a URI dsn is refused too, and never logged.
+    for bad in [f"postgresql://almanac:UriSecret1@127.0.0.1:{pg_port}/pagila",
+                f"postgresql://almanac@127.0.0.1:{pg_port}/pagila?password=UriSecret1",
+                f"postgresql://almanac@127.0.0.1:{pg_port}/pagila?%70assword=UriSecret1"]:
+        st, r = call("POST", "/api/v1/sources", {"name": "uri", "kind": "postgresql", "dsn": bad})
+        check(st == 422 and "password" in r["error"]["message"] and "UriSecret1" not in json.dumps(r),
+              f"a password in {bad.split('@')[0]}@...: 422 without echoing it ({st})")
+    st, ev = call("GET", "/api/v1/events?from=0&max=100000")
+    check("UriSecret1" not in json.dumps(ev), "no dsn password reached the event log")
+
+    # 3. Compose refuses privileged roles (asked of PostgreSQL), unless allowed.
+    marker = work + "/copy-to-program"
+    st, r = call("POST", "/api/v1/sources", {"name": "su", "kind": "postgresql",
+                                             "dsn": os.environ["PGTEST_DSN"]})
+    check(st == 201, f"register a source that connects as the superuser ({st})")
+    st, r = call("POST", "/api/v1/compose/execute",
+                 {"source": "su", "sql": f"COPY (select 1) TO PROGRAM 'touch {marker}'"})
+    msg = r["error"]["message"] if st >= 400 else ""
+    check(st == 403 and "superuser" in msg and "'postgres'" in msg and "allow_privileged" in msg,
+          f"Compose refuses a superuser source, saying why and how to allow it ({st} {msg})")
+    check(not os.path.exists(marker), "COPY TO PROGRAM did not run")
+    for sql in ["select pg_read_file('PG_VERSION')", "select pg_reload_conf()",
+                "select pg_terminate_backend(pg_backend_pid())"]:
+        st, r = call("POST", "/api/v1/compose/execute", {"source": "su", "sql": sql})
+        check(st == 403, f"refused on the superuser source: {sql} ({st})")
+    job = run_job("su", "extract")
+    check(job["state"] == "succeeded", f"extraction still runs as the superuser ({job.get('error')})")
+    st, r = call("POST", "/api/v1/schedules", {"cron": "0 3 * * *", "kind": "compose", "source": "su",
+                                               "options": {"sql": "select 1"}})
+    st, j = call("POST", f"/api/v1/schedules/{r['id']}/run")
+    for _ in range(100):
+        st, job = call("GET", "/api/v1/jobs/" + j["job"])
+        if job["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    check(job["state"] == "failed" and "superuser" in (job["error"] or ""),
+          f"a scheduled Compose query is refused too ({job['state']} {job.get('error')})")
+    call("DELETE", f"/api/v1/schedules/{r['id']}")
+    psql("DROP ROLE IF EXISTS almanac_files; CREATE ROLE almanac_files LOGIN PASSWORD '"
+         + os.environ["PGTEST_PASSWORD"] + "' IN ROLE pg_read_server_files")
+    st, r = call("POST", "/api/v1/sources", {"name": "files", "kind": "postgresql",
+                                             "dsn": dsn.replace("user=almanac", "user=almanac_files"),
+                                             "password_env": "PAGILA_PW"})
+    st, r = call("POST", "/api/v1/compose/execute", {"source": "files", "sql": "select 1"})
+    check(st == 403 and "pg_read_server_files" in r["error"]["message"],
+          f"Compose refuses a member of pg_read_server_files ({st} {r})")
+    st, r = call("PATCH", "/api/v1/sources/su", {"compose": {"allow_privileged": True}})
+    check(st == 200, f"an admin allows Compose on the superuser source ({st} {r})")
+    st, r = call("GET", "/api/v1/sources/su")
+    check(r.get("compose") == {"allow_privileged": True}, f"the source shows it ({r.get('compose')})")
+    st, r = call("POST", "/api/v1/compose/execute", {"source": "su", "sql": "select current_user"})
+    check(st == 200 and r["rows"] == [["postgres"]], f"then Compose runs there ({st})")
+    st, r = call("PATCH", "/api/v1/entities/urn%3Aalmanac%3Asource%3Afiles",
+                 {"attributes": {"connection": {"compose": {"allow_privileged": True}}}}, token=steward)
+    check(st == 400, f"a steward cannot allow it through the entity API ({st})")
+    st, r = call("POST", "/api/v1/compose/execute",
+                 {"source": "pagila", "sql": "LOCK TABLE film IN ACCESS EXCLUSIVE MODE"})
+    check(st == 422 and "LOCK" in r["error"]["message"], f"Compose refuses LOCK ({st} {r})")
+    st, r = call("POST", "/api/v1/compose/execute",
+                 {"source": "su", "sql": "/* x */ lock film", "read_only": False})
+    check(st == 422, f"also written otherwise, on an allowed source, outside read-only mode ({st})")
+    st, r = call("POST", "/api/v1/compose/execute", {"source": "pagila", "sql": "select 'lock table film'"})
+    check(st == 200, f"a query that only mentions LOCK runs ({st})")
 finally:
     check.finish(node)

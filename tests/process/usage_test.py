@@ -11,8 +11,11 @@ node = Node(sys.argv[1], "almanac-usage-")
 check = Checks()
 call = node.call
 try:
-    for urn, kind in [("urn:almanac:source:u", "source"), ("urn:almanac:schema:u.s", "schema")]:
-        check(call("POST", "/api/v1/entities", {"urn": urn, "kind": kind})[0] == 201, f"register {urn}")
+    check(call("POST", "/api/v1/sources", {"name": "u", "kind": "sqlite",
+                                           "path": "/nonexistent/u.db"})[0] == 201,
+          "register the source u")
+    check(call("POST", "/api/v1/entities", {"urn": "urn:almanac:schema:u.s", "kind": "schema"})[0] == 201,
+          "register urn:almanac:schema:u.s")
     before = call("GET", "/api/v1/admin/log")[1]["end_offset"]
     for _ in range(50):
         call("GET", "/api/v1/entities/urn%3Aalmanac%3Asource%3Au")

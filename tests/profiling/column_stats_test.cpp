@@ -225,3 +225,35 @@ BOOST_AUTO_TEST_CASE(value_keys_round_trip) {
   BOOST_CHECK_NE(value_key(json("3")), value_key(json(3)));
   BOOST_CHECK_EQUAL(utf8_length("naïve €"), 7u);
 }
+
+BOOST_AUTO_TEST_CASE(duj1_estimates_distinct_values_of_the_table) {
+  // Unique in the sample: as unique in the table.
+  BOOST_CHECK_EQUAL(estimate_distinct(1000, 1000, 1000, 16049), 16049u);
+  // Every value repeats in the sample: the sample saw them all.
+  BOOST_CHECK_EQUAL(estimate_distinct(1000, 20, 0, 16049), 20u);
+  // In between: more than the sample saw, fewer than the table's rows.
+  auto mid = estimate_distinct(1000, 600, 300, 10000);
+  BOOST_CHECK_GT(mid, 600u);
+  BOOST_CHECK_LT(mid, 10000u);
+  BOOST_CHECK_EQUAL(estimate_distinct(0, 0, 0, 100), 0u);
+  BOOST_CHECK_EQUAL(estimate_distinct(10, 7, 5, 10), 7u); // the sample is the table
+}
+
+BOOST_AUTO_TEST_CASE(a_sampled_profile_describes_the_table) {
+  column_stats s;
+  for (int i = 0; i < 1000; ++i)
+    s.add(i % 10 == 0 ? json(nullptr) : json(i)); // 900 unique values, 100 nulls
+  auto p = s.sampled_profile(16049);
+  BOOST_CHECK_EQUAL(p["row_count"], 16049);
+  BOOST_CHECK_EQUAL(p["sample_null_count"], 100);
+  BOOST_CHECK_EQUAL(p["null_count"], 1605); // 10 % of the table
+  BOOST_CHECK_CLOSE(p["null_fraction"].get<double>(), 0.1, 1e-9);
+  BOOST_CHECK_EQUAL(p["sample_distinct_count"], 900);
+  BOOST_CHECK_EQUAL(p["distinct_count"], 16049 - 1605);
+  BOOST_CHECK_EQUAL(p["distinct_exact"], false);
+  BOOST_CHECK_EQUAL(p["distinct_method"], "sample_estimate");
+  BOOST_CHECK_EQUAL(p["top_values_exact"], false);
+  BOOST_CHECK_EQUAL(p["histogram"]["exact"], false);
+  BOOST_CHECK_EQUAL(s.profile()["distinct_exact"], true); // the sample itself: exact
+  BOOST_CHECK_EQUAL(s.profile()["distinct_method"], "exact");
+}

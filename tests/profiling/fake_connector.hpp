@@ -1,7 +1,8 @@
 #pragma once
 
 // An in-memory connector that understands just the SQL the table profiler
-// writes (SELECT list FROM t [TABLESAMPLE ...] [WHERE k > v] [ORDER BY ...]
+// writes (SELECT list FROM t [AS "almanac$row"] [TABLESAMPLE ... [REPEATABLE
+// ...]] [WHERE k > v] [ORDER BY ... | md5("almanac$row"::text)]
 // [LIMIT n] [OFFSET m], and count(*)), logs every statement, and can fail
 // or raise the cancel flag on cue.
 
@@ -9,6 +10,7 @@
 #include "messages/error.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <regex>
 
@@ -41,6 +43,10 @@ public:
     return make_error(ec::unavailable, "not in the fake");
   }
 
+  caf::expected<std::string> privileges() override {
+    return std::string{};
+  }
+
   caf::expected<connectors::query_result>
   query(const std::string& sql, const connectors::query_options& opts) override {
     log.push_back(sql);
@@ -57,7 +63,8 @@ public:
       return r;
     }
     static const std::regex shape{
-      R"(SELECT (.+) FROM (.+?)( TABLESAMPLE BERNOULLI \([0-9.]+\))?)"
+      R"(SELECT (.+) FROM (.+?)(?: AS "almanac\$row")?)"
+      R"(( TABLESAMPLE BERNOULLI \([0-9.]+\)(?: REPEATABLE \(\d+\))?)?)"
       R"((?: WHERE (\S+) > (\S+))?(?: ORDER BY (.+?))?(?: LIMIT (\d+))?(?: OFFSET (\d+))?)"};
     std::smatch m;
     if (!std::regex_match(sql, m, shape) || m[2] != from)
@@ -101,6 +108,19 @@ public:
     std::string order = m[6];
     if (order == "random()") {
       std::shuffle(table.begin(), table.end(), std::mt19937{7});
+    } else if (order == R"(md5("almanac$row"::text))") {
+      // An order by a hash of each row's content (without its rowid).
+      std::vector<std::pair<size_t, nlohmann::json>> keyed;
+      for (auto& row : table) {
+        auto content = row;
+        content.erase(content.size() - 1);
+        keyed.emplace_back(std::hash<std::string>{}(content.dump()), std::move(row));
+      }
+      std::stable_sort(keyed.begin(), keyed.end(),
+                       [](auto& a, auto& b) { return a.first < b.first; });
+      table.clear();
+      for (auto& [digest, row] : keyed)
+        table.push_back(std::move(row));
     } else if (!order.empty()) {
       std::vector<int> keys;
       static const std::regex item{R"("(?:[^"]|"")*"|rowid|\d+)"};

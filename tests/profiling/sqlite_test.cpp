@@ -132,11 +132,21 @@ BOOST_AUTO_TEST_CASE(sampled_by_default) {
   BOOST_REQUIRE_MESSAGE(p, why(p));
   BOOST_CHECK_EQUAL((*p)["sampled"], true);
   BOOST_CHECK_EQUAL((*p)["sample_size"], 10'000);
-  BOOST_CHECK_EQUAL((*p)["columns"]["id"]["distinct_count"], 10'000);
-  // 1 in 13 of the rows has a null grp: about 769 of 10,000 (sd ~27).
-  auto nulls = (*p)["columns"]["grp"]["null_count"].get<int>();
+  // The table's figures, estimated from the sample: a key of 30,000 rows.
+  const auto& id = (*p)["columns"]["id"];
+  BOOST_CHECK_EQUAL(id["row_count"], 30'000);
+  BOOST_CHECK_EQUAL(id["sample_distinct_count"], 10'000);
+  BOOST_CHECK_EQUAL(id["distinct_count"], 30'000);
+  BOOST_CHECK_EQUAL(id["distinct_exact"], false);
+  // 1 in 13 of the rows has a null grp: about 769 of 10,000 (sd ~27), so
+  // about 2,308 of 30,000.
+  const auto& grp = (*p)["columns"]["grp"];
+  auto nulls = grp["sample_null_count"].get<int>();
   BOOST_CHECK_GT(nulls, 769 - 5 * 27);
   BOOST_CHECK_LT(nulls, 769 + 5 * 27);
+  auto scaled = grp["null_count"].get<int>();
+  BOOST_CHECK_GE(scaled, 3 * nulls - 2);
+  BOOST_CHECK_LE(scaled, 3 * nulls + 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

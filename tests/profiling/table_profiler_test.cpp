@@ -39,6 +39,14 @@ bool logged(const fake_connector& c, const std::string& needle) {
 
 const std::vector<std::string> all_columns;
 
+/// Samples of `n` rows in PostgreSQL's dialect.
+profile_options postgresql_sample(uint64_t n) {
+  profile_options opts;
+  opts.dialect = sql_dialect::postgresql;
+  opts.sample_size = n;
+  return opts;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(quotes_identifiers) {
@@ -94,8 +102,20 @@ BOOST_AUTO_TEST_CASE(large_table_is_sampled) {
   auto id = (*r)["columns"]["id"];
   BOOST_CHECK_EQUAL(id["sampled"], true);
   BOOST_CHECK_EQUAL(id["sample_size"], 10'000);
-  BOOST_CHECK_EQUAL(id["row_count"], 10'000);
-  BOOST_CHECK_EQUAL(id["distinct_count"], 10'000);
+  // The table's figures, not the sample's (issue 10 item 14.3): the real
+  // row count, and distinct counts estimated, never exact.
+  BOOST_CHECK_EQUAL(id["row_count"], 25'000);
+  BOOST_CHECK_EQUAL(id["null_count"], 0);
+  BOOST_CHECK_EQUAL(id["distinct_exact"], false);
+  BOOST_CHECK_EQUAL(id["distinct_method"], "sample_estimate");
+  BOOST_CHECK_EQUAL(id["sample_distinct_count"], 10'000);
+  BOOST_CHECK_EQUAL(id["distinct_count"], 25'000); // unique in the sample: a key
+  BOOST_CHECK_EQUAL(id["top_values_exact"], false);
+  BOOST_CHECK_EQUAL(id["histogram"]["exact"], false);
+  auto name = (*r)["columns"]["name"];
+  BOOST_CHECK_EQUAL(name["row_count"], 25'000);
+  BOOST_CHECK_EQUAL(name["distinct_count"], 100); // every value repeats in the sample
+  BOOST_CHECK_EQUAL(name["distinct_exact"], false);
   BOOST_CHECK(logged(c, R"(SELECT "id", "name" FROM "s"."t" ORDER BY random() LIMIT 10000)"));
   BOOST_REQUIRE(!seen.empty());
   BOOST_CHECK(seen.back() == std::make_pair(uint64_t{10'000}, uint64_t{10'000}));
@@ -104,21 +124,88 @@ BOOST_AUTO_TEST_CASE(large_table_is_sampled) {
 BOOST_AUTO_TEST_CASE(postgresql_presamples_with_tablesample_and_falls_back) {
   auto c = table_of(25'000);
   std::atomic<bool> cancel{false};
-  profile_options opts;
-  opts.dialect = sql_dialect::postgresql;
-  opts.sample_size = 1000;
+  auto opts = postgresql_sample(1000);
   auto r = profile_table(c, "s", "t", {"id"}, opts, cancel);
   BOOST_REQUIRE_MESSAGE(r, why(r));
   // 1000 + 6 sqrt(1000) + 50 = 1239.7 rows of 25,000: 4.96 %.
-  BOOST_CHECK(logged(c, "TABLESAMPLE BERNOULLI (4.9"));
+  BOOST_CHECK(logged(c, R"(SELECT "id" FROM "s"."t" AS "almanac$row" TABLESAMPLE BERNOULLI (4.9)"));
+  BOOST_CHECK(logged(c, R"() REPEATABLE (14) ORDER BY md5("almanac$row"::text) LIMIT 1000)"));
   BOOST_CHECK_EQUAL((*r)["sample_size"], 1000);
-  // A view cannot be TABLESAMPLEd: the plain sample follows.
+  // A view cannot be TABLESAMPLEd: the plain (still repeatable) sample follows.
   c.log.clear();
   c.fail_on = "TABLESAMPLE";
   r = profile_table(c, "s", "t", {"id"}, opts, cancel);
   BOOST_REQUIRE_MESSAGE(r, why(r));
-  BOOST_CHECK(logged(c, R"(SELECT "id" FROM "s"."t" ORDER BY random() LIMIT 1000)"));
+  BOOST_CHECK(logged(c, R"(SELECT "id" FROM "s"."t" AS "almanac$row" ORDER BY md5("almanac$row"::text) LIMIT 1000)"));
   BOOST_CHECK_EQUAL((*r)["sample_size"], 1000);
+}
+
+BOOST_AUTO_TEST_CASE(postgresql_samples_are_repeatable) {
+  // Profiling an unchanged table twice gives the same figures (issue 10
+  // item 14.4: no new events for a re-profile that found nothing new).
+  auto c = table_of(25'000);
+  std::atomic<bool> cancel{false};
+  auto opts = postgresql_sample(1000);
+  auto a = profile_table(c, "s", "t", all_columns, opts, cancel);
+  auto b = profile_table(c, "s", "t", all_columns, opts, cancel);
+  BOOST_REQUIRE_MESSAGE(a && b, why(a) << " " << why(b));
+  BOOST_CHECK_EQUAL(*a, *b);
+  BOOST_CHECK(!logged(c, "random()"));
+}
+
+BOOST_AUTO_TEST_CASE(personal_data_keeps_counts_but_no_raw_values) {
+  fake_connector c;
+  c.from = R"("s"."customer")";
+  c.columns = {"customer_id", "email", "first_name", "contact", "title", "address_id"};
+  c.types = {"integer", "text", "text", "text", "text", "integer"};
+  for (int i = 1; i <= 40; ++i)
+    c.rows.push_back({i, "user" + std::to_string(i % 30) + "@example.com",
+                      i % 5 == 0 ? json(nullptr) : json("Name" + std::to_string(i % 7)),
+                      i % 4 == 0 ? std::string{"n/a"} : "+1 555 010 " + std::to_string(1000 + i),
+                      "Title " + std::to_string(i % 3), i % 10});
+  std::atomic<bool> cancel{false};
+  auto r = profile_table(c, "s", "customer", all_columns, profile_options{}, cancel);
+  BOOST_REQUIRE_MESSAGE(r, why(r));
+  auto& cols = (*r)["columns"];
+  auto expect_redacted = [&](const char* name, const char* kind, const char* reason,
+                             const char* raw) {
+    const auto& p = cols[name];
+    BOOST_TEST_CONTEXT(name << ": " << p) {
+      BOOST_CHECK_EQUAL(p["pii"]["kind"], kind);
+      BOOST_CHECK_EQUAL(p["pii"]["reason"], reason);
+      BOOST_CHECK_EQUAL(p["pii"]["raw_values"], false);
+      BOOST_CHECK_EQUAL(p["top_values"], json::array());
+      BOOST_CHECK(p["min"].is_null());
+      BOOST_CHECK(p["max"].is_null());
+      BOOST_CHECK_EQUAL(p["row_count"], 40);
+      BOOST_CHECK(p["distinct_count"].get<int>() > 0);
+      BOOST_CHECK(p["length"].is_object()); // lengths stay
+      BOOST_CHECK(p["histogram"].is_null() || p["histogram"]["of"] == "length");
+      BOOST_CHECK(p.dump().find(raw) == std::string::npos);
+    }
+  };
+  expect_redacted("email", "email", "name", "@example.com");
+  expect_redacted("first_name", "name", "name", "Name");
+  expect_redacted("contact", "phone", "content", "+1 555"); // 30 of 40 look like phones
+  BOOST_CHECK_EQUAL(cols["first_name"]["null_count"], 8);
+  BOOST_CHECK_EQUAL(cols["email"]["distinct_count"], 30);
+  for (auto name : {"customer_id", "title", "address_id"}) {
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_CHECK(!cols[name].contains("pii"));
+      BOOST_CHECK(!cols[name]["top_values"].empty());
+      BOOST_CHECK(!cols[name]["min"].is_null());
+    }
+  }
+  // An admin's allowance keeps a column's raw values, marked as such.
+  profile_options allowed;
+  allowed.raw_value_columns = {"email"};
+  r = profile_table(c, "s", "customer", all_columns, allowed, cancel);
+  BOOST_REQUIRE_MESSAGE(r, why(r));
+  const auto& email = (*r)["columns"]["email"];
+  BOOST_CHECK_EQUAL(email["pii"]["raw_values"], true);
+  BOOST_CHECK_EQUAL(email["top_values"].size(), 10u);
+  BOOST_CHECK_EQUAL(email["min"], "user0@example.com");
+  BOOST_CHECK((*r)["columns"]["first_name"]["min"].is_null());
 }
 
 BOOST_AUTO_TEST_CASE(full_read_pages_by_key) {

@@ -4,7 +4,7 @@
 //   projection_kill_driver verify DIR    catch up, then compare event_counts
 //                                        with a fresh rebuild from offset 0
 #include "actors/eventlog/event_log.hpp"
-#include "actors/projections/event_counts.hpp"
+#include "actors/eventlog/event_counts.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
 #include "runtime/ask.hpp"
@@ -34,7 +34,7 @@ caf::actor boot(caf::actor_system& sys, actor_registry& registry,
   for (auto& n : names) {
     auto pdir = (fs::path{dir} / "projections" / n).string();
     projections.children.push_back(projection_child(
-      n, [pdir] { return projections::make_event_counts(pdir); }));
+      n, [pdir] { return eventlog::make_event_counts(pdir); }));
   }
   supervisor_spec storage{"storage", strategy::rest_for_one, {},
                           {eventlog::event_log_child(s),

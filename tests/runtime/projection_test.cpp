@@ -8,7 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/eventlog/event_log.hpp"
-#include "actors/projections/event_counts.hpp"
+#include "actors/eventlog/event_counts.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
 #include "runtime/ask.hpp"
@@ -57,7 +57,7 @@ struct node_fixture {
     for (auto& n : names) {
       auto pdir = (fs::path{dir} / "projections" / n).string();
       projections.children.push_back(projection_child(
-        n, [pdir] { return projections::make_event_counts(pdir); }));
+        n, [pdir] { return eventlog::make_event_counts(pdir); }));
     }
     supervisor_spec storage{"storage", strategy::rest_for_one, policy,
                             {eventlog::event_log_child(s),

@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <thread>
 
+#include <csignal>
+
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -377,4 +380,151 @@ BOOST_AUTO_TEST_CASE(readers_run_while_the_writer_commits) {
   BOOST_TEST(idx.checkpoint() == 1049u);
 }
 
+BOOST_AUTO_TEST_CASE(readers_survive_replacements_under_commits) {
+  // The soak's shape: the same documents replaced and committed again and
+  // again while readers search (freed blocks, documents gone mid-query).
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0}, queries{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t)
+    readers.emplace_back([&] {
+      while (!stop) {
+        search_query q;
+        q.text = "orders";
+        auto r = idx.search(q);
+        if (!r.error.empty() || r.results.empty()) ++errors;
+        ++queries;
+      }
+    });
+  for (int i = 0; i < 300; ++i) {
+    for (int k = 0; k < 20; ++k)
+      add(entity(T + "t" + std::to_string(k), "table", "orders_" + std::to_string(k),
+                 {{"description", "revision " + std::to_string(i)}}));
+    BOOST_REQUIRE(idx.commit(2000 + i).ok());
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  BOOST_TEST(errors == 0);
+  BOOST_TEST(queries > 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("search-index-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  return d;
+}
+
+json orders_table() {
+  return entity(T + "orders", "table", "orders", {{"description", "every order placed"}});
+}
+
+double score_of_orders(search_index& idx) {
+  search_query q;
+  q.text = "order placed";
+  auto r = idx.search(q);
+  BOOST_REQUIRE(r.error.empty());
+  BOOST_REQUIRE(!r.results.empty());
+  BOOST_REQUIRE_EQUAL(r.results[0].urn, T + "orders");
+  return r.results[0].score;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(uses_are_part_of_the_index) {
+  // Reference: five uses in one go.
+  auto ref_dir = fresh_dir("uses-ref");
+  double ref = 0, unused = 0;
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(ref_dir.string()).ok());
+    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+    unused = score_of_orders(idx);
+    BOOST_REQUIRE(idx.add_uses(T + "orders", 5).ok());
+    BOOST_REQUIRE(idx.commit(2).ok());
+    ref = score_of_orders(idx);
+  }
+  BOOST_TEST(ref > unused);
+  // Committed uses survive a reopen (a crash), rolled-back ones count
+  // nothing, and later uses add to the stored total.
+  auto dir = fresh_dir("uses");
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
+    BOOST_REQUIRE(idx.add_uses(T + "orders", 2).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+    BOOST_REQUIRE(idx.add_uses(T + "orders", 100).ok());
+    BOOST_REQUIRE(idx.rollback().ok());
+  }
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(idx.checkpoint() == 1u);
+    BOOST_REQUIRE(idx.add_uses(T + "orders", 3).ok());
+    BOOST_REQUIRE(idx.commit(2).ok());
+    BOOST_TEST(score_of_orders(idx) == ref);
+  }
+  // Uses before the entity is indexed count once it is.
+  auto early = fresh_dir("uses-early");
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(early.string()).ok());
+    BOOST_REQUIRE(idx.add_uses(T + "orders", 5).ok());
+    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+    BOOST_TEST(score_of_orders(idx) == ref);
+  }
+  for (auto& d : {ref_dir, dir, early}) fs::remove_all(d);
+}
+
+BOOST_AUTO_TEST_CASE(a_writer_closed_by_a_failed_commit_reopens) {
+  // A commit that cannot write (here: files may not grow, as on a full
+  // disk) fails; rollback reopens the writer at the last commit, and once
+  // writes succeed again the index goes on from there.
+  auto dir = fresh_dir("full");
+  search_index idx;
+  BOOST_REQUIRE(idx.open(dir.string()).ok());
+  BOOST_REQUIRE(idx.upsert(orders_table()).ok());
+  BOOST_REQUIRE(idx.commit(7).ok());
+  std::uintmax_t largest = 0;
+  for (auto& f : fs::directory_iterator(dir))
+    if (f.is_regular_file()) largest = std::max(largest, f.file_size());
+  struct rlimit old_limit{};
+  BOOST_REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old_limit;
+  small.rlim_cur = largest;
+  BOOST_REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::string text(2000, 'x');
+  bool failed = false;
+  for (int i = 0; i < 200 && !failed; ++i) {
+    auto st = idx.upsert(entity(T + "big" + std::to_string(i), "table", "big" + std::to_string(i),
+                                {{"description", text + std::to_string(i)}}));
+    failed = !st.ok() || !idx.commit(8 + i).ok();
+  }
+  BOOST_REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  ::signal(SIGXFSZ, old_handler);
+  BOOST_REQUIRE(failed);
+  // The failed commit may have landed whole before its error (Xapian then
+  // cannot reopen at the old revision): the reopened writer says which.
+  auto committed = idx.checkpoint();
+  BOOST_REQUIRE(idx.rollback().ok());
+  BOOST_TEST((idx.checkpoint() == committed || idx.checkpoint() == committed + 1));
+  committed = idx.checkpoint();
+  BOOST_REQUIRE(idx.upsert(entity(T + "after", "table", "after_the_disk_was_freed")).ok());
+  BOOST_REQUIRE(idx.commit(committed + 1).ok());
+  BOOST_TEST(idx.checkpoint() == committed + 1);
+  search_query q;
+  q.text = "freed";
+  auto r = idx.search(q);
+  BOOST_REQUIRE(r.error.empty());
+  BOOST_REQUIRE_EQUAL(r.results.size(), 1u);
+  BOOST_TEST(score_of_orders(idx) > 0);
+  fs::remove_all(dir);
+}
+

@@ -5,6 +5,7 @@
 #include "actors/lineage/sql/sql_analysis.hpp"
 
 #include "actors/lineage/sql/walker.hpp"
+#include "messages/json_guard.hpp"
 
 #include <pg_query.h>
 
@@ -26,28 +27,6 @@ int chars_before(const std::string& s, size_t bytes) {
   return n;
 }
 
-/// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD,
-/// so the parse tree and every string in the analysis are valid JSON text.
-std::string valid_utf8(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size() && !(n == 2 && c < 0xC2);
-    for (size_t k = 1; ok && k < n; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok) {
-      out.append(s, i, n);
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
-
 /// Removes leading and trailing white space and semicolons.
 void trim(std::string& s) {
   auto first = s.find_first_not_of(" \t\r\n");
@@ -60,7 +39,10 @@ std::optional<json> parse(const std::string& sql, statement_analysis& out) {
   auto result = pg_query_parse(sql.c_str());
   std::optional<json> tree;
   if (result.error) {
-    out.parse_error = result.error->message ? result.error->message : "parse error";
+    // The scanner quotes the text near the error byte by byte: a quote can
+    // end inside a multi-byte character.
+    out.parse_error = to_valid_utf8(result.error->message ? result.error->message
+                                                          : "parse error");
     out.error_position = result.error->cursorpos > 0 ? result.error->cursorpos : -1;
   } else {
     tree = json::parse(result.parse_tree ? result.parse_tree : "{}");
@@ -222,6 +204,33 @@ std::string_view to_string(statement_kind kind) {
   return "other";
 }
 
+std::vector<std::string> statement_nodes(const std::string& text) {
+  const auto sql = to_valid_utf8(text);
+  std::vector<std::string> out;
+  auto collect = [&](const std::string& piece) {
+    statement_analysis ignored;
+    if (auto tree = parse(piece, ignored))
+      for (auto& raw : tree->value("stmts", json::array()))
+        if (auto stmt = raw.value("stmt", json::object()); stmt.is_object() && !stmt.empty())
+          out.push_back(stmt.begin().key());
+    return ignored.parse_error.has_value();
+  };
+  if (!collect(sql))
+    return out;
+  auto split = pg_query_split_with_scanner(sql.c_str());
+  std::vector<std::string> pieces;
+  if (!split.error)
+    for (int i = 0; i < split.n_stmts; ++i) {
+      size_t begin = std::min<size_t>(split.stmts[i]->stmt_location, sql.size());
+      size_t len = split.stmts[i]->stmt_len;
+      pieces.push_back(len ? sql.substr(begin, len) : sql.substr(begin));
+    }
+  pg_query_free_split_result(split);
+  for (auto& piece : pieces)
+    collect(piece);
+  return out;
+}
+
 std::string fingerprint(const std::string& sql) {
   auto result = pg_query_fingerprint(sql.c_str());
   std::string out;
@@ -242,7 +251,7 @@ std::string normalize(const std::string& sql) {
 
 analysis analyze(const std::string& text, const schema_provider* schemas,
                  const std::string& default_schema) {
-  const auto sql = valid_utf8(text);
+  const auto sql = to_valid_utf8(text);
   analysis a;
   a.text = sql;
   try {

@@ -124,6 +124,12 @@ struct analysis : statement_analysis {
 analysis analyze(const std::string& sql, const schema_provider* schemas = nullptr,
                  const std::string& default_schema = "public");
 
+/// The parse node names of the top-level statements of `sql`, in order
+/// ("SelectStmt", "LockStmt", ...). When the whole text does not parse, the
+/// statements the scanner splits out that do parse on their own; unparsable
+/// pieces add nothing.
+std::vector<std::string> statement_nodes(const std::string& sql);
+
 /// The fingerprint of `sql` as hex (equal for queries differing only in
 /// constants and whitespace), or an empty string if it does not parse.
 std::string fingerprint(const std::string& sql);

@@ -1,4 +1,5 @@
 #include "actors/lineage/store/lineage_keys.hpp"
+#include "messages/digest.hpp"
 
 #include "actors/catalog/urn.hpp"
 
@@ -23,6 +24,9 @@ std::string table_urn(const std::string& source, const std::string& qualified,
 std::string column_urn(const std::string& table_urn, const std::string& column) {
   // urn:almanac:<kind>:<path> -> urn:almanac:column:<path>.<column>
   auto colon = table_urn.find(':', 12);
+  if (table_urn.rfind("urn:almanac:", 0) != 0 || colon == std::string::npos
+      || colon + 1 == table_urn.size() || column.empty())
+    return {};
   return "urn:almanac:column:" + table_urn.substr(colon + 1) + "."
          + catalog::encode_name(column);
 }
@@ -53,16 +57,7 @@ std::string execution_id(const nlohmann::json& q) {
   auto text = q.value("source", "") + "\x1f" + q.value("user", "") + "\x1f"
               + q.value("start_time", "") + "\x1f" + q.value("sql", "") + "\x1f"
               + q.value("origin", "");
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < 12; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return sha256_hex(text).substr(0, 24);
 }
 
 } // namespace almanac::lineage

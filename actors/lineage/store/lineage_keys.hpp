@@ -16,7 +16,8 @@ namespace almanac::lineage {
 std::string table_urn(const std::string& source, const std::string& qualified,
                       bool is_view = false);
 
-/// The URN of a column of a table or view URN.
+/// The URN of a column of a table or view URN; empty if `table_urn` is not
+/// a URN (an empty one: a dataset without a URN) or `column` is empty.
 std::string column_urn(const std::string& table_urn, const std::string& column);
 
 /// The catalog URN of an OpenLineage dataset {"namespace", "name"}: a name

@@ -1,17 +1,19 @@
+#include "actors/jobs/job_connect.hpp"
 #include "actors/lineage/store/lineage_routes.hpp"
 
-#include "actors/catalog/iso_time.hpp"
+#include "messages/time.hpp"
 #include "actors/catalog/urn.hpp"
 #include "actors/lineage/store/lineage_keys.hpp"
 #include "actors/lineage/store/query_ingest.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
-#include "runtime/ask.hpp"
+#include "messages/event_types.hpp"
+#include "actors/http/ask_routes.hpp"
 
 #include <caf/all.hpp>
 
-#include <regex>
+#include <set>
 
 namespace almanac::lineage {
 
@@ -20,50 +22,56 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-caf::expected<append_ack> append(runtime::node_context& node, std::vector<event_input> evs) {
-  auto log = caf::actor_cast<event_log_actor>(node.registry.handle("eventlog"));
-  if (!log)
-    return make_error(ec::unavailable, "the event log is not running");
-  return runtime::ask<append_ack>(*node.system, log, 30s, atom::append::value, std::move(evs));
+// Appends `evs` and calls `then` with the acknowledgement (once durable).
+void append(runtime::node_context& node, std::vector<event_input> evs,
+            std::function<void(caf::expected<append_ack>)> then) {
+  http::ask_actor<append_ack>(node, names::eventlog, 30s, std::move(then),
+                                               atom::append::value, std::move(evs));
 }
 
-caf::error wait_applied(runtime::node_context& node, http::request& req) {
-  auto i = req.query.find("min_offset");
-  if (i == req.query.end())
-    return caf::none;
-  auto& v = i->second;
-  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
-    return make_error(ec::bad_request, "query parameter min_offset must be a non-negative integer");
-  auto h = node.registry.handle(projection_name);
-  if (!h)
-    return make_error(ec::unavailable, "the lineage projection is restarting");
-  auto ms = node.settings.get_uint("http.request_timeout_ms");
-  auto res = runtime::ask<uint64_t>(*node.system, caf::actor_cast<projection_actor>(h),
-                                    std::chrono::milliseconds(ms + 1000), atom::wait::value,
-                                    std::stoull(v) + 1, ms);
-  return res ? caf::none : res.error();
-}
+// A request to the catalog actor made on behalf of an OpenLineage event.
+struct entity_call {
+  bool attributes = false; ///< Set attributes of `urn`, else register `body`.
+  std::string urn;
+  std::string body;
+};
 
+// Makes `calls` one after another (best effort: failures are skipped), then
+// calls `done`.
+void call_in_order(runtime::node_context& node, std::shared_ptr<std::vector<entity_call>> calls,
+                   size_t i, std::string user, std::function<void()> done) {
+  if (i == calls->size())
+    return done();
+  auto& c = (*calls)[i];
+  auto next = [&node, calls, i, user, done](caf::expected<std::string>) {
+    call_in_order(node, calls, i + 1, user, done);
+  };
+  if (c.attributes)
+    http::ask_actor<std::string>(node, names::catalog, 10s, next,
+                                                atom::attributes::value, c.urn, c.body, user);
+  else if (c.urn.rfind("urn:almanac:source:", 0) == 0) // a placeholder: no connection
+    http::ask_actor<std::string>(node, names::catalog, 10s, next, atom::source::value,
+                                                atom::register_::value, c.body, user);
+  else
+    http::ask_actor<std::string>(node, names::catalog, 10s, next,
+                                                atom::register_::value, c.body, user);
+}
 
 // Registers what an OpenLineage event names, if the catalog lacks it:
 // datasets as tables (with their source and schema), the job, and the run
 // (whose state follows the event with the latest eventTime). Best effort:
 // the event itself is already durable.
-void catalog_entities(runtime::node_context& node, const catalog::catalog_projection& cat,
-                      const json& e, const std::string& user) {
-  auto cat_actor = caf::actor_cast<catalog_actor>(node.registry.handle("catalog"));
-  if (!cat_actor)
-    return;
-  auto ask = [&](auto... xs) {
-    return runtime::ask<std::string>(*node.system, cat_actor, 10s, xs...);
-  };
+std::vector<entity_call> catalog_entities(const catalog::catalog_projection& cat,
+                                          const json& e) {
+  std::vector<entity_call> calls;
+  std::set<std::string> seen;
   auto ensure = [&](const std::string& urn, json body) {
-    if (urn.empty())
+    if (urn.empty() || !seen.insert(urn).second)
       return;
     if (auto cur = cat.entity(urn); cur && *cur)
       return;
     body["urn"] = urn;
-    ask(atom::register_::value, body.dump(), user);
+    calls.push_back({false, urn, body.dump()});
   };
   for (auto list : {"inputs", "outputs"})
     for (auto& d : e.value(list, json::array())) {
@@ -84,77 +92,33 @@ void catalog_entities(runtime::node_context& node, const catalog::catalog_projec
     catalog::entity_kind::job,
     std::vector<std::string>{job.value("namespace", ""), job.value("name", "")});
   if (!job_urn)
-    return;
+    return calls;
   ensure(*job_urn, {{"kind", "job"}});
   auto run_id = e["run"].value("runId", "");
   auto run_urn = catalog::make_urn(
     catalog::entity_kind::run,
     std::vector<std::string>{job.value("namespace", ""), job.value("name", ""), run_id});
   if (!run_urn)
-    return;
+    return calls;
   json attrs{{"state", e.value("eventType", "OTHER")}, {"event_time", e.value("eventTime", "")}};
   auto cur = cat.entity(*run_urn);
   if (!cur || !*cur) {
     ensure(*run_urn, {{"kind", "run"}, {"attributes", attrs}});
-    return;
+    return calls;
   }
   auto old = (**cur).value("attributes", json::object());
-  auto old_ms = catalog::parse_iso_time(old.value("event_time", ""));
-  auto new_ms = catalog::parse_iso_time(attrs["event_time"].get<std::string>());
+  auto old_ms = parse_iso_time(old.value("event_time", ""));
+  auto new_ms = parse_iso_time(attrs["event_time"].get<std::string>());
   if (old_ms && new_ms && *new_ms < *old_ms)
-    return; // an older event arriving late does not change the state
-  ask(atom::attributes::value, *run_urn, attrs.dump(), user);
+    return calls; // an older event arriving late does not change the state
+  calls.push_back({true, *run_urn, attrs.dump()});
+  return calls;
 }
 
 } // namespace
 
-caf::error validate_openlineage(const json& e) {
-  auto bad = [](const std::string& field, const std::string& why) {
-    return make_error(ec::bad_request, "field '" + field + "' " + why);
-  };
-  if (!e.is_object())
-    return make_error(ec::bad_request, "an OpenLineage run event must be a JSON object");
-  if (!e.contains("eventTime") || !e["eventTime"].is_string())
-    return bad("eventTime", "is required (an ISO-8601 date-time)");
-  if (!catalog::parse_iso_time(e["eventTime"].get<std::string>()))
-    return bad("eventTime", "is not an ISO-8601 date-time");
-  if (!e.contains("producer") || !e["producer"].is_string() || e["producer"].get<std::string>().empty())
-    return bad("producer", "is required (a URI)");
-  if (!e.contains("run") || !e["run"].is_object())
-    return bad("run", "is required (an object with runId)");
-  if (!e["run"].contains("runId") || !e["run"]["runId"].is_string())
-    return bad("run.runId", "is required (a UUID)");
-  static const std::regex uuid{
-    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"};
-  if (!std::regex_match(e["run"]["runId"].get<std::string>(), uuid))
-    return bad("run.runId", "must be a UUID, not '" + e["run"]["runId"].get<std::string>() + "'");
-  if (!e.contains("job") || !e["job"].is_object())
-    return bad("job", "is required (an object with namespace and name)");
-  for (auto f : {"namespace", "name"})
-    if (!e["job"].contains(f) || !e["job"][f].is_string() || e["job"][f].get<std::string>().empty())
-      return bad(std::string{"job."} + f, "is required (a string)");
-  if (e.contains("eventType")) {
-    static const std::set<std::string> types{"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"};
-    if (!e["eventType"].is_string() || !types.count(e["eventType"].get<std::string>()))
-      return bad("eventType", "must be START, RUNNING, COMPLETE, ABORT, FAIL or OTHER");
-  }
-  for (auto list : {"inputs", "outputs"}) {
-    if (!e.contains(list))
-      continue;
-    if (!e[list].is_array())
-      return bad(list, "must be an array of datasets");
-    for (size_t i = 0; i < e[list].size(); ++i) {
-      auto& d = e[list][i];
-      for (auto f : {"namespace", "name"})
-        if (!d.is_object() || !d.contains(f) || !d[f].is_string())
-          return bad(std::string{list} + "[" + std::to_string(i) + "]." + f, "is required (a string)");
-    }
-  }
-  return caf::none;
-}
-
 caf::expected<json> run_query_log(jobs::job_env& env) {
-  auto conn = sources::connect_for_job(env);
+  auto conn = jobs::connect_for_job(env);
   if (!conn)
     return conn.error();
   auto entries = (*conn)->read_query_log(10000);
@@ -166,15 +130,15 @@ caf::expected<json> run_query_log(jobs::job_env& env) {
     auto& q = (*entries)[i];
     json entry{{"sql", q.sql}, {"user", q.user}, {"database", q.database},
                {"source", env.source}, {"duration_ms", q.duration_ms}, {"calls", q.calls}};
-    auto ev = observe_query(entry, "pg_stat_statements", env.catalog.get());
-    if (ev.payload.find("\"parse_error\":null") == std::string::npos)
+    auto observed = analyze_query(entry, "pg_stat_statements", env.catalog.get());
+    if (observed.parse_error)
       ++unparsable;
-    evs.push_back(std::move(ev));
+    evs.push_back(ev::to_event(observed, "query:" + observed.fingerprint));
     env.progress(i + 1, entries->size());
   }
   if (evs.empty())
     return json{{"queries", 0}, {"unparsable", 0}};
-  auto log = caf::actor_cast<event_log_actor>(env.registry->handle("eventlog"));
+  auto log = env.registry->find(names::eventlog);
   if (!log)
     return make_error(ec::unavailable, "the event log is not running");
   caf::expected<json> result = make_error(ec::unavailable, "no answer");
@@ -192,31 +156,31 @@ void add_routes(http::router& r, runtime::node_context& node,
                 std::shared_ptr<catalog::catalog_projection> catalog,
                 std::shared_ptr<lineage_store> store) {
   using http::role;
-  r.add({"POST", "/api/v1/queries", role::steward,
-         [&node, catalog](http::request& req, const http::principal&) {
+  r.add_async("POST", "/api/v1/queries", role::steward,
+         [&node, catalog](http::request& req, const http::principal&, http::responder reply) {
            auto def = req.query.count("source") ? req.query.at("source") : "";
            auto format = req.query.count("format") ? req.query.at("format") : "jsonlines";
            auto lines = format == "jsonlines" ? parse_query_lines(req.body, def)
                                               : parse_pg_log(req.body, format, def);
            auto origin = format == "jsonlines" ? "upload" : "server_log";
            if (!lines)
-             return http::error_response(lines.error());
+             return reply(http::error_response(lines.error()));
            std::vector<event_input> evs;
            for (auto& l : *lines)
              evs.push_back(observe_query(l, origin, catalog.get()));
            if (evs.empty())
-             return http::json_response(202, {{"accepted", 0}, {"offset", nullptr}});
+             return reply(http::json_response(202, {{"accepted", 0}, {"offset", nullptr}}));
            auto n = evs.size();
-           auto ack = append(node, std::move(evs));
-           if (!ack)
-             return http::error_response(ack.error());
-           return http::json_response(202, {{"accepted", n}, {"offset", ack->end_offset - 1}});
+           append(node, std::move(evs), [reply, n](caf::expected<append_ack> ack) {
+             if (!ack)
+               return reply(http::error_response(ack.error()));
+             reply(http::json_response(202, {{"accepted", n}, {"offset", ack->end_offset - 1}}));
+           });
          },
-         http::body_kind::raw});
-  r.add({"GET", "/api/v1/queries", role::viewer,
-         [&node, store](http::request& req, const http::principal&) {
-           if (auto err = wait_applied(node, req))
-             return http::error_response(err);
+         http::body_kind::raw);
+  r.add_async("GET", "/api/v1/queries", role::viewer,
+         [&node, store](http::request& req, const http::principal&, http::responder reply) {
+           http::read_after_min_offset(node, projection_name, req, std::move(reply), [&req, store]() -> http::response {
            auto t = req.query.find("table");
            if (t == req.query.end())
              return http::error_response(make_error(
@@ -228,11 +192,11 @@ void add_routes(http::router& r, runtime::node_context& node,
            if (!qs)
              return http::error_response(qs.error());
            return http::json_response(200, {{"table", t->second}, {"queries", *qs}});
-         }});
-  r.add({"GET", "/api/v1/queries/{fingerprint}", role::viewer,
-         [&node, store](http::request& req, const http::principal&) {
-           if (auto err = wait_applied(node, req))
-             return http::error_response(err);
+           });
+         });
+  r.add_async("GET", "/api/v1/queries/{fingerprint}", role::viewer,
+         [&node, store](http::request& req, const http::principal&, http::responder reply) {
+           http::read_after_min_offset(node, projection_name, req, std::move(reply), [&req, store]() -> http::response {
            auto q = store->query(req.params["fingerprint"]);
            if (!q)
              return http::error_response(q.error());
@@ -240,11 +204,11 @@ void add_routes(http::router& r, runtime::node_context& node,
              return http::error_response(make_error(
                ec::not_found, "no query with fingerprint " + req.params["fingerprint"]));
            return http::json_response(200, **q);
-         }});
-  r.add({"GET", "/api/v1/lineage/{urn}", role::viewer,
-         [&node, store](http::request& req, const http::principal&) {
-           if (auto err = wait_applied(node, req))
-             return http::error_response(err);
+           });
+         });
+  r.add_async("GET", "/api/v1/lineage/{urn}", role::viewer,
+         [&node, store](http::request& req, const http::principal&, http::responder reply) {
+           http::read_after_min_offset(node, projection_name, req, std::move(reply), [&req, store]() -> http::response {
            traversal_limits lim;
            lim.direction = req.query.count("direction") ? req.query.at("direction") : "both";
            if (lim.direction != "upstream" && lim.direction != "downstream" && lim.direction != "both")
@@ -262,11 +226,11 @@ void add_routes(http::router& r, runtime::node_context& node,
            if (!res)
              return http::error_response(res.error());
            return http::json_response(200, *res);
-         }});
-  r.add({"GET", "/api/v1/lineage/runs/{run}", role::viewer,
-         [&node, store](http::request& req, const http::principal&) {
-           if (auto err = wait_applied(node, req))
-             return http::error_response(err);
+           });
+         });
+  r.add_async("GET", "/api/v1/lineage/runs/{run}", role::viewer,
+         [&node, store](http::request& req, const http::principal&, http::responder reply) {
+           http::read_after_min_offset(node, projection_name, req, std::move(reply), [&req, store]() -> http::response {
            auto res = store->run(req.params["run"]);
            if (!res)
              return http::error_response(res.error());
@@ -274,20 +238,28 @@ void add_routes(http::router& r, runtime::node_context& node,
              return http::error_response(
                make_error(ec::not_found, "no OpenLineage run " + req.params["run"]));
            return http::json_response(200, **res);
-         }});
-  r.add({"POST", "/api/v1/lineage", role::steward,
-         [&node, catalog](http::request& req, const http::principal& who) {
+           });
+         });
+  r.add_async("POST", "/api/v1/lineage", role::steward,
+         [&node, catalog](http::request& req, const http::principal& who, http::responder reply) {
            if (auto err = validate_openlineage(req.json))
-             return http::error_response(err);
-           auto ack = append(node, {{event_tag("LineageObserved"),
-                                     "run:" + req.json["run"]["runId"].get<std::string>(),
-                                     req.json.dump()}});
-           if (!ack)
-             return http::error_response(ack.error());
-           catalog_entities(node, *catalog, req.json, who.user);
-           return http::json_response(201, {{"runId", req.json["run"]["runId"]},
-                                            {"offset", ack->end_offset - 1}});
-         }});
+             return reply(http::error_response(err));
+           auto event = ev::from_json<ev::lineage_observed>(req.json);
+           if (!event)
+             return reply(http::error_response(event.error()));
+           auto run_id = event->run.runId;
+           append(node, {ev::to_event(*event, "run:" + run_id)},
+                  [&node, &req, catalog, reply, run_id, user = who.user](caf::expected<append_ack> ack) {
+                    if (!ack)
+                      return reply(http::error_response(ack.error()));
+                    json answer{{"runId", run_id}, {"offset", ack->end_offset - 1}};
+                    auto calls = std::make_shared<std::vector<entity_call>>(
+                      catalog_entities(*catalog, req.json));
+                    call_in_order(node, calls, 0, user, [reply, answer] {
+                      reply(http::json_response(201, answer));
+                    });
+                  });
+         });
 }
 
 } // namespace almanac::lineage

@@ -7,6 +7,7 @@
 #include "actors/http/router.hpp"
 #include "actors/jobs/jobs.hpp"
 #include "actors/lineage/store/lineage_store.hpp"
+#include "actors/lineage/store/openlineage.hpp"
 #include "runtime/node_context.hpp"
 
 #include <memory>
@@ -20,9 +21,6 @@ constexpr const char* projection_name = "lineage";
 void add_routes(http::router& r, runtime::node_context& node,
                 std::shared_ptr<catalog::catalog_projection> catalog,
                 std::shared_ptr<lineage_store> store);
-
-/// Validates an OpenLineage run event; the error names the field.
-caf::error validate_openlineage(const nlohmann::json& event);
 
 /// The "query_log" job kind: reads the source's own query log
 /// (pg_stat_statements) into QueryObserved events.

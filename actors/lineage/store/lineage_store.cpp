@@ -1,14 +1,17 @@
 #include "actors/lineage/store/lineage_store.hpp"
 
-#include "actors/catalog/iso_time.hpp"
+#include "messages/time.hpp"
 #include "actors/catalog/urn.hpp"
 #include "actors/lineage/sql/sql_analysis.hpp"
 #include "actors/lineage/store/lineage_keys.hpp"
+#include "actors/lineage/store/openlineage.hpp"
 #include "messages/error.hpp"
+#include "messages/event_types.hpp"
 #include "storage/state/rocks_store.hpp"
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -188,177 +191,219 @@ void add_edge(lineage_store* /*unused*/, Batch& bs, const std::string& from,
 
 } // namespace
 
+namespace {
+
+/// Adds `n` uses by `user` at `ms` to the decayed popularity of `urn`.
+template <class Batch>
+void bump(Batch& bs, double half_life_ms, const std::string& urn, const std::string& user,
+          int64_t ms, uint64_t n) {
+  if (urn.empty())
+    return;
+  auto k = "p/" + urn;
+  auto p = bs.get_json(k);
+  if (p.is_null())
+    p = json{{"count", 0}, {"score", 0.0}, {"last_ms", ms}, {"users", json::array()}};
+  auto last = p["last_ms"].template get<int64_t>();
+  double score = p["score"].template get<double>();
+  if (ms >= last) {
+    score = score * std::pow(2.0, -(ms - last) / half_life_ms) + n;
+    p["last_ms"] = ms;
+  } else {
+    score += n * std::pow(2.0, -(last - ms) / half_life_ms);
+  }
+  p["score"] = score;
+  p["count"] = p["count"].template get<uint64_t>() + n;
+  auto& users = p["users"];
+  if (!user.empty() && users.size() < 1000
+      && std::find(users.begin(), users.end(), user) == users.end())
+    users.push_back(user);
+  bs.put(k, p.dump());
+}
+
+/// A query: the query store, its executions, usage and its lineage edges.
+template <class Batch>
+void apply_query(Batch& bs, double half_life_ms, const ev::query_observed& q,
+                 const event_record& r) {
+  auto& exec = q.execution_id;
+  if (exec.empty() || bs.get("x/" + exec))
+    return; // ingested before: idempotent
+  bs.put("x/" + exec, "");
+  auto& fp = q.fingerprint;
+  auto ms = q.start_ms != 0 ? q.start_ms : r.timestamp_ms;
+  auto calls = q.calls;
+  json stored = bs.get_json("q/" + fp);
+  if (stored.is_null())
+    stored = json{{"fingerprint", fp}, {"normalized", q.normalized}, {"kind", q.kind},
+                  {"count", 0}, {"users", json::array()}, {"first_seen", ms},
+                  {"last_seen", ms}, {"total_duration_ms", 0.0},
+                  {"tables_read", q.tables_read}, {"tables_written", q.tables_written},
+                  {"parse_error", q.parse_error ? json(*q.parse_error) : json(nullptr)},
+                  {"sql", q.sql}, {"source", q.source}};
+  stored["count"] = stored["count"].get<uint64_t>() + calls;
+  stored["first_seen"] = std::min(stored["first_seen"].get<int64_t>(), ms);
+  stored["last_seen"] = std::max(stored["last_seen"].get<int64_t>(), ms);
+  stored["total_duration_ms"] = stored["total_duration_ms"].get<double>()
+                                + q.duration_ms * static_cast<double>(calls);
+  stored["mean_duration_ms"] = stored["total_duration_ms"].get<double>()
+                               / stored["count"].get<double>();
+  auto& users = stored["users"];
+  if (!q.user.empty() && users.size() < 1000
+      && std::find(users.begin(), users.end(), q.user) == users.end())
+    users.push_back(q.user);
+  bs.put("q/" + fp, stored.dump());
+  bs.put("e/" + fp + std::string(1, sep) + be64(static_cast<uint64_t>(ms))
+           + std::string(1, sep) + exec,
+         json{{"user", q.user}, {"start_ms", ms}, {"duration_ms", q.duration_ms},
+              {"calls", calls}, {"origin", q.origin}, {"offset", r.offset}}
+           .dump());
+  std::set<std::string> touched;
+  for (auto* list : {&q.tables_read, &q.tables_written, &q.columns_read, &q.columns_written})
+    touched.insert(list->begin(), list->end());
+  for (auto& u : touched) {
+    bs.put(key2("t/", u, fp), "");
+    bump(bs, half_life_ms, u, q.user, ms, calls);
+  }
+  for (auto& e : q.table_lineage)
+    add_edge(nullptr, bs, e.from, e.to, "query", fp, ms);
+  for (auto& e : q.column_lineage)
+    for (auto& source : e.sources)
+      add_edge(nullptr, bs, source, e.target, "query", fp, ms);
+}
+
+/// A view's definition, analysed before the store's lock is taken.
+struct view_definition {
+  std::string urn;
+  std::vector<std::string> names; ///< source, schema, view
+  analysis parsed;
+};
+
+/// The view definition an entity event carries, if it is one.
+std::optional<view_definition> view_of(const std::string& urn, const json& attributes) {
+  auto def = attributes.value("definition", std::string{});
+  if (def.empty() || kind_of(urn) != "view")
+    return std::nullopt;
+  auto parsed = catalog::parse_urn(urn);
+  if (!parsed || parsed->names.size() != 3)
+    return std::nullopt;
+  auto& n = parsed->names;
+  return view_definition{
+    urn, n, analyze("CREATE VIEW \"" + n[1] + "\".\"" + n[2] + "\" AS " + def, nullptr, n[1])};
+}
+
+/// A view's definition becomes lineage (from what it reads to the view).
+template <class Batch>
+void apply_view(Batch& bs, const view_definition& v, int64_t ms) {
+  auto& n = v.names;
+  bs.put("k/" + v.urn, ""); // a known view (for names in later definitions)
+  auto resolve = [&](const std::string& q) {
+    // The view itself is a view; every other name is resolved against the
+    // catalog's relations of that source (a view if one exists).
+    bool view = q == n[1] + "." + n[2] || bs.get("k/" + table_urn(n[0], q, true)).has_value();
+    return table_urn(n[0], q, view);
+  };
+  for (auto& e : v.parsed.table_lineage)
+    add_edge(nullptr, bs, resolve(e.from), resolve(e.to), "view", v.urn, ms);
+  for (auto& e : v.parsed.column_lineage)
+    for (auto& s : e.sources)
+      add_edge(nullptr, bs, column_urn(resolve(s.table), s.column),
+               column_urn(resolve(e.target.table), e.target.column), "view", v.urn, ms);
+}
+
+/// An OpenLineage run event: its edges and the merged run.
+template <class Batch>
+void apply_run(Batch& bs, const ev::lineage_observed& l, const json& raw,
+               const event_record& r) {
+  auto& run = l.run.runId;
+  auto ms = r.timestamp_ms;
+  if (auto t = parse_iso_time(l.eventTime))
+    ms = *t;
+  auto lineage = read_openlineage(raw);
+  for (auto& [from, to] : lineage.column_edges)
+    add_edge(nullptr, bs, from, to, "openlineage", run, ms);
+  for (auto& i : lineage.inputs)
+    for (auto& o : lineage.outputs)
+      add_edge(nullptr, bs, i, o, "openlineage", run, ms);
+  auto rk = "r/" + run;
+  bs.put(rk, merge_run(bs.get_json(rk), raw, ms).dump());
+}
+
+/// One decoded record of the batch (views analysed already).
+struct decoded_record {
+  std::optional<ev::query_observed> query;
+  std::optional<view_definition> view;
+  std::optional<ev::entity_viewed> views;
+  std::optional<ev::lineage_observed> run;
+  json raw_run;
+  std::string error; ///< Why it was skipped, if it was.
+};
+
+decoded_record decode_record(const event_record& r) {
+  decoded_record d;
+  auto note = [&](const caf::error& err) { d.error = message_of(err); };
+  if (ev::is<ev::query_observed>(r.type)) {
+    if (auto q = ev::decode<ev::query_observed>(r.payload))
+      d.query = std::move(*q);
+    else
+      note(q.error());
+  } else if (ev::is<ev::entity_registered>(r.type)) {
+    if (auto e = ev::decode<ev::entity_registered>(r.payload))
+      d.view = view_of(e->urn, e->attributes);
+    else
+      note(e.error());
+  } else if (ev::is<ev::entity_edited>(r.type)) {
+    if (auto e = ev::decode<ev::entity_edited>(r.payload)) {
+      if (e->fields_set.attributes)
+        d.view = view_of(e->urn, *e->fields_set.attributes);
+    } else {
+      note(e.error());
+    }
+  } else if (ev::is<ev::entity_viewed>(r.type)) {
+    if (auto v = ev::decode<ev::entity_viewed>(r.payload))
+      d.views = std::move(*v);
+    else
+      note(v.error());
+  } else if (ev::is<ev::lineage_observed>(r.type)) {
+    d.raw_run = json::parse(r.payload, nullptr, false);
+    if (auto l = ev::from_json<ev::lineage_observed>(d.raw_run))
+      d.run = std::move(*l);
+    else
+      note(l.error());
+  }
+  return d;
+}
+
+} // namespace
+
 caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_t next) {
+  // Decoding and the SQL analysis of view definitions need no lock: readers
+  // are blocked only while the batch is written.
+  std::vector<decoded_record> decoded;
+  decoded.reserve(events.size());
+  for (auto& r : events)
+    decoded.push_back(decode_record(r));
   std::unique_lock<std::shared_mutex> guard{mtx_};
   batch_state bs{*store_, {}, {}};
-  auto bump = [&](const std::string& urn, const std::string& user, int64_t ms,
-                  uint64_t n) {
-    if (urn.empty())
-      return;
-    auto k = "p/" + urn;
-    auto p = bs.get_json(k);
-    if (p.is_null())
-      p = json{{"count", 0}, {"score", 0.0}, {"last_ms", ms}, {"users", json::array()}};
-    auto last = p["last_ms"].get<int64_t>();
-    double score = p["score"].get<double>();
-    if (ms >= last) {
-      score = score * std::pow(2.0, -(ms - last) / half_life_ms_) + n;
-      p["last_ms"] = ms;
-    } else {
-      score += n * std::pow(2.0, -(last - ms) / half_life_ms_);
-    }
-    p["score"] = score;
-    p["count"] = p["count"].get<uint64_t>() + n;
-    auto& users = p["users"];
-    if (!user.empty() && users.size() < 1000
-        && std::find(users.begin(), users.end(), user) == users.end())
-      users.push_back(user);
-    bs.put(k, p.dump());
-  };
-  for (auto& r : events) {
-    auto name = parse_event_tag(r.type).first;
-    auto p = json::parse(r.payload, nullptr, false);
-    if (!p.is_object())
-      continue;
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto& r = events[i];
+    auto& d = decoded[i];
     // A record whose payload is not what we expect is skipped (and counted),
     // never fatal: a projection must not stop on one bad event.
+    if (!d.error.empty()) {
+      ++skipped_;
+      last_skip_ = "offset " + std::to_string(r.offset) + ": " + d.error;
+      continue;
+    }
     bs.undo.clear();
     try {
-    if (name == "QueryObserved") {
-      auto exec = p.value("execution_id", "");
-      if (exec.empty() || bs.get("x/" + exec))
-        continue; // ingested before: idempotent
-      bs.put("x/" + exec, "");
-      auto fp = p.value("fingerprint", "");
-      auto ms = p.value("start_ms", int64_t{0});
-      if (ms == 0)
-        ms = r.timestamp_ms;
-      auto calls = p.value("calls", uint64_t{1});
-      auto user = p.value("user", "");
-      auto q = bs.get_json("q/" + fp);
-      if (q.is_null())
-        q = json{{"fingerprint", fp}, {"normalized", p["normalized"]}, {"kind", p["kind"]},
-                 {"count", 0}, {"users", json::array()}, {"first_seen", ms},
-                 {"last_seen", ms}, {"total_duration_ms", 0.0},
-                 {"tables_read", p["tables_read"]}, {"tables_written", p["tables_written"]},
-                 {"parse_error", p["parse_error"]}, {"sql", p["sql"]},
-                 {"source", p["source"]}};
-      q["count"] = q["count"].get<uint64_t>() + calls;
-      q["first_seen"] = std::min(q["first_seen"].get<int64_t>(), ms);
-      q["last_seen"] = std::max(q["last_seen"].get<int64_t>(), ms);
-      q["total_duration_ms"] = q["total_duration_ms"].get<double>()
-                               + p.value("duration_ms", 0.0) * calls;
-      q["mean_duration_ms"] = q["total_duration_ms"].get<double>() / q["count"].get<double>();
-      auto& users = q["users"];
-      if (!user.empty() && users.size() < 1000
-          && std::find(users.begin(), users.end(), user) == users.end())
-        users.push_back(user);
-      bs.put("q/" + fp, q.dump());
-      bs.put("e/" + fp + std::string(1, sep) + be64(static_cast<uint64_t>(ms))
-               + std::string(1, sep) + exec,
-             json{{"user", user}, {"start_ms", ms}, {"duration_ms", p.value("duration_ms", 0.0)},
-                  {"calls", calls}, {"origin", p.value("origin", "")}, {"offset", r.offset}}
-               .dump());
-      std::set<std::string> touched;
-      for (auto key : {"tables_read", "tables_written", "columns_read", "columns_written"})
-        for (auto& u : p.value(key, json::array()))
-          touched.insert(u.get<std::string>());
-      for (auto& u : touched) {
-        bs.put(key2("t/", u, fp), "");
-        bump(u, user, ms, calls);
-      }
-      for (auto& e : p.value("table_lineage", json::array()))
-        add_edge(this, bs, e.value("from", ""), e.value("to", ""), "query", fp, ms);
-      for (auto& e : p.value("column_lineage", json::array()))
-        for (auto& s : e.value("sources", json::array()))
-          add_edge(this, bs, s.get<std::string>(), e.value("target", ""), "query", fp, ms);
-    } else if (name == "EntityRegistered" || name == "EntityEdited") {
-      // View definitions (from extraction) become lineage.
-      auto attrs = name == "EntityRegistered"
-                     ? p.value("attributes", json::object())
-                     : p.value("fields", json::object()).value("attributes", json::object());
-      auto def = attrs.value("definition", std::string{});
-      auto urn = p.value("urn", std::string{});
-      if (def.empty() || kind_of(urn) != "view")
-        continue;
-      auto parsed = catalog::parse_urn(urn);
-      if (!parsed || parsed->names.size() != 3)
-        continue;
-      auto& n = parsed->names;
-      bs.put("k/" + urn, ""); // a known view (for names in later definitions)
-      auto a = analyze("CREATE VIEW \"" + n[1] + "\".\"" + n[2] + "\" AS " + def, nullptr, n[1]);
-      auto resolve = [&](const std::string& q) {
-        // The view itself is a view; every other name is resolved against
-        // the catalog's relations of that source (a view if one exists).
-        bool view = q == n[1] + "." + n[2]
-                    || bs.get("k/" + table_urn(n[0], q, true)).has_value();
-        return table_urn(n[0], q, view);
-      };
-      for (auto& e : a.table_lineage)
-        add_edge(this, bs, resolve(e.from), resolve(e.to), "view", urn, r.timestamp_ms);
-      for (auto& e : a.column_lineage)
-        for (auto& s : e.sources)
-          add_edge(this, bs, column_urn(resolve(s.table), s.column),
-                   column_urn(resolve(e.target.table), e.target.column), "view", urn,
-                   r.timestamp_ms);
-    } else if (name == "EntityViewed") {
-      for (auto& v : p.value("views", json::array()))
-        bump(v.value("urn", ""), v.value("user", ""), r.timestamp_ms, v.value("count", uint64_t{1}));
-    } else if (name == "LineageObserved") {
-      auto run = p["run"].value("runId", "");
-      auto ms = r.timestamp_ms;
-      if (auto t = catalog::parse_iso_time(p.value("eventTime", "")))
-        ms = *t;
-      auto ds_urn = [](const json& d) { return dataset_urn(d); };
-      std::vector<std::string> ins, outs;
-      for (auto& d : p.value("inputs", json::array()))
-        ins.push_back(ds_urn(d));
-      for (auto& d : p.value("outputs", json::array())) {
-        auto o = ds_urn(d);
-        outs.push_back(o);
-        auto facets = d.value("facets", json::object());
-        auto cl = facets.is_object() ? facets.value("columnLineage", json::object()) : json::object();
-        auto fields = cl.is_object() ? cl.value("fields", json::object()) : json::object();
-        if (!fields.is_object())
-          continue;
-        for (auto& [field, spec] : fields.items())
-          if (spec.is_object() && spec.contains("inputFields") && spec["inputFields"].is_array())
-          for (auto& in : spec["inputFields"])
-            add_edge(this, bs, column_urn(ds_urn(in), in.value("field", "")),
-                     column_urn(o, field), "openlineage", run, ms);
-      }
-      for (auto& i : ins)
-        for (auto& o : outs)
-          add_edge(this, bs, i, o, "openlineage", run, ms);
-      // Merge the run: events may arrive in any order; the latest eventTime
-      // decides the state, datasets accumulate, later facets win.
-      auto rk = "r/" + run;
-      auto merged = bs.get_json(rk);
-      if (merged.is_null())
-        merged = json{{"runId", run}, {"job", p["job"]}, {"events", 0},
-                      {"first_event_ms", ms}, {"last_event_ms", ms},
-                      {"state", p.value("eventType", "OTHER")},
-                      {"inputs", json::array()}, {"outputs", json::array()},
-                      {"facets", json::object()}};
-      merged["events"] = merged["events"].get<uint64_t>() + 1;
-      if (ms >= merged["last_event_ms"].get<int64_t>()) {
-        merged["last_event_ms"] = ms;
-        merged["state"] = p.value("eventType", merged["state"].get<std::string>());
-        if (p["run"].contains("facets") && p["run"]["facets"].is_object())
-          for (auto& [k, v] : p["run"]["facets"].items())
-            merged["facets"][k] = v;
-      }
-      merged["first_event_ms"] = std::min(merged["first_event_ms"].get<int64_t>(), ms);
-      for (auto list : {"inputs", "outputs"})
-        for (auto& d : p.value(list, json::array())) {
-          json ds{{"namespace", d.value("namespace", "")}, {"name", d.value("name", "")},
-                  {"urn", ds_urn(d)}};
-          auto& arr = merged[list];
-          if (std::find(arr.begin(), arr.end(), ds) == arr.end())
-            arr.push_back(ds);
-        }
-      bs.put(rk, merged.dump());
-    }
+      if (d.query)
+        apply_query(bs, half_life_ms_, *d.query, r);
+      else if (d.view)
+        apply_view(bs, *d.view, r.timestamp_ms);
+      else if (d.views)
+        for (auto& v : d.views->views)
+          bump(bs, half_life_ms_, v.urn, v.user, r.timestamp_ms, v.count);
+      else if (d.run)
+        apply_run(bs, *d.run, d.raw_run, r);
     } catch (const std::exception& e) {
       bs.rollback_event();
       ++skipped_;
@@ -387,6 +432,13 @@ caf::error lineage_store::reset() {
   return store_->clear();
 }
 
+caf::expected<std::string> lineage_store::digest() const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  if (!store_)
+    return make_error(ec::unavailable, "the lineage store is not open");
+  return store_->digest();
+}
+
 std::string lineage_store::status() const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   uint64_t queries = 0, edges = 0;
@@ -412,8 +464,8 @@ caf::expected<std::optional<json>> lineage_store::query(const std::string& fp) c
     return true;
   });
   q["executions"] = json(std::vector<json>(execs.begin(), execs.end()));
-  q["first_seen"] = catalog::iso_time(q["first_seen"].get<int64_t>());
-  q["last_seen"] = catalog::iso_time(q["last_seen"].get<int64_t>());
+  q["first_seen"] = iso_time(q["first_seen"].get<int64_t>());
+  q["last_seen"] = iso_time(q["last_seen"].get<int64_t>());
   return std::optional<json>{q};
 }
 
@@ -437,8 +489,8 @@ caf::expected<json> lineage_store::queries_for(const std::string& urn, size_t li
   auto out = json::array();
   for (size_t i = 0; i < found.size() && i < limit; ++i) {
     auto q = found[i];
-    q["first_seen"] = catalog::iso_time(q["first_seen"].get<int64_t>());
-    q["last_seen"] = catalog::iso_time(q["last_seen"].get<int64_t>());
+    q["first_seen"] = iso_time(q["first_seen"].get<int64_t>());
+    q["last_seen"] = iso_time(q["last_seen"].get<int64_t>());
     out.push_back(q);
   }
   return out;
@@ -450,6 +502,7 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
   auto start = std::chrono::steady_clock::now();
   bool column_level = lim.level == "column";
   bool truncated = false;
+  bool depth_cut = false;
   auto& g = graph_;
   std::vector<uint32_t> edge_ids;
   std::unordered_map<uint32_t, bool> nodes; // node id -> seen in any walk
@@ -472,8 +525,16 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
         }
         auto [u, d] = frontier.front();
         frontier.pop_front();
-        if (d >= lim.depth)
+        if (d >= lim.depth) {
+          // Cut at the depth cap: truncated if the graph goes on from here.
+          for (auto e : (down ? g.out[u] : g.in[u]))
+            if (is_column(g.names[down ? g.edges[e].to : g.edges[e].from]) == column_level) {
+              truncated = true;
+              depth_cut = true;
+              break;
+            }
           continue;
+        }
         size_t followed = 0;
         for (auto e : (down ? g.out[u] : g.in[u])) {
           auto other = down ? g.edges[e].to : g.edges[e].from;
@@ -515,7 +576,8 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
                   {"evidence", data.is_object() ? data.value("evidence", json::array()) : json::array()},
                   {"count", data.is_object() ? data.value("count", 0) : 0}});
   }
-  return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated}};
+  return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated},
+              {"depth_reached", depth_cut}};
 }
 
 caf::expected<std::optional<json>> lineage_store::run(const std::string& run_id) const {
@@ -526,8 +588,8 @@ caf::expected<std::optional<json>> lineage_store::run(const std::string& run_id)
   if (!*v)
     return std::optional<json>{};
   auto r = json::parse(**v);
-  r["first_event"] = catalog::iso_time(r["first_event_ms"].get<int64_t>());
-  r["last_event"] = catalog::iso_time(r["last_event_ms"].get<int64_t>());
+  r["first_event"] = iso_time(r["first_event_ms"].get<int64_t>());
+  r["last_event"] = iso_time(r["last_event_ms"].get<int64_t>());
   return std::optional<json>{r};
 }
 
@@ -539,15 +601,14 @@ caf::expected<std::optional<json>> lineage_store::popularity(const std::string& 
   if (!*v)
     return std::optional<json>{};
   auto p = json::parse(**v);
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now = now_ms();
   auto last = p["last_ms"].get<int64_t>();
   auto score = p["score"].get<double>()
                * std::pow(2.0, -std::max<int64_t>(0, now - last) / half_life_ms_);
   return std::optional<json>{json{{"score", score},
                                   {"count", p["count"]},
                                   {"users", p["users"].size()},
-                                  {"last_seen", catalog::iso_time(last)}}};
+                                  {"last_seen", iso_time(last)}}};
 }
 
 } // namespace almanac::lineage

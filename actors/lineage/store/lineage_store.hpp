@@ -12,6 +12,8 @@
 //   d/<from>\0<to>               an edge (evidence, first/last seen, count)
 //   u/<to>\0<from>               "" — the reverse adjacency
 //   p/<urn>                      popularity: decayed score, count, users
+//   k/<view urn>                 "" — a view known from its definition
+//   r/<run id>                   an OpenLineage run merged over its events
 //
 // Consumes QueryObserved (queries, their lineage, table and column usage),
 // EntityRegistered/EntityEdited (view definitions become lineage),
@@ -57,6 +59,7 @@ public:
   caf::error apply(const std::vector<event_record>& events, uint64_t next) override;
   caf::error reset() override;
   std::string status() const override;
+  caf::expected<std::string> digest() const override;
 
   /// The query with this fingerprint: {"fingerprint","normalized","kind",
   /// "count","users","first_seen","last_seen","total_duration_ms",

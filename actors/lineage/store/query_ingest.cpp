@@ -1,9 +1,10 @@
 #include "actors/lineage/store/query_ingest.hpp"
 
-#include "actors/catalog/iso_time.hpp"
+#include "messages/time.hpp"
 #include "actors/lineage/sql/sql_analysis.hpp"
 #include "actors/lineage/store/lineage_keys.hpp"
 #include "messages/error.hpp"
+#include "messages/event_types.hpp"
 
 #include <algorithm>
 #include <set>
@@ -52,8 +53,8 @@ private:
 
 } // namespace
 
-event_input observe_query(const json& entry, const std::string& origin,
-                          const catalog::catalog_projection* cat, const analysis* pre) {
+ev::query_observed analyze_query(const json& entry, const std::string& origin,
+                                 const catalog::catalog_projection* cat, const analysis* pre) {
   auto source = entry.value("source", std::string{});
   auto sql = entry.value("sql", std::string{});
   catalog_columns cols{cat, source};
@@ -75,51 +76,57 @@ event_input observe_query(const json& entry, const std::string& origin,
     return urns[q] = table_urn(source, q, is_view(q));
   };
   auto col = [&](const column_ref& c) { return column_urn(urn(c.table), c.column); };
-  json p{{"origin", origin},
-         {"source", source},
-         {"database", entry.value("database", "")},
-         {"user", entry.value("user", "")},
-         {"sql", sql},
-         {"start_time", entry.value("start_time", "")},
-         {"start_ms", entry.value("start_ms", int64_t{0})},
-         {"duration_ms", entry.value("duration_ms", 0.0)},
-         {"calls", entry.value("calls", uint64_t{1})},
-         {"kind", std::string{to_string(a.kind)}},
-         {"normalized", a.normalized},
-         {"parse_error", a.parse_error ? json(*a.parse_error) : json(nullptr)}};
-  p["execution_id"] = execution_id(p);
-  auto fp = a.fingerprint;
-  if (fp.empty())
-    fp = "err-" + execution_id(json{{"sql", sql}});
-  p["fingerprint"] = fp;
-  auto arr = [](auto&& range, auto fn) {
-    auto out = json::array();
-    for (auto& x : range)
-      out.push_back(fn(x));
-    return out;
-  };
-  p["tables_read"] = arr(a.tables_read, urn);
-  p["tables_written"] = arr(a.tables_written, urn);
-  auto read = json::array();
+  ev::query_observed q;
+  q.origin = origin;
+  q.source = source;
+  q.database = entry.value("database", "");
+  q.user = entry.value("user", "");
+  q.sql = sql;
+  q.start_time = entry.value("start_time", "");
+  q.start_ms = entry.value("start_ms", int64_t{0});
+  q.duration_ms = entry.value("duration_ms", 0.0);
+  q.calls = entry.value("calls", uint64_t{1});
+  q.kind = to_string(a.kind);
+  q.normalized = a.normalized;
+  q.parse_error = a.parse_error;
+  q.execution_id = execution_id(json{{"source", q.source}, {"user", q.user},
+                                     {"start_time", q.start_time}, {"sql", q.sql},
+                                     {"origin", q.origin}});
+  q.fingerprint = a.fingerprint;
+  if (q.fingerprint.empty())
+    q.fingerprint = "err-" + execution_id(json{{"sql", sql}});
+  for (auto& t : a.tables_read)
+    q.tables_read.push_back(urn(t));
+  for (auto& t : a.tables_written)
+    q.tables_written.push_back(urn(t));
   for (auto& [t, cs] : a.columns_read)
     for (auto& c : cs)
-      read.push_back(column_urn(urn(t), c));
-  p["columns_read"] = read;
-  p["columns_written"] = arr(a.columns_written, col);
-  p["filters"] = arr(a.filter_columns, col);
-  p["joins"] = arr(a.joins, [&](const join_pair& j) {
-    auto cs = json::array();
+      q.columns_read.push_back(column_urn(urn(t), c));
+  for (auto& c : a.columns_written)
+    q.columns_written.push_back(col(c));
+  for (auto& c : a.filter_columns)
+    q.filters.push_back(col(c));
+  for (auto& j : a.joins) {
+    ev::join_columns out{urn(j.left), urn(j.right), {}};
     for (auto& [l, r] : j.columns)
-      cs.push_back({l, r});
-    return json{{"left", urn(j.left)}, {"right", urn(j.right)}, {"columns", cs}};
-  });
-  p["table_lineage"] = arr(a.table_lineage, [&](const table_edge& e) {
-    return json{{"from", urn(e.from)}, {"to", urn(e.to)}};
-  });
-  p["column_lineage"] = arr(a.column_lineage, [&](const column_edge& e) {
-    return json{{"target", col(e.target)}, {"sources", arr(e.sources, col)}};
-  });
-  return {event_tag("QueryObserved"), "query:" + fp, p.dump()};
+      out.columns.emplace_back(l, r);
+    q.joins.push_back(std::move(out));
+  }
+  for (auto& e : a.table_lineage)
+    q.table_lineage.push_back({urn(e.from), urn(e.to)});
+  for (auto& e : a.column_lineage) {
+    ev::column_edge out{col(e.target), {}};
+    for (auto& s : e.sources)
+      out.sources.push_back(col(s));
+    q.column_lineage.push_back(std::move(out));
+  }
+  return q;
+}
+
+event_input observe_query(const json& entry, const std::string& origin,
+                          const catalog::catalog_projection* cat, const analysis* pre) {
+  auto q = analyze_query(entry, origin, cat, pre);
+  return ev::to_event(q, "query:" + q.fingerprint);
 }
 
 caf::expected<std::vector<json>> parse_query_lines(const std::string& body,
@@ -156,7 +163,7 @@ caf::expected<std::vector<json>> parse_query_lines(const std::string& body,
       j["source"] = default_source;
     }
     if (j.contains("start_time")) {
-      auto ms = catalog::parse_iso_time(j["start_time"].get<std::string>());
+      auto ms = parse_iso_time(j["start_time"].get<std::string>());
       if (!ms)
         return make_error(ec::bad_request, where + "start_time must be ISO-8601, not '"
                                              + j["start_time"].get<std::string>() + "'");
@@ -262,8 +269,8 @@ caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
       t[10] = 'T';
     if (t.size() > 4 && t.compare(t.size() - 4, 4, " UTC") == 0)
       t = t.substr(0, t.size() - 4) + "Z";
-    if (auto ms = catalog::parse_iso_time(t)) {
-      e["start_time"] = catalog::iso_time(*ms);
+    if (auto ms = parse_iso_time(t)) {
+      e["start_time"] = iso_time(*ms);
       e["start_ms"] = *ms;
     }
     out.push_back(std::move(e));

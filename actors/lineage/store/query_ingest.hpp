@@ -17,7 +17,7 @@
 // "err-<hash of the text>"; it is counted, never dropped.
 
 #include "actors/catalog/catalog_projection.hpp"
-#include "messages/events.hpp"
+#include "messages/event_types.hpp"
 
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
@@ -33,6 +33,11 @@ struct analysis;
 /// "duration_ms", "calls"} into a QueryObserved event. With `pre`, that
 /// analysis of the entry's SQL is used instead of analyzing it here (e.g. one
 /// from a cache).
+ev::query_observed analyze_query(const nlohmann::json& entry, const std::string& origin,
+                                 const catalog::catalog_projection* catalog,
+                                 const analysis* pre = nullptr);
+
+/// analyze_query as the event to append (keyed by the query's fingerprint).
 event_input observe_query(const nlohmann::json& entry, const std::string& origin,
                           const catalog::catalog_projection* catalog,
                           const analysis* pre = nullptr);

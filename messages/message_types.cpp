@@ -1,0 +1,24 @@
+#include "messages/message_types.hpp"
+
+#include "messages/catalog_messages.hpp"
+#include "messages/events.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+#include <string>
+#include <vector>
+
+namespace almanac {
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<event_input>("almanac.event_input");
+  cfg.add_message_type<std::vector<event_input>>("std::vector<almanac.event_input>");
+  cfg.add_message_type<event_record>("almanac.event_record");
+  cfg.add_message_type<std::vector<event_record>>("std::vector<almanac.event_record>");
+  cfg.add_message_type<append_ack>("almanac.append_ack");
+  cfg.add_message_type<desired_entity>("almanac.desired_entity");
+  cfg.add_message_type<std::vector<desired_entity>>("std::vector<almanac.desired_entity>");
+  cfg.add_message_type<sync_reply>("almanac.sync_reply");
+}
+
+} // namespace almanac
