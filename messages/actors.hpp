@@ -85,6 +85,10 @@ using projection_actor = log_subscriber_actor::extend<
   // Internal: a projection that could not write asks the log again (the
   // stall's number: one a rebuild overtook is ignored).
   caf::reacts_to<atom::tick, uint64_t>,
+  // Internal: applies the records received since the last apply in one
+  // write (sent to itself after the first of them, so that every batch
+  // already waiting in the mailbox joins the same write: group apply).
+  caf::reacts_to<atom::flush>,
   // Discards the projection's state and replays the log from offset 0.
   caf::replies_to<atom::rebuild>::with<caf::ok_atom>,
   // Returns the checkpoint (next offset to apply).

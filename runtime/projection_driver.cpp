@@ -30,6 +30,12 @@ struct driver_state {
   actor_registry* registry = nullptr;
   event_log_actor log;
   uint64_t checkpoint = 0;
+  /// Records received but not applied yet (those the projection consumes),
+  /// and the offset after the last received: applied in one write by the
+  /// next flush. Bounded by the subscription's credit.
+  std::vector<event_record> pending;
+  uint64_t received = 0;
+  bool flush_sent = false;
   /// After a rebuild: drop batches until the new subscription's first one.
   bool resync = false;
   bool stalled = false; ///< The last apply could not write (a full disk).
@@ -78,24 +84,40 @@ struct driver_state {
     }
     auto first = batch.front().offset;
     auto last = batch.back().offset;
-    if (last < checkpoint)
-      return; // already applied
-    if (first > checkpoint) {
+    if (last < received)
+      return; // already received
+    if (first > received) {
       self->quit(make_error(ec::corrupt_data,
                             my_name + " expected offset "
-                              + std::to_string(checkpoint) + " but got "
+                              + std::to_string(received) + " but got "
                               + std::to_string(first)));
       return;
     }
-    std::vector<event_record> selected;
     for (auto& r : batch) {
-      if (r.offset < checkpoint)
+      if (r.offset < received)
         continue;
       auto [type, version] = parse_event_tag(r.type);
       if (consumes.count(type) && is_known_event(r.type))
-        selected.push_back(std::move(r));
+        pending.push_back(std::move(r));
     }
-    if (auto err = proj->apply(selected, last + 1)) {
+    received = last + 1;
+    // Apply once the batches already in the mailbox have joined: a store
+    // whose write costs a sync (the search index's commit) keeps up with
+    // any rate this way, and an idle node applies at once.
+    if (!flush_sent) {
+      flush_sent = true;
+      self->send(self, atom::flush::value);
+    }
+  }
+
+  void flush() {
+    flush_sent = false;
+    if (received <= checkpoint)
+      return;
+    auto first = checkpoint;
+    auto selected = std::move(pending);
+    pending.clear();
+    if (auto err = proj->apply(selected, received)) {
       if (has_code(err, ec::storage_full) || has_code(err, ec::io_error)) {
         // A full disk (or a failing one): nothing of the batch is applied
         // (state and checkpoint are one write). Stay up, say so in
@@ -111,6 +133,7 @@ struct driver_state {
                                   : my_name + " cannot write to its store");
         // Ask again from the checkpoint of then, unless a rebuild came
         // in between (its subscription from 0 must not be replaced).
+        received = checkpoint;
         resync = true;
         self->delayed_send(self, std::chrono::seconds(1), atom::tick::value, ++stalls);
         return;
@@ -125,7 +148,7 @@ struct driver_state {
       registry->storage_fault(my_name, false);
       spdlog::info("[{}] writing again from offset {}", my_name, first);
     }
-    set_checkpoint(last + 1);
+    set_checkpoint(received);
   }
 };
 
@@ -153,6 +176,7 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
     return projection_actor::behavior_type::make_empty_behavior();
   }
   st.set_checkpoint(*cp);
+  st.received = *cp;
   spdlog::info("[{}] resuming at offset {}", name, *cp);
   // No monitor on the log: the rest-for-one storage supervisor restarts us
   // whenever the log restarts.
@@ -187,6 +211,7 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
                            + ", lag " + std::to_string(lag) + ")"));
       st.waiters.erase(i);
     },
+    [self](atom::flush) { self->state.flush(); },
     [self](atom::tick, uint64_t stall) {
       auto& st = self->state;
       st.count();
@@ -201,6 +226,8 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
       if (auto err = st.proj->reset())
         return err;
       st.checkpoint = 0;
+      st.received = 0;
+      st.pending.clear();
       st.metrics->checkpoint = 0;
       st.resync = true;
       st.subscribe();

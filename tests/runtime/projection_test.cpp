@@ -17,7 +17,9 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 using namespace almanac;
@@ -48,7 +50,8 @@ struct node_fixture {
     fs::remove_all(dir);
   }
 
-  void boot(std::vector<std::string> names) {
+  void boot(std::vector<std::string> names,
+            std::map<std::string, projection_factory> custom = {}) {
     config::settings s;
     BOOST_REQUIRE(!s.set("data_dir", dir, "test"));
     restart_policy policy;
@@ -58,6 +61,10 @@ struct node_fixture {
       auto pdir = (fs::path{dir} / "projections" / n).string();
       projections.children.push_back(projection_child(
         n, [pdir] { return eventlog::make_event_counts(pdir); }));
+    }
+    for (auto& [n, factory] : custom) {
+      names.push_back(n);
+      projections.children.push_back(projection_child(n, factory));
     }
     supervisor_spec storage{"storage", strategy::rest_for_one, policy,
                             {eventlog::event_log_child(s),
@@ -160,9 +167,63 @@ collector(log_subscriber_actor::stateful_pointer<collector_state> self,
   };
 }
 
+// A projection whose every write costs 20 ms (as a search index's commit
+// with its syncs does): counts its writes and keeps the offsets it saw.
+struct slow_projection : projection {
+  std::shared_ptr<std::atomic<int>> writes;
+  std::shared_ptr<std::vector<uint64_t>> seen;
+  std::shared_ptr<std::mutex> mtx;
+  uint64_t checkpoint = 0;
+
+  std::vector<std::string> consumes() const override { return {"EntityEdited"}; }
+  caf::expected<uint64_t> open() override { return checkpoint; }
+  caf::error apply(const std::vector<event_record>& events, uint64_t next) override {
+    std::this_thread::sleep_for(20ms);
+    std::lock_guard<std::mutex> guard{*mtx};
+    for (auto& r : events)
+      seen->push_back(r.offset);
+    checkpoint = next;
+    ++*writes;
+    return caf::none;
+  }
+  caf::error reset() override { checkpoint = 0; return caf::none; }
+  std::string status() const override { return "{}"; }
+  caf::expected<std::string> digest() const override { return std::string{}; }
+};
+
 } // namespace
 
 BOOST_FIXTURE_TEST_SUITE(projection_suite, node_fixture)
+
+BOOST_AUTO_TEST_CASE(a_slow_store_applies_what_waits_in_one_write) {
+  // 200 appends of one record each, faster than the store can write one
+  // by one (200 x 20 ms = 4 s): the driver joins what is waiting into one
+  // write, so it keeps up, in order, each record once.
+  shutdown();
+  auto writes = std::make_shared<std::atomic<int>>(0);
+  auto seen = std::make_shared<std::vector<uint64_t>>();
+  auto mtx = std::make_shared<std::mutex>();
+  boot({}, {{"slow", [=] {
+               auto p = std::make_unique<slow_projection>();
+               p->writes = writes;
+               p->seen = seen;
+               p->mtx = mtx;
+               return p;
+             }}});
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200; ++i)
+    append({ev("EntityEdited", "k", i)});
+  BOOST_CHECK_EQUAL(wait_applied("slow", 200), 200u);
+  auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST_MESSAGE("200 appends applied in " << writes->load() << " writes, "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                     << " ms");
+  BOOST_CHECK_LT(writes->load(), 100);
+  std::lock_guard<std::mutex> guard{*mtx};
+  BOOST_REQUIRE_EQUAL(seen->size(), 200u);
+  for (uint64_t i = 0; i < 200; ++i)
+    BOOST_CHECK_EQUAL((*seen)[i], i);
+}
 
 BOOST_AUTO_TEST_CASE(appends_are_acknowledged_with_dense_offsets) {
   auto a = append({ev("EntityRegistered", "x", 1), ev("EntityEdited", "x", 2)});

@@ -224,6 +224,19 @@ def chaos():
     print("chaos:", "; ".join(events))
 
 
+def projection_lag():
+    """Records each projection has still to apply, e.g. "search=120 lineage=0"."""
+    try:
+        st, log = call("GET", "/api/v1/admin/log")
+        st2, ps = call("GET", "/api/v1/admin/projections")
+        if st != 200 or st2 != 200:
+            return f"(status {st}/{st2})"
+        return " ".join(f"{p['name']}={max(0, log['end_offset'] - p['checkpoint'])}"
+                        for p in ps["projections"])
+    except (OSError, http.client.HTTPException, KeyError) as e:
+        return f"({e})"
+
+
 threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.connections)]
 t_start = time.monotonic()
 for t in threads:
@@ -247,7 +260,7 @@ while time.monotonic() < t_start + args.seconds:
         with lock:
             n = len(done)
         print(f"soak: t={now - t_start:5.0f}s  {(n - last_count) / window:8.0f} req/s  "
-              f"rss={rss_mb():.0f} MB", flush=True)
+              f"rss={rss_mb():.0f} MB  lag {projection_lag()}", flush=True)
         last_count = n
         next_report += window
 stop.set()
