@@ -264,8 +264,13 @@ int run_node(const config::settings& settings) {
     compose::add_routes(*routes, node, projected_catalog, secrets);
     scheduler::add_routes(*routes, node, projected_catalog);
     lineage::add_routes(*routes, node, projected_catalog, lineage_state);
+    // Search ranks with the lineage store's decayed popularity (one
+    // popularity for the node; messages/popularity.hpp).
     auto search_state = std::make_shared<search::search_projection>(
-      (fs::path{data_dir} / "projections" / "search").string());
+      (fs::path{data_dir} / "projections" / "search").string(),
+      [lineage_state](const std::vector<std::string>& urns) {
+        return lineage_state->popularity_scores(urns);
+      });
     search::add_routes(*routes, node, search_state);
     auto root = spawn_root(sys, node.registry,
                            make_tree(node, routes, projected_catalog, secrets, lineage_state,

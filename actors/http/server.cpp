@@ -708,6 +708,7 @@ caf::error server::open() {
     m.acceptor->set_option(net::socket_base::reuse_address(true));
     m.acceptor->bind(ep);
     m.acceptor->listen(net::socket_base::max_listen_connections);
+    m.port = m.acceptor->local_endpoint().port(); // port 0: the one the kernel chose
   } catch (const std::exception& e) {
     m.acceptor.reset();
     return make_error(ec::io_error, "cannot listen on " + url() + ": " + e.what());

@@ -91,7 +91,6 @@ doc_info read_data(const Xapian::Document& doc) {
   auto j = nlohmann::json::parse(doc.get_data(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return info;
   info.entity = j.value("e", nlohmann::json::object());
-  info.popularity = j.value("p", 0.0);
   if (j.contains("cols") && j["cols"].is_array())
     for (auto& c : j["cols"])
       if (c.is_string()) info.columns.push_back(c.get<std::string>());
@@ -202,14 +201,14 @@ Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
   if (endorsed) cur.push_back("endorsed");
   if (deprecated) cur.push_back("deprecated");
   doc.add_value(slot_curation, joined(cur));
-  doc.add_value(slot_popularity, Xapian::sortable_serialise(info.popularity));
+  doc.add_value(slot_urn, str(e, "urn"));
   doc.add_value(slot_exact_name, normalize(name));
   doc.add_value(slot_exact_title, normalize(title));
   doc.add_value(slot_stem_name, bag_key(name, stem));
   if (kind == "column" && parts.names.size() >= 2)
     doc.add_value(slot_qualified, bag_key(parts.names[parts.names.size() - 2] + " " + name, stem));
 
-  nlohmann::json data = {{"e", e}, {"p", info.popularity}};
+  nlohmann::json data = {{"e", e}};
   if (!info.columns.empty()) data["cols"] = info.columns;
   doc.set_data(data.dump());
   return doc;

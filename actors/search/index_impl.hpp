@@ -23,7 +23,7 @@ enum slot : Xapian::valueno {
   slot_tags = 3,     ///< '\n'-separated
   slot_stewards = 4, ///< '\n'-separated
   slot_curation = 5, ///< "endorsed", "deprecated", "endorsed\ndeprecated" or ""
-  slot_popularity = 6,
+  slot_urn = 6,         ///< the URN (popularity is looked up by it)
   slot_exact_name = 7,  ///< normalize(name)
   slot_exact_title = 8, ///< normalize(title)
   slot_stem_name = 9,   ///< bag_key(name)
@@ -73,11 +73,9 @@ struct urn_parts {
 };
 urn_parts split_urn(const std::string& urn);
 
-/// The stored data of a document: {"e": entity, "p": popularity,
-/// "cols": [column names]}.
+/// The stored data of a document: {"e": entity, "cols": [column names]}.
 struct doc_info {
   nlohmann::json entity;
-  double popularity = 0;
   std::vector<std::string> columns;
 };
 doc_info read_data(const Xapian::Document& doc);
@@ -104,6 +102,7 @@ struct search_index::impl {
   bool vocab_dirty = false;
   std::chrono::steady_clock::time_point last_relearn{};
   uint64_t checkpoint = 0;
+  bool discarded_old_format = false;
   // In memory, read by many.
   mutable std::shared_mutex mem_mu;
   class lexicon lex;
@@ -119,9 +118,9 @@ struct search_index::impl {
   void release(std::unique_ptr<Xapian::Database> db) const;
 
   void load_memory();
-  void account(const nlohmann::json& entity, double popularity, int delta);
+  void account(const nlohmann::json& entity, int delta);
   std::optional<Xapian::docid> find(const std::string& urn) const;
-  void write(const nlohmann::json& entity, double popularity);
+  void write(const nlohmann::json& entity);
   std::vector<std::string> column_names(const std::string& urn) const;
 };
 

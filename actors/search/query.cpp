@@ -286,9 +286,18 @@ search_result search_index::search(const search_query& sq) const {
       mset.fetch(); // documents in one batch
       std::vector<ranked> rs;
       rs.reserve(mset.size());
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
+      std::vector<double> pops;
+      if (sq.popularity) {
+        std::vector<std::string> urns;
+        urns.reserve(mset.size());
+        for (auto it = mset.begin(); it != mset.end(); ++it)
+          urns.push_back(it.get_document().get_value(slot_urn));
+        pops = sq.popularity(urns);
+      }
+      size_t rank = 0;
+      for (auto it = mset.begin(); it != mset.end(); ++it, ++rank) {
         auto doc = it.get_document();
-        double pop = Xapian::sortable_unserialise(doc.get_value(slot_popularity));
+        double pop = rank < pops.size() ? pops[rank] : 0.0;
         auto cur = doc.get_value(slot_curation);
         bool endorsed = cur.find("endorsed") != std::string::npos;
         bool deprecated = cur.find("deprecated") != std::string::npos;

@@ -4,12 +4,16 @@
 #include "messages/digest.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace almanac::search {
 namespace {
 
 constexpr const char* format_key = "almanac.format";
-constexpr const char* format_value = "almanac-search 1";
+// 2: popularity is no longer in the index (search reads the lineage
+// store's); an index of format 1 is discarded and rebuilt from the log.
+constexpr const char* format_value = "almanac-search 2";
+constexpr const char* format_rebuilt = "almanac-search 1";
 constexpr const char* checkpoint_key = "almanac.checkpoint";
 constexpr const char* lexicon_key = "almanac.lexicon";
 constexpr auto relearn_interval = std::chrono::seconds(10);
@@ -27,20 +31,6 @@ status guarded(F f) {
 }
 
 // Metadata keys are short in Xapian: long URNs are named by a hash.
-std::string uses_key(const std::string& urn) {
-  if (urn.size() <= 180)
-    return "almanac.uses." + urn;
-  uint64_t h = 14695981039346656037ull; // FNV-1a
-  for (unsigned char c : urn)
-    h = (h ^ c) * 1099511628211ull;
-  return "almanac.uses#" + std::to_string(h) + "." + urn.substr(0, 150);
-}
-
-double stored_uses(Xapian::WritableDatabase& db, const std::string& urn) {
-  auto v = db.get_metadata(uses_key(urn));
-  return v.empty() ? 0 : Xapian::sortable_unserialise(v);
-}
-
 bool is_container(const std::string& kind) { return kind == "table" || kind == "view"; }
 
 } // namespace
@@ -91,7 +81,7 @@ std::vector<std::string> search_index::impl::column_names(const std::string& urn
 
 // Adds (delta 1) or removes (-1) an entity to the in-memory structures.
 // Caller holds mem_mu exclusively.
-void search_index::impl::account(const nlohmann::json& e, double popularity, int delta) {
+void search_index::impl::account(const nlohmann::json& e, int delta) {
   auto urn = str(e, "urn");
   auto kind = str(e, "kind");
   auto name = str(e, "name");
@@ -112,16 +102,15 @@ void search_index::impl::account(const nlohmann::json& e, double popularity, int
     lex.set_glossary(urn, title.empty() ? name : title, syns);
   }
   if (delta > 0)
-    sugg.upsert(urn, name, kind, str(e, "title"), popularity);
+    sugg.upsert(urn, name, kind, str(e, "title"));
   else
     sugg.remove(urn);
   vocab_dirty = true;
 }
 
-void search_index::impl::write(const nlohmann::json& e, double popularity) {
+void search_index::impl::write(const nlohmann::json& e) {
   doc_info info;
   info.entity = e;
-  info.popularity = popularity;
   auto urn = str(e, "urn");
   if (is_container(str(e, "kind"))) info.columns = column_names(urn);
   db->replace_document(term_id + urn, make_document(info, stem));
@@ -133,7 +122,7 @@ void search_index::impl::load_memory() {
   sugg = suggester{};
   for (auto it = db->postlist_begin(""); it != db->postlist_end(""); ++it) {
     auto info = read_data(db->get_document(*it));
-    account(info.entity, info.popularity, 1);
+    account(info.entity, 1);
   }
   auto saved = nlohmann::json::parse(db->get_metadata(lexicon_key), nullptr, false);
   if (!saved.is_discarded()) lex.load(saved);
@@ -147,6 +136,14 @@ status search_index::open(const std::string& dir) {
     impl_->dir = dir;
     impl_->db = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
     auto format = impl_->db->get_metadata(format_key);
+    if (format == format_rebuilt) {
+      // A projection: the log rebuilds it (the driver replays from 0).
+      impl_->db.reset();
+      std::filesystem::remove_all(dir);
+      impl_->db = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
+      format.clear();
+      impl_->discarded_old_format = true;
+    }
     if (format.empty()) {
       impl_->db->set_metadata(format_key, format_value);
       impl_->db->commit();
@@ -170,17 +167,15 @@ status search_index::upsert(const nlohmann::json& entity) {
   return guarded([&] {
     nlohmann::json e = entity;
     e.erase("children");
-    double popularity = stored_uses(*impl_->db, urn);
     std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
     if (auto id = impl_->find(urn)) {
       auto old = read_data(impl_->db->get_document(*id));
-      popularity = old.popularity;
-      impl_->account(old.entity, old.popularity, -1);
+      impl_->account(old.entity, -1);
       auto old_parent = str(old.entity, "parent");
       if (!old_parent.empty()) impl_->dirty_parents.insert(old_parent);
     }
-    impl_->write(e, popularity);
-    impl_->account(e, popularity, 1);
+    impl_->write(e);
+    impl_->account(e, 1);
     auto parent = str(e, "parent");
     if (!parent.empty() && str(e, "kind") == "column") impl_->dirty_parents.insert(parent);
   });
@@ -207,7 +202,7 @@ status search_index::remove(const std::string& urn) {
     auto old = read_data(impl_->db->get_document(*id));
     {
       std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
-      impl_->account(old.entity, old.popularity, -1);
+      impl_->account(old.entity, -1);
     }
     impl_->db->delete_document(*id);
     auto parent = str(old.entity, "parent");
@@ -215,37 +210,8 @@ status search_index::remove(const std::string& urn) {
   });
 }
 
-status search_index::set_popularity(const std::string& urn, double popularity) {
-  std::lock_guard<std::mutex> lock(impl_->write_mu);
-  if (!impl_->db) return {"search index not open"};
-  if (!(popularity >= 0)) popularity = 0;
-  return guarded([&] {
-    auto id = impl_->find(urn);
-    if (!id) return;
-    auto info = read_data(impl_->db->get_document(*id));
-    if (info.popularity == popularity) return;
-    info.popularity = popularity;
-    impl_->db->replace_document(*id, make_document(info, impl_->stem));
-    std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
-    impl_->sugg.set_popularity(urn, popularity);
-  });
-}
-
-status search_index::add_uses(const std::string& urn, double n) {
-  std::lock_guard<std::mutex> lock(impl_->write_mu);
-  if (!impl_->db) return {"search index not open"};
-  if (urn.empty() || !(n > 0)) return {};
-  return guarded([&] {
-    double total = stored_uses(*impl_->db, urn) + n;
-    impl_->db->set_metadata(uses_key(urn), Xapian::sortable_serialise(total));
-    auto id = impl_->find(urn);
-    if (!id) return;
-    auto info = read_data(impl_->db->get_document(*id));
-    info.popularity = total;
-    impl_->db->replace_document(*id, make_document(info, impl_->stem));
-    std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
-    impl_->sugg.set_popularity(urn, total);
-  });
+bool search_index::discarded_old_format() const {
+  return impl_->discarded_old_format;
 }
 
 status search_index::put_lexicon(const std::string& abbreviation, const std::string& expansion) {
@@ -264,7 +230,7 @@ status search_index::commit(uint64_t checkpoint) {
       auto id = impl_->find(urn);
       if (!id) continue;
       auto info = read_data(impl_->db->get_document(*id));
-      impl_->write(info.entity, info.popularity);
+      impl_->write(info.entity);
     }
     impl_->dirty_parents.clear();
     {
@@ -347,9 +313,10 @@ uint64_t search_index::checkpoint() const {
   return impl_->checkpoint;
 }
 
-std::vector<suggestion> search_index::suggest(const std::string& prefix, size_t limit) const {
+std::vector<suggestion> search_index::suggest(const std::string& prefix, size_t limit,
+                                             const popularity_lookup& popularity) const {
   std::shared_lock<std::shared_mutex> mem(impl_->mem_mu);
-  return impl_->sugg.suggest(prefix, limit);
+  return impl_->sugg.suggest(prefix, limit, popularity);
 }
 
 nlohmann::json search_index::lexicon_json() const {

@@ -3,9 +3,11 @@
 // The search index: catalog entities in a Xapian database, ranked with
 // popularity and curation, a lexicon of abbreviations and an in-memory
 // suggester. Plain C++ (no actor code); the search projection feeds it from
-// EntityRegistered/EntityEdited/EntityRemoved events and popularity updates.
+// EntityRegistered/EntityEdited/EntityRemoved/LexiconEdited events.
+// Popularity is not kept here: a query brings a lookup of the one decayed
+// popularity (the lineage store's, see messages/popularity.hpp).
 //
-// One writer (the projection's thread) calls upsert/remove/set_popularity/
+// One writer (the projection's thread) calls upsert/remove/
 // put_lexicon and then commit(next_offset), which writes the changes, the
 // lexicon's manual entries and the checkpoint in one Xapian commit. Any
 // number of threads may call search/suggest/lexicon_json concurrently with
@@ -27,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +37,10 @@
 #include <vector>
 
 namespace almanac::search {
+
+/// The current popularity (>= 0) of each URN, in the same order.
+using popularity_lookup =
+  std::function<std::vector<double>(const std::vector<std::string>& urns)>;
 
 /// Success, or an error message.
 struct status {
@@ -61,6 +68,8 @@ struct search_query {
   /// match, else counted over the first this many (total estimated).
   size_t check_at_least = 2000;
   size_t snippet_length = 200;
+  /// Popularity of the top matches (none: every entity counts as unused).
+  popularity_lookup popularity;
 };
 
 /// One ranked result.
@@ -97,7 +106,7 @@ public:
   status open(const std::string& dir);
 
   /// Indexes `entity` (the catalog's JSON shape, see entity.hpp), replacing
-  /// its earlier version; keeps its popularity.
+  /// its earlier version.
   status upsert(const nlohmann::json& entity);
 
   /// The indexed entity `urn` as last upserted (uncommitted changes
@@ -106,16 +115,6 @@ public:
 
   /// Removes the entity `urn` (no-op if absent).
   status remove(const std::string& urn);
-
-  /// Sets the usage popularity of `urn` (>= 0; 0 = no usage). No-op if
-  /// `urn` is not indexed.
-  status set_popularity(const std::string& urn, double popularity);
-
-  /// Adds `n` uses of `urn` (queries that read or wrote it, page views):
-  /// its popularity is the total. The totals are part of the index (kept
-  /// for URNs not indexed yet, committed with the checkpoint), so an index
-  /// reopened after a crash ranks as its rebuild does.
-  status add_uses(const std::string& urn, double n);
 
   /// Puts a manual lexicon entry (an empty expansion removes it).
   status put_lexicon(const std::string& abbreviation, const std::string& expansion);
@@ -139,8 +138,14 @@ public:
   /// Runs a query against the last commit.
   search_result search(const search_query& query) const;
 
-  /// Prefix autocomplete over names and titles.
-  std::vector<suggestion> suggest(const std::string& prefix, size_t limit = 10) const;
+  /// Prefix autocomplete over names and titles, more popular first among
+  /// equal matches.
+  std::vector<suggestion> suggest(const std::string& prefix, size_t limit = 10,
+                                  const popularity_lookup& popularity = {}) const;
+
+  /// Whether open() found an index of an older format and discarded it
+  /// (its checkpoint is 0: the log rebuilds it).
+  bool discarded_old_format() const;
 
   /// {"entries":[{"abbreviation","expansion","source","count"}]}
   nlohmann::json lexicon_json() const;

@@ -5,6 +5,7 @@
 #include "messages/event_types.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,12 +15,12 @@ namespace almanac::search {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-search_projection::search_projection(std::string dir) : dir_(std::move(dir)) {
+search_projection::search_projection(std::string dir, popularity_lookup popularity)
+  : dir_(std::move(dir)), popularity_(std::move(popularity)) {
 }
 
 std::vector<std::string> search_projection::consumes() const {
-  return {"EntityRegistered", "EntityEdited", "EntityRemoved", "QueryObserved",
-          "EntityViewed", "LexiconEdited"};
+  return {"EntityRegistered", "EntityEdited", "EntityRemoved", "LexiconEdited"};
 }
 
 std::string search_projection::gen_dir(uint64_t gen) const {
@@ -43,6 +44,8 @@ caf::expected<uint64_t> search_projection::open() {
   auto st = idx->open(gen_dir(gen_));
   if (!st.ok())
     return make_error(ec::io_error, "cannot open the search index: " + st.error);
+  if (idx->discarded_old_format())
+    spdlog::warn("[search] the index had an older format: rebuilding it from the log");
   live_ = idx;
   return live_->checkpoint();
 }
@@ -65,8 +68,7 @@ caf::error search_projection::apply_to(search::search_index& idx,
     return make_error(ec::io_error, "search index: " + st.error);
   };
   // A commit reported failed may have landed (see search_index::rollback):
-  // the driver then offers the batch again; what the index has is skipped
-  // (uses would count twice).
+  // the driver then offers the batch again; what the index has is skipped.
   auto from = idx.checkpoint();
   if (next <= from)
     return caf::none;
@@ -96,22 +98,6 @@ caf::error search_projection::apply_to(search::search_index& idx,
     } else if (ev::is<ev::entity_removed>(r.type)) {
       if (auto e = ev::decode<ev::entity_removed>(r.payload))
         st = idx.remove(e->urn);
-    } else if (ev::is<ev::query_observed>(r.type)) {
-      auto q = ev::decode<ev::query_observed>(r.payload);
-      if (!q)
-        continue;
-      auto calls = static_cast<double>(q->calls);
-      for (auto* tables : {&q->tables_read, &q->tables_written})
-        for (auto& urn : *tables)
-          if (st.ok())
-            st = idx.add_uses(urn, calls);
-    } else if (ev::is<ev::entity_viewed>(r.type)) {
-      auto v = ev::decode<ev::entity_viewed>(r.payload);
-      if (!v)
-        continue;
-      for (auto& view : v->views)
-        if (st.ok())
-          st = idx.add_uses(view.urn, static_cast<double>(view.count));
     } else if (ev::is<ev::lexicon_edited>(r.type)) {
       if (auto l = ev::decode<ev::lexicon_edited>(r.payload))
         st = idx.put_lexicon(l->abbreviation, l->expansion);

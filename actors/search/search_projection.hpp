@@ -1,9 +1,10 @@
 #pragma once
 
 // The search index as a projection of the log. Entity events keep the Xapian
-// index in step; query and view events raise popularity; LexiconEdited
-// events are stewards' lexicon entries. The checkpoint is committed with the
-// index (one Xapian commit).
+// index in step; LexiconEdited events are stewards' lexicon entries. The
+// checkpoint is committed with the index (one Xapian commit). Popularity is
+// not projected here: searches rank with the lineage store's decayed
+// popularity (popularity(), one definition for the node).
 //
 // Rebuild builds a new index beside the live one (a new generation
 // directory) and swaps atomically once it has caught up, so search never
@@ -23,7 +24,8 @@ namespace almanac::search {
 /// The search projection; its readers use live().
 class search_projection : public runtime::projection {
 public:
-  explicit search_projection(std::string dir);
+  /// `popularity` is what searches and suggestions rank with.
+  explicit search_projection(std::string dir, popularity_lookup popularity = {});
 
   std::vector<std::string> consumes() const override;
   caf::expected<uint64_t> open() override;
@@ -35,6 +37,9 @@ public:
   /// The index searches read (never null after open()).
   std::shared_ptr<search::search_index> live() const;
 
+  /// The popularity lookup for queries on live().
+  const popularity_lookup& popularity() const { return popularity_; }
+
   /// Whether a rebuild is in progress.
   bool rebuilding() const;
 
@@ -44,6 +49,7 @@ private:
   std::string gen_dir(uint64_t gen) const;
 
   std::string dir_;
+  popularity_lookup popularity_;
   mutable std::mutex mtx_;
   std::shared_ptr<search::search_index> live_;
   std::shared_ptr<search::search_index> building_;

@@ -63,6 +63,7 @@ void add_routes(http::router& r, runtime::node_context& node,
              return http::error_response(offset.error());
            q.limit = *limit;
            q.offset = *offset;
+           q.popularity = search->popularity();
            auto idx = search->live();
            if (!idx)
              return http::error_response(make_error(ec::unavailable, "the search index is opening"));
@@ -93,7 +94,7 @@ void add_routes(http::router& r, runtime::node_context& node,
            if (!idx)
              return http::error_response(make_error(ec::unavailable, "the search index is opening"));
            auto arr = json::array();
-           for (auto& s : idx->suggest(prefix, *limit))
+           for (auto& s : idx->suggest(prefix, *limit, search->popularity()))
              arr.push_back({{"urn", s.urn}, {"name", s.name}, {"kind", s.kind}, {"title", s.title}});
            return http::json_response(200, {{"suggestions", arr}});
          }});

@@ -28,8 +28,7 @@ int kind_rank(const std::string& kind) {
 } // namespace
 
 void suggester::upsert(const std::string& urn, const std::string& name,
-                       const std::string& kind, const std::string& title,
-                       double popularity) {
+                       const std::string& kind, const std::string& title) {
   remove(urn);
   uint32_t id;
   if (!free_.empty()) {
@@ -40,7 +39,7 @@ void suggester::upsert(const std::string& urn, const std::string& name,
     items_.emplace_back();
   }
   auto& it = items_[id];
-  it = item{urn, name, kind, title, popularity, {}, true};
+  it = item{urn, name, kind, title, {}, true};
   add_keys(name, it.keys);
   add_keys(title, it.keys);
   for (auto& k : it.keys) keys_.emplace(k, id);
@@ -57,19 +56,17 @@ void suggester::remove(const std::string& urn) {
   by_urn_.erase(f);
 }
 
-void suggester::set_popularity(const std::string& urn, double popularity) {
-  auto f = by_urn_.find(urn);
-  if (f != by_urn_.end()) items_[f->second].popularity = popularity;
-}
-
-std::vector<suggestion> suggester::suggest(const std::string& prefix, size_t limit,
-                                           size_t scan_limit) const {
+std::vector<suggestion> suggester::suggest(
+  const std::string& prefix, size_t limit,
+  const std::function<std::vector<double>(const std::vector<std::string>&)>& popularity,
+  size_t scan_limit) const {
   std::vector<suggestion> out;
   auto p = normalize(prefix);
   if (p.empty() || limit == 0) return out;
   struct cand {
     uint32_t id;
     bool exact, whole;
+    double popularity = 0;
   };
   std::vector<cand> cands;
   std::unordered_map<uint32_t, size_t> seen;
@@ -105,12 +102,21 @@ std::vector<suggestion> suggester::suggest(const std::string& prefix, size_t lim
     }
     ++k;
   }
+  if (popularity && !cands.empty()) {
+    std::vector<std::string> urns;
+    urns.reserve(cands.size());
+    for (auto& c : cands)
+      urns.push_back(items_[c.id].urn);
+    auto pops = popularity(urns);
+    for (size_t i = 0; i < cands.size() && i < pops.size(); ++i)
+      cands[i].popularity = pops[i];
+  }
   auto better = [&](const cand& a, const cand& b) {
     const auto& x = items_[a.id];
     const auto& y = items_[b.id];
     if (a.exact != b.exact) return a.exact;
     if (a.whole != b.whole) return a.whole;
-    if (x.popularity != y.popularity) return x.popularity > y.popularity;
+    if (a.popularity != b.popularity) return a.popularity > b.popularity;
     if (kind_rank(x.kind) != kind_rank(y.kind)) return kind_rank(x.kind) < kind_rank(y.kind);
     if (x.name.size() != y.name.size()) return x.name.size() < y.name.size();
     return x.urn < y.urn;

@@ -7,12 +7,14 @@
 // same for the title. A prefix is normalized the same way and looked up by
 // binary search in an ordered set; at most `scan_limit` keys of the range
 // are ranked: exact match first, then whole-name before later-word matches,
-// then popularity, then tables/views before other kinds, then shorter
-// names. Updates are O(keys log n).
+// then popularity (looked up for the candidates: the one decayed
+// popularity, see messages/popularity.hpp), then tables/views before other
+// kinds, then shorter names. Updates are O(keys log n).
 //
 // Not thread-safe: the owner (search_index) guards it.
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -33,21 +35,21 @@ class suggester {
 public:
   /// Adds or replaces the entity `urn`.
   void upsert(const std::string& urn, const std::string& name, const std::string& kind,
-              const std::string& title, double popularity);
+              const std::string& title);
   /// Removes `urn` (no-op if absent).
   void remove(const std::string& urn);
-  /// Sets the popularity of `urn` (no-op if absent).
-  void set_popularity(const std::string& urn, double popularity);
   /// Up to `limit` suggestions for `prefix`.
-  std::vector<suggestion> suggest(const std::string& prefix, size_t limit,
-                                  size_t scan_limit = 4096) const;
+  /// `popularity` gives the candidates' popularity (none: all 0).
+  std::vector<suggestion> suggest(
+    const std::string& prefix, size_t limit,
+    const std::function<std::vector<double>(const std::vector<std::string>&)>& popularity = {},
+    size_t scan_limit = 4096) const;
   /// The number of entities.
   size_t size() const { return by_urn_.size(); }
 
 private:
   struct item {
     std::string urn, name, kind, title;
-    double popularity = 0;
     std::vector<std::string> keys;
     bool live = false;
   };

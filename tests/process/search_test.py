@@ -66,6 +66,35 @@ try:
     check(r["total"] == 1, "tag filter")
     st, r = call("GET", "/api/v1/search/suggest?prefix=fil&limit=5")
     check(st == 200 and r["suggestions"] and r["suggestions"][0]["name"] == "film", f"suggest ({r['suggestions'][:2]})")
+
+    # One popularity: queries that read a partition make it the lineage
+    # store's most popular, and search and suggest rank by that one score.
+    part = "urn:almanac:table:pagila.public.payment_p2022_05"
+    parts = [f"urn:almanac:table:pagila.public.payment_p2022_0{i}" for i in range(1, 8)]
+    st, r = search("payment p2022", limit=20)
+    before = [x["urn"] for x in r["results"] if x["urn"] in parts]
+    check(len(before) == 7 and before[0] != part, f"the partitions rank alike before any use ({before[:3]})")
+    st, r = call("GET", "/api/v1/search/suggest?prefix=payment_p&limit=7")
+    check(st == 200 and r["suggestions"][0]["urn"] != part, "suggest does not lift it before any use")
+    log = "\n".join(json.dumps({"sql": f"select amount from payment_p2022_05 where payment_id = {i}",
+                                "user": "ana", "duration_ms": 2}) for i in range(5))
+    st, r = call("POST", "/api/v1/queries?source=pagila", log)
+    check(st == 202, f"a query log reading one partition ({st} {r})")
+    for _ in range(100):  # the lineage store applies it (search waits on its own projection)
+        st, e = call("GET", f"/api/v1/entities/{urllib.parse.quote(part, safe='')}")
+        pop = e.get("popularity") or {}
+        if pop.get("count") == 5:
+            break
+        time.sleep(0.05)
+    check(pop.get("count") == 5 and pop.get("score", 0) > 4.9,
+          f"the lineage store counts its uses ({pop})")
+    st, r = search("payment p2022", limit=20, min_offset=r["offset"])
+    after = [x["urn"] for x in r["results"] if x["urn"] in parts]
+    check(after and after[0] == part, f"search ranks the used partition first ({after[:3]})")
+    st, r = call("GET", "/api/v1/search/suggest?prefix=payment_p&limit=7")
+    check(st == 200 and r["suggestions"][0]["urn"] == part,
+          f"suggest lists it first ({[x['urn'] for x in r['suggestions'][:2]]})")
+
     st, r = call("PUT", "/api/v1/lexicon/zc", {"expansion": "zebracorn"})
     check(st == 200, "a steward puts a lexicon entry")
     st, lex = call("GET", f"/api/v1/lexicon?min_offset={r['offset']}")

@@ -8,8 +8,12 @@
 
 #include "actors/search/search_index.hpp"
 
+#include <xapian.h>
+
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include <csignal>
@@ -82,13 +86,28 @@ struct fixture {
 
   void add(const json& e) { BOOST_REQUIRE(idx.upsert(e).ok()); }
 
+  /// The popularity searches see (the lineage store's, on a node).
+  std::map<std::string, double> pops;
+  std::vector<std::string> looked_up;
+  popularity_lookup lookup() {
+    return [this](const std::vector<std::string>& urns) {
+      std::vector<double> out;
+      for (auto& u : urns) {
+        looked_up.push_back(u);
+        out.push_back(pops.count(u) ? pops[u] : 0.0);
+      }
+      return out;
+    };
+  }
+
   search_result run(const std::string& text, size_t limit = 20) {
     search_query q;
     q.text = text;
     q.limit = limit;
     return run(q);
   }
-  search_result run(const search_query& q) {
+  search_result run(search_query q) {
+    q.popularity = lookup();
     auto r = idx.search(q);
     BOOST_REQUIRE_MESSAGE(r.error.empty(), r.error);
     return r;
@@ -230,9 +249,14 @@ BOOST_AUTO_TEST_CASE(popularity_and_curation) {
     if (h.urn == "urn:almanac:view:shop.sales.big_orders") base = h.score;
   // No usage: the score is the text score.
   for (auto& h : r0.results) BOOST_TEST(h.score <= h.text_score * 1.0000001 + 0 * base);
-  BOOST_REQUIRE(idx.set_popularity("urn:almanac:view:shop.sales.big_orders", 1000).ok());
-  BOOST_REQUIRE(idx.commit(43).ok());
-  for (auto& h : run("order").results)
+  pops["urn:almanac:view:shop.sales.big_orders"] = 1000;
+  looked_up.clear();
+  auto lifted = run("order");
+  // Looked up by URN for the matches only.
+  BOOST_TEST(std::count(looked_up.begin(), looked_up.end(),
+                        "urn:almanac:view:shop.sales.big_orders") == 1);
+  BOOST_TEST(looked_up.size() <= search_index::rerank_depth);
+  for (auto& h : lifted.results)
     if (h.urn == "urn:almanac:view:shop.sales.big_orders") {
       BOOST_TEST(h.score > h.text_score * 1.4);
       BOOST_TEST(h.score < h.text_score * 1.5); // bounded
@@ -434,52 +458,48 @@ double score_of_orders(search_index& idx) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(uses_are_part_of_the_index) {
-  // Reference: five uses in one go.
-  auto ref_dir = fresh_dir("uses-ref");
-  double ref = 0, unused = 0;
-  {
-    search_index idx;
-    BOOST_REQUIRE(idx.open(ref_dir.string()).ok());
-    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
-    BOOST_REQUIRE(idx.commit(1).ok());
-    unused = score_of_orders(idx);
-    BOOST_REQUIRE(idx.add_uses(T + "orders", 5).ok());
-    BOOST_REQUIRE(idx.commit(2).ok());
-    ref = score_of_orders(idx);
-  }
-  BOOST_TEST(ref > unused);
-  // Committed uses survive a reopen (a crash), rolled-back ones count
-  // nothing, and later uses add to the stored total.
-  auto dir = fresh_dir("uses");
+BOOST_AUTO_TEST_CASE(an_index_of_format_1_is_discarded_for_a_rebuild) {
+  // Format 1 kept usage counts in the index; format 2 reads popularity
+  // from the lineage store. An old index opens empty at checkpoint 0 (the
+  // driver replays the log into it) and says so.
+  auto dir = fresh_dir("format1");
   {
     search_index idx;
     BOOST_REQUIRE(idx.open(dir.string()).ok());
     BOOST_REQUIRE(idx.upsert(orders_table()).ok());
-    BOOST_REQUIRE(idx.add_uses(T + "orders", 2).ok());
-    BOOST_REQUIRE(idx.commit(1).ok());
-    BOOST_REQUIRE(idx.add_uses(T + "orders", 100).ok());
-    BOOST_REQUIRE(idx.rollback().ok());
+    BOOST_REQUIRE(idx.commit(9).ok());
+  }
+  {
+    Xapian::WritableDatabase db(dir.string(), Xapian::DB_OPEN);
+    db.set_metadata("almanac.format", "almanac-search 1");
+    db.commit();
   }
   {
     search_index idx;
     BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(idx.discarded_old_format());
+    BOOST_TEST(idx.checkpoint() == 0u);
+    BOOST_TEST(idx.size() == 0u);
+    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+    BOOST_TEST(score_of_orders(idx) > 0);
+  }
+  {
+    search_index idx; // now of the current format
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(!idx.discarded_old_format());
     BOOST_TEST(idx.checkpoint() == 1u);
-    BOOST_REQUIRE(idx.add_uses(T + "orders", 3).ok());
-    BOOST_REQUIRE(idx.commit(2).ok());
-    BOOST_TEST(score_of_orders(idx) == ref);
   }
-  // Uses before the entity is indexed count once it is.
-  auto early = fresh_dir("uses-early");
   {
-    search_index idx;
-    BOOST_REQUIRE(idx.open(early.string()).ok());
-    BOOST_REQUIRE(idx.add_uses(T + "orders", 5).ok());
-    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
-    BOOST_REQUIRE(idx.commit(1).ok());
-    BOOST_TEST(score_of_orders(idx) == ref);
+    Xapian::WritableDatabase db(dir.string(), Xapian::DB_OPEN);
+    db.set_metadata("almanac.format", "almanac-search 99");
+    db.commit();
   }
-  for (auto& d : {ref_dir, dir, early}) fs::remove_all(d);
+  search_index future;
+  auto st = future.open(dir.string());
+  BOOST_TEST(!st.ok()); // a newer format is refused, not destroyed
+  BOOST_TEST(st.error.find("almanac-search 99") != std::string::npos, st.error);
+  fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(a_writer_closed_by_a_failed_commit_reopens) {

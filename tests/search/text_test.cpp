@@ -5,6 +5,8 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+
 #include "actors/search/lexicon.hpp"
 #include "actors/search/ranking.hpp"
 #include "actors/search/suggester.hpp"
@@ -107,17 +109,24 @@ BOOST_AUTO_TEST_CASE(lexicon_precedence_manual_over_glossary_over_learned) {
 
 BOOST_AUTO_TEST_CASE(suggester_prefixes) {
   suggester s;
-  s.upsert("urn:t:actor", "actor", "table", "", 0);
-  s.upsert("urn:v:actor_info", "actor_info", "view", "", 0);
-  s.upsert("urn:c:actor_id", "actor_id", "column", "", 0);
-  s.upsert("urn:c:film.actor_id", "actor_id", "column", "", 5);
-  s.upsert("urn:t:film", "film", "table", "Films we rent", 0);
+  s.upsert("urn:t:actor", "actor", "table", "");
+  s.upsert("urn:v:actor_info", "actor_info", "view", "");
+  s.upsert("urn:c:actor_id", "actor_id", "column", "");
+  s.upsert("urn:c:film.actor_id", "actor_id", "column", "");
+  s.upsert("urn:t:film", "film", "table", "Films we rent");
+  std::map<std::string, double> pops{{"urn:c:film.actor_id", 5}};
+  auto pop = [&](const strings& urns) {
+    std::vector<double> out;
+    for (auto& u : urns) out.push_back(pops.count(u) ? pops[u] : 0.0);
+    return out;
+  };
   auto names = [](const std::vector<suggestion>& v) {
     strings out;
     for (auto& x : v) out.push_back(x.urn);
     return out;
   };
-  auto r = s.suggest("act", 10);
+  BOOST_TEST(s.suggest("act", 10)[0].urn == "urn:t:actor"); // no popularity: tables first
+  auto r = s.suggest("act", 10, pop);
   BOOST_REQUIRE_EQUAL(r.size(), 4u);
   BOOST_TEST(r[0].urn == "urn:c:film.actor_id"); // popular first
   BOOST_TEST(s.suggest("actor", 1)[0].urn == "urn:t:actor"); // exact first
@@ -127,8 +136,8 @@ BOOST_AUTO_TEST_CASE(suggester_prefixes) {
   BOOST_TEST(s.suggest("act", 2).size() == 2u);
   s.remove("urn:v:actor_info");
   BOOST_TEST(s.suggest("info", 5).empty());
-  s.set_popularity("urn:t:actor", 100);
-  BOOST_TEST(s.suggest("act", 1)[0].urn == "urn:t:actor");
+  pops["urn:t:actor"] = 100;
+  BOOST_TEST(s.suggest("act", 1, pop)[0].urn == "urn:t:actor");
   BOOST_TEST(s.size() == 4u);
 }
 

@@ -7,6 +7,7 @@
 #include "actors/lineage/store/openlineage.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
+#include "messages/popularity.hpp"
 #include "storage/state/rocks_store.hpp"
 
 #include <rocksdb/write_batch.h>
@@ -38,6 +39,18 @@ std::string kind_of(const std::string& urn) {
   auto a = urn.find(':', 4);
   auto b = urn.find(':', a + 1);
   return a == std::string::npos || b == std::string::npos ? "" : urn.substr(a + 1, b - a - 1);
+}
+
+} // namespace
+
+namespace {
+
+/// Keeps the score of a stored p/<urn> value in `scores`.
+void remember_score(std::unordered_map<std::string, popularity::decayed_uses>& scores,
+                    const std::string& key, const std::string& value) {
+  auto p = json::parse(value, nullptr, false);
+  if (p.is_object())
+    scores[key.substr(2)] = {p.value("score", 0.0), p.value("last_ms", int64_t{0})};
 }
 
 } // namespace
@@ -119,7 +132,7 @@ void lineage_store::graph::clear() {
 }
 
 lineage_store::lineage_store(std::string dir, double half_life_days)
-  : dir_(std::move(dir)), half_life_ms_(half_life_days * 86400000.0) {
+  : dir_(std::move(dir)), half_life_ms_(popularity::half_life_ms(half_life_days)) {
 }
 
 lineage_store::~lineage_store() = default;
@@ -146,6 +159,14 @@ caf::expected<uint64_t> lineage_store::open() {
       auto nul = k.find('\0', 2);
       if (nul != std::string::npos)
         graph_.upsert(k.substr(2, nul - 2), k.substr(nul + 1), v);
+      return true;
+    });
+    if (err)
+      return err;
+  }
+  if (scores_.empty()) {
+    auto err = store_->scan("p/", [&](const std::string& k, const std::string& v) {
+      remember_score(scores_, k, v);
       return true;
     });
     if (err)
@@ -203,15 +224,11 @@ void bump(Batch& bs, double half_life_ms, const std::string& urn, const std::str
   auto p = bs.get_json(k);
   if (p.is_null())
     p = json{{"count", 0}, {"score", 0.0}, {"last_ms", ms}, {"users", json::array()}};
-  auto last = p["last_ms"].template get<int64_t>();
-  double score = p["score"].template get<double>();
-  if (ms >= last) {
-    score = score * std::pow(2.0, -(ms - last) / half_life_ms) + n;
-    p["last_ms"] = ms;
-  } else {
-    score += n * std::pow(2.0, -(last - ms) / half_life_ms);
-  }
-  p["score"] = score;
+  popularity::decayed_uses d{p["score"].template get<double>(),
+                            p["last_ms"].template get<int64_t>()};
+  popularity::add(d, static_cast<double>(n), ms, half_life_ms);
+  p["score"] = d.score;
+  p["last_ms"] = d.last_ms;
   p["count"] = p["count"].template get<uint64_t>() + n;
   auto& users = p["users"];
   if (!user.empty() && users.size() < 1000
@@ -421,6 +438,8 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
       auto nul = k.find('\0', 2);
       if (nul != std::string::npos)
         graph_.upsert(k.substr(2, nul - 2), k.substr(nul + 1), v);
+    } else if (k.compare(0, 2, "p/") == 0) {
+      remember_score(scores_, k, v);
     }
   return caf::none;
 }
@@ -429,6 +448,7 @@ caf::error lineage_store::reset() {
   std::unique_lock<std::shared_mutex> guard{mtx_};
   checkpoint_ = 0;
   graph_.clear();
+  scores_.clear();
   return store_->clear();
 }
 
@@ -601,14 +621,24 @@ caf::expected<std::optional<json>> lineage_store::popularity(const std::string& 
   if (!*v)
     return std::optional<json>{};
   auto p = json::parse(**v);
-  auto now = now_ms();
   auto last = p["last_ms"].get<int64_t>();
-  auto score = p["score"].get<double>()
-               * std::pow(2.0, -std::max<int64_t>(0, now - last) / half_life_ms_);
+  auto score = popularity::at({p["score"].get<double>(), last}, now_ms(), half_life_ms_);
   return std::optional<json>{json{{"score", score},
                                   {"count", p["count"]},
                                   {"users", p["users"].size()},
                                   {"last_seen", iso_time(last)}}};
+}
+
+std::vector<double> lineage_store::popularity_scores(const std::vector<std::string>& urns) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto now = now_ms();
+  std::vector<double> out;
+  out.reserve(urns.size());
+  for (auto& u : urns) {
+    auto i = scores_.find(u);
+    out.push_back(i == scores_.end() ? 0.0 : popularity::at(i->second, now, half_life_ms_));
+  }
+  return out;
 }
 
 } // namespace almanac::lineage

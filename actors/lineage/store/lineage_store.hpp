@@ -12,6 +12,8 @@
 //   d/<from>\0<to>               an edge (evidence, first/last seen, count)
 //   u/<to>\0<from>               "" — the reverse adjacency
 //   p/<urn>                      popularity: decayed score, count, users
+//                                (see messages/popularity.hpp; its scores
+//                                are also in memory, for search)
 //   k/<view urn>                 "" — a view known from its definition
 //   r/<run id>                   an OpenLineage run merged over its events
 //
@@ -20,6 +22,7 @@
 // EntityViewed (usage) and LineageObserved (OpenLineage inputs/outputs and
 // the columnLineage facet). Edges point from source to derived data.
 
+#include "messages/popularity.hpp"
 #include "runtime/projection.hpp"
 
 #include <nlohmann/json.hpp>
@@ -82,6 +85,10 @@ public:
   /// {"score","count","users","last_seen"} or nullopt if never used.
   caf::expected<std::optional<nlohmann::json>> popularity(const std::string& urn) const;
 
+  /// The decayed popularity of each of `urns` now (0 if never used), from
+  /// memory: what search ranks and suggests with (one popularity).
+  std::vector<double> popularity_scores(const std::vector<std::string>& urns) const;
+
   uint64_t checkpoint() const;
 
 private:
@@ -113,6 +120,8 @@ private:
   std::unique_ptr<storage::rocks_store> store_;
   uint64_t checkpoint_ = 0;
   graph graph_;
+  /// The decayed uses of every used URN, kept in step with the p/ keys.
+  std::unordered_map<std::string, popularity::decayed_uses> scores_;
   uint64_t skipped_ = 0;
   std::string last_skip_;
 };
