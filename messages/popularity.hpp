@@ -4,14 +4,10 @@
 // the search index (ranking, suggestions) both keep. Each is derived from
 // the events alone (their times, never the clock of the apply), so a
 // projection equals its rebuild; only reading it now decays it to now.
-//
-// Kept as the score at the time of the last use. Ordering by rank_key() is
-// ordering by the score decayed to any common time (the key is log2 of the
-// score decayed to the epoch), so an index can sort by a key that changes
-// only when uses are added.
+// Kept as the score at the time of the last use; decaying two scores to
+// the same time never changes which is higher.
 #include <cmath>
 #include <cstdint>
-#include <limits>
 
 namespace almanac::popularity {
 
@@ -45,21 +41,6 @@ inline double at(const decayed_uses& d, int64_t now_ms, double half_life) {
     return 0;
   auto age = now_ms > d.last_ms ? now_ms - d.last_ms : 0;
   return d.score * std::exp2(-static_cast<double>(age) / half_life);
-}
-
-/// The order-preserving key of a score: log2 of it decayed to the epoch;
-/// the lowest double for no use.
-inline double rank_key(const decayed_uses& d, double half_life) {
-  if (d.score <= 0)
-    return std::numeric_limits<double>::lowest();
-  return std::log2(d.score) + static_cast<double>(d.last_ms) / half_life;
-}
-
-/// The score at `now_ms` of a rank key.
-inline double from_key(double key, int64_t now_ms, double half_life) {
-  if (key == std::numeric_limits<double>::lowest())
-    return 0;
-  return std::exp2(key - static_cast<double>(now_ms) / half_life);
 }
 
 } // namespace almanac::popularity

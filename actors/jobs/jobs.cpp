@@ -22,7 +22,7 @@ namespace {
 /// the objects an incremental extraction compares), and must see every
 /// write acknowledged before it, an extraction that just finished included.
 /// Fails as unavailable (the attempt is retried) if that takes a minute.
-caf::expected<nlohmann::json> catalog_current(job_env& env) {
+caf::error catalog_current(job_env& env) {
   auto log = env.registry->find(names::eventlog);
   auto cat = env.registry->find(names::catalog_state);
   if (!log || !cat)
@@ -31,13 +31,10 @@ caf::expected<nlohmann::json> catalog_current(job_env& env) {
   uint64_t end = 0;
   env.self->request(log, std::chrono::seconds(10), caf::get_atom::value, atom::end::value)
     .receive([&](uint64_t e) { end = e; }, [&](caf::error& e) { err = std::move(e); });
-  if (err || end == 0)
-    return err ? caf::expected<nlohmann::json>{err} : nlohmann::json{};
-  env.self->request(cat, std::chrono::seconds(61), atom::wait::value, end, uint64_t{60000})
-    .receive([](uint64_t) {}, [&](caf::error& e) { err = std::move(e); });
-  if (err)
-    return err;
-  return nlohmann::json{};
+  if (!err)
+    env.self->request(cat, std::chrono::seconds(61), atom::wait::value, end, uint64_t{60000})
+      .receive([](uint64_t) {}, [&](caf::error& e) { err = std::move(e); });
+  return err;
 }
 
 using nlohmann::json;
@@ -319,9 +316,8 @@ struct jobs_state {
         std::lock_guard<std::mutex> guard{token->mtx};
         token->hook = std::move(hook);
       };
-      auto res = catalog_current(env);
-      if (res)
-        res = fn(env);
+      auto stale = catalog_current(env);
+      auto res = stale ? caf::expected<nlohmann::json>{stale} : fn(env);
       {
         std::lock_guard<std::mutex> guard{token->mtx};
         token->hook = nullptr;
