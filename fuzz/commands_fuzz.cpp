@@ -120,6 +120,20 @@ std::string pick_urn(const memory_state& s, unsigned n) {
   return missing[(n - s.entities.size()) % 4];
 }
 
+// A command's outcome with its reply as the HTTP API renders it (the
+// commands' replies differ in type).
+struct outcome {
+  std::vector<event_input> events;
+  json reply;
+};
+
+template <class R>
+caf::expected<outcome> erase(caf::expected<command_result<R>> r) {
+  if (!r)
+    return r.error();
+  return outcome{std::move(r->events), json(r->reply)};
+}
+
 void check_error(const caf::error& err) {
   auto code = code_of(err);
   FUZZ_CHECK(code == ec::bad_request || code == ec::invalid_argument || code == ec::not_found
@@ -146,10 +160,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if_match = 1;
     bool cascade = (op & 8) != 0;
     auto urn = pick_urn(state, op >> 4);
-    caf::expected<command_result> result = make_error(ec::bad_request, "none");
+    caf::expected<outcome> result = make_error(ec::bad_request, "none");
     if ((op & 3) == 2) {
-      result = cascade && !if_match ? remove_source(urn, "alice", state)
-                                    : remove_entity(urn, if_match, cascade, "alice", state);
+      result = erase(cascade && !if_match ? remove_source(urn, "alice", state)
+                                          : remove_entity(urn, if_match, cascade, "alice", state));
     } else {
       auto body = parse_json_guarded(text, "the request body");
       if (!body) {
@@ -158,15 +172,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       switch (op & 3) {
         case 0:
-          result = cascade ? register_source(*body, "bob", state)
-                           : register_entity(*body, "bob", state);
+          result = erase(cascade ? register_source(*body, "bob", state)
+                                 : register_entity(*body, "bob", state));
           break;
         case 1:
-          result = edit_entity(urn, *body, if_match, "alice", state);
+          result = erase(edit_entity(urn, *body, if_match, "alice", state));
           break;
         default:
-          result = cascade ? replace_source_attributes(urn, *body, "alice", state)
-                           : replace_attributes(urn, *body, "alice", state);
+          result = erase(cascade ? replace_source_attributes(urn, *body, "alice", state)
+                                 : replace_attributes(urn, *body, "alice", state));
       }
     }
     if (!result) {

@@ -106,35 +106,37 @@ namespace almanac {
 /// The catalog's command side: validates commands against the current state
 /// (projection plus its own pending events), appends their events and replies
 /// once they are durable. Only the atom::source commands may create, remove
-/// or configure a source (actors/catalog/commands.hpp). Bodies and replies are JSON text; every reply
-/// carries "offset", the log offset of the command's last event.
+/// or configure a source (actors/catalog/commands.hpp). Bodies arrive parsed
+/// (json_body); every reply (messages/catalog_messages.hpp) carries
+/// `offset`, the log offset of the command's last event.
 using catalog_actor = caf::typed_actor<
   // Registers an entity (body of POST /api/v1/entities) for `user`.
-  caf::replies_to<atom::register_, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::register_, json_body, std::string>::with<register_reply>,
   // Edits an entity: urn, body, If-Match version (-1: none), user.
-  caf::replies_to<atom::edit, std::string, std::string, int64_t, std::string>::with<std::string>,
+  caf::replies_to<atom::edit, std::string, json_body, int64_t, std::string>::with<edit_reply>,
   // Removes an entity: urn, If-Match version (-1: none), cascade, user.
-  caf::replies_to<atom::remove, std::string, int64_t, bool, std::string>::with<std::string>,
+  caf::replies_to<atom::remove, std::string, int64_t, bool, std::string>::with<remove_reply>,
   // Creates a user (body {"user","role"}) and its first token; by `admin`.
-  caf::replies_to<atom::user, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::user, json_body, std::string>::with<token_reply>,
   // Issues a token (body {"user","role"}); by `admin`.
-  caf::replies_to<atom::token, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::token, json_body, std::string>::with<token_reply>,
   // Revokes a token by id; by `admin`.
-  caf::replies_to<atom::revoke, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::revoke, std::string, std::string>::with<revoke_reply>,
   // Syncs a source with an extraction: source URN, desired entities, scope
   // (URNs of tables or views; empty: all), user.
   caf::replies_to<atom::sync, std::string, std::vector<desired_entity>,
                   std::vector<std::string>, std::string>::with<sync_reply>,
-  // Replaces the attributes of an entity that is not a source (JSON object;
-  // "connection" unchanged); by `user`.
-  caf::replies_to<atom::attributes, std::string, std::string, std::string>::with<std::string>,
+  // Replaces the attributes of an entity that is not a source (a JSON
+  // object; "connection" unchanged); by `user`.
+  caf::replies_to<atom::attributes, std::string, json_body, std::string>::with<edit_reply>,
   // Sources API only: registers a source (body as for register_, kind
   // "source", attributes may hold "connection") for `user`.
-  caf::replies_to<atom::source, atom::register_, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::source, atom::register_, json_body, std::string>::with<register_reply>,
   // Sources API only: replaces a source's attributes: urn, attributes, user.
-  caf::replies_to<atom::source, atom::attributes, std::string, std::string, std::string>::with<std::string>,
+  caf::replies_to<atom::source, atom::attributes, std::string, json_body,
+                  std::string>::with<edit_reply>,
   // Sources API only: removes a source and everything below it: urn, user.
-  caf::replies_to<atom::source, atom::remove, std::string, std::string>::with<std::string>>;
+  caf::replies_to<atom::source, atom::remove, std::string, std::string>::with<remove_reply>>;
 
 /// The job pool: queues jobs, runs them on detached workers within
 /// concurrency limits (in total and per source), retries crashes with

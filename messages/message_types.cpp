@@ -19,6 +19,12 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<desired_entity>("almanac.desired_entity");
   cfg.add_message_type<std::vector<desired_entity>>("std::vector<almanac.desired_entity>");
   cfg.add_message_type<sync_reply>("almanac.sync_reply");
+  cfg.add_message_type<json_body>("almanac.json_body");
+  cfg.add_message_type<register_reply>("almanac.register_reply");
+  cfg.add_message_type<edit_reply>("almanac.edit_reply");
+  cfg.add_message_type<remove_reply>("almanac.remove_reply");
+  cfg.add_message_type<token_reply>("almanac.token_reply");
+  cfg.add_message_type<revoke_reply>("almanac.revoke_reply");
 }
 
 } // namespace almanac

@@ -51,7 +51,7 @@ caf::expected<account_request> read_account(const json& body, bool role_required
 
 /// Appends a TokenIssued event and fills the reply.
 caf::error issue(const std::string& owner, const std::string& role,
-                 const std::string& admin, command_result& result) {
+                 const std::string& admin, command_result<token_reply>& result) {
   auto token = generate_token();
   if (!token)
     return token.error();
@@ -65,14 +65,13 @@ caf::error issue(const std::string& owner, const std::string& role,
   e.role = role;
   e.token_sha256 = hash_token(*token);
   result.events.push_back(ev::to_event(e, user_urn(owner)));
-  result.reply = json{{"user", owner}, {"role", role}, {"token_id", *id},
-                      {"token", *token}};
+  result.reply = token_reply{owner, role, *id, *token, 0};
   return caf::none;
 }
 
 } // namespace
 
-caf::expected<command_result> create_user(const json& body, const std::string& admin,
+caf::expected<command_result<token_reply>> create_user(const json& body, const std::string& admin,
                                           const state_view& state) {
   auto account = read_account(body, true, state);
   if (!account)
@@ -80,7 +79,7 @@ caf::expected<command_result> create_user(const json& body, const std::string& a
   auto& [name, role, current] = *account;
   if (current)
     return make_error(ec::conflict, "user '" + name + "' already exists");
-  command_result result;
+  command_result<token_reply> result;
   ev::user_created e;
   e.user = admin;
   e.name = name;
@@ -91,7 +90,7 @@ caf::expected<command_result> create_user(const json& body, const std::string& a
   return result;
 }
 
-caf::expected<command_result> issue_token(const json& body, const std::string& admin,
+caf::expected<command_result<token_reply>> issue_token(const json& body, const std::string& admin,
                                           const state_view& state) {
   auto account = read_account(body, false, state);
   if (!account)
@@ -109,13 +108,13 @@ caf::expected<command_result> issue_token(const json& body, const std::string& a
     return make_error(ec::invalid_argument, "field 'role': '" + *role
                                               + "' exceeds the role of user '" + name
                                               + "' (" + user_role + ")");
-  command_result result;
+  command_result<token_reply> result;
   if (auto err = issue(name, *role, admin, result))
     return err;
   return result;
 }
 
-caf::expected<command_result> revoke_token(const std::string& token_id,
+caf::expected<command_result<revoke_reply>> revoke_token(const std::string& token_id,
                                            const std::string& admin,
                                            const state_view& state) {
   auto token = state.token(token_id);
@@ -124,10 +123,9 @@ caf::expected<command_result> revoke_token(const std::string& token_id,
   if (!*token)
     return make_error(ec::not_found, "no token '" + printable(token_id) + "'");
   auto owner = (*token)->value("owner", std::string{});
-  command_result result;
+  command_result<revoke_reply> result;
   bool revoked = (*token)->value("revoked", false);
-  result.reply = json{{"token_id", token_id}, {"owner", owner}, {"revoked", true},
-                      {"changed", !revoked}};
+  result.reply = revoke_reply{token_id, owner, !revoked, 0};
   if (!revoked) {
     ev::token_revoked e;
     e.user = admin;

@@ -39,21 +39,21 @@ namespace almanac::catalog {
 /// required) and issues the user's first token. Events: UserCreated,
 /// TokenIssued. Reply: {"user", "role", "token_id", "token"} — the plain
 /// token, to be shown once. An existing user is a conflict.
-caf::expected<command_result> create_user(const nlohmann::json& body,
+caf::expected<command_result<token_reply>> create_user(const nlohmann::json& body,
                                           const std::string& admin,
                                           const state_view& state);
 
 /// Validates `POST /api/v1/tokens` with {"user": name, "role": role}; the
 /// role defaults to the user's and may not exceed it. Events: TokenIssued.
 /// Reply: {"user", "role", "token_id", "token"}.
-caf::expected<command_result> issue_token(const nlohmann::json& body,
+caf::expected<command_result<token_reply>> issue_token(const nlohmann::json& body,
                                           const std::string& admin,
                                           const state_view& state);
 
 /// Validates revoking the token `token_id` (not_found if unknown). Events:
 /// TokenRevoked, or none if it was revoked already. Reply: {"token_id",
 /// "owner", "revoked": true, "changed"}.
-caf::expected<command_result> revoke_token(const std::string& token_id,
+caf::expected<command_result<revoke_reply>> revoke_token(const std::string& token_id,
                                            const std::string& admin,
                                            const state_view& state);
 

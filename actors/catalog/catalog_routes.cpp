@@ -18,10 +18,10 @@ using nlohmann::json;
 
 using http::request_timeout;
 
-// Sends a command to the catalog actor and answers with its JSON reply.
-template <class... Ts>
+// Sends a command to the catalog actor and answers with its reply R.
+template <class R, class... Ts>
 void command(runtime::node_context& node, int status, http::responder reply, Ts... xs) {
-  http::ask_json(node, names::catalog, status, std::move(reply), std::move(xs)...);
+  http::ask_reply<R>(node, names::catalog, status, std::move(reply), std::move(xs)...);
 }
 
 // Parses If-Match: 3, "3" or W/"3" -> 3; absent -> -1.
@@ -82,8 +82,8 @@ void add_routes(http::router& r, runtime::node_context& node,
                 if (!req.json.is_object())
                   return reply(http::error_response(make_error(
                     ec::bad_request, "the body must be a JSON object with urn and kind")));
-                command(node, 201, std::move(reply), atom::register_::value, req.json.dump(),
-                        who.user);
+                command<register_reply>(node, 201, std::move(reply), atom::register_::value,
+                                        json_body{std::move(req.json)}, who.user);
               });
   r.add_async(
     "GET", "/api/v1/entities/{urn}", role::viewer,
@@ -129,8 +129,9 @@ void add_routes(http::router& r, runtime::node_context& node,
                   return reply(http::error_response(make_error(
                     ec::forbidden, std::string{"only an admin may set "}
                                      + catalog::raw_values_field)));
-                command(node, 200, std::move(reply), atom::edit::value, req.params["urn"],
-                        req.json.dump(), *version, who.user);
+                command<edit_reply>(node, 200, std::move(reply), atom::edit::value,
+                                    req.params["urn"], json_body{std::move(req.json)},
+                                    *version, who.user);
               });
   r.add_async("DELETE", "/api/v1/entities/{urn}", role::steward,
               [&node](http::request& req, const http::principal& who, http::responder reply) {
@@ -139,8 +140,8 @@ void add_routes(http::router& r, runtime::node_context& node,
                   return reply(http::error_response(version.error()));
                 auto cascade = req.query.count("cascade")
                                && req.query.at("cascade") == "true";
-                command(node, 200, std::move(reply), atom::remove::value, req.params["urn"],
-                        *version, cascade, who.user);
+                command<remove_reply>(node, 200, std::move(reply), atom::remove::value,
+                                      req.params["urn"], *version, cascade, who.user);
               });
   r.add_async("GET", "/api/v1/entities/{urn}/history", role::viewer,
               [&node, state](http::request& req, const http::principal& who,
@@ -164,15 +165,16 @@ void add_routes(http::router& r, runtime::node_context& node,
               });
   // Users and tokens: the answer waits until the projection has applied the
   // change, so a new token works (and a revoked one fails) at once.
-  auto account_command = [&node](int status, http::responder reply, auto... xs) {
-    http::ask_actor<std::string>(
+  auto account_command = [&node](auto answer, int status, http::responder reply,
+                                 auto... xs) {
+    using reply_type = decltype(answer);
+    http::ask_actor<reply_type>(
       node, names::catalog, request_timeout(node),
-      [&node, status, reply](caf::expected<std::string> res) {
+      [&node, status, reply](caf::expected<reply_type> res) {
         if (!res)
           return reply(http::error_response(res.error()));
-        auto body = json::parse(*res);
-        auto offset = body.value("offset", uint64_t{0});
-        http::wait_applied(node, projection_name, offset, request_timeout(node),
+        json body = *res;
+        http::wait_applied(node, projection_name, res->offset, request_timeout(node),
                            [reply, status, body](caf::error err) {
                              if (err)
                                return reply(http::error_response(err));
@@ -184,8 +186,8 @@ void add_routes(http::router& r, runtime::node_context& node,
   r.add_async("POST", "/api/v1/users", role::admin,
               [account_command](http::request& req, const http::principal& who,
                                 http::responder reply) {
-                account_command(201, std::move(reply), atom::user::value, req.json.dump(),
-                                who.user);
+                account_command(token_reply{}, 201, std::move(reply), atom::user::value,
+                                json_body{std::move(req.json)}, who.user);
               });
   r.add_async("GET", "/api/v1/users", role::admin,
               [&node, state](http::request& req, const http::principal&, http::responder reply) {
@@ -199,8 +201,8 @@ void add_routes(http::router& r, runtime::node_context& node,
   r.add_async("POST", "/api/v1/tokens", role::admin,
               [account_command](http::request& req, const http::principal& who,
                                 http::responder reply) {
-                account_command(201, std::move(reply), atom::token::value, req.json.dump(),
-                                who.user);
+                account_command(token_reply{}, 201, std::move(reply), atom::token::value,
+                                json_body{std::move(req.json)}, who.user);
               });
   r.add_async("GET", "/api/v1/tokens", role::admin,
               [&node, state](http::request& req, const http::principal&, http::responder reply) {
@@ -220,8 +222,8 @@ void add_routes(http::router& r, runtime::node_context& node,
   r.add_async("DELETE", "/api/v1/tokens/{id}", role::admin,
               [account_command](http::request& req, const http::principal& who,
                                 http::responder reply) {
-                account_command(200, std::move(reply), atom::revoke::value, req.params["id"],
-                                who.user);
+                account_command(revoke_reply{}, 200, std::move(reply), atom::revoke::value,
+                                req.params["id"], who.user);
               });
 }
 

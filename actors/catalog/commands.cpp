@@ -182,7 +182,7 @@ caf::error sources_only(const std::string& what, const char* route) {
 }
 
 /// The registration itself, for any kind (the callers check who may).
-caf::expected<command_result> register_any(const json& body, const std::string& user,
+caf::expected<command_result<register_reply>> register_any(const json& body, const std::string& user,
                                            const state_view& state) {
   if (auto err = require_object(body))
     return err;
@@ -232,22 +232,22 @@ caf::expected<command_result> register_any(const json& body, const std::string& 
   e.endorsed = changes->endorsed.value_or(false);
   e.attributes = std::move(attributes);
   e.version = 1;
-  command_result result;
+  command_result<register_reply> result;
   result.events.push_back(ev::to_event(e, urn));
-  result.reply = json{{"urn", urn}, {"version", 1}};
+  result.reply = register_reply{urn, 1, 0};
   return result;
 }
 
 /// The replacement itself (the callers check who may).
-caf::expected<command_result> replace_any(const json& entity, const json& attributes,
+caf::expected<command_result<edit_reply>> replace_any(const json& entity, const json& attributes,
                                           const std::string& user) {
   if (!attributes.is_object())
     return make_error(ec::bad_request, "attributes must be a JSON object");
   auto urn = entity.value("urn", std::string{});
   auto version = entity.value("version", uint64_t{0});
-  command_result out;
+  command_result<edit_reply> out;
   if (entity.value("attributes", json::object()) == attributes) {
-    out.reply = json{{"urn", urn}, {"version", version}, {"changed", false}};
+    out.reply = edit_reply{urn, version, false, 0};
     return out;
   }
   ev::entity_edited e;
@@ -257,13 +257,13 @@ caf::expected<command_result> replace_any(const json& entity, const json& attrib
   e.previous_version = version;
   e.fields_set.attributes = attributes;
   out.events.push_back(ev::to_event(e, urn));
-  out.reply = json{{"urn", urn}, {"version", version + 1}, {"changed", true}};
+  out.reply = edit_reply{urn, version + 1, true, 0};
   return out;
 }
 
 } // namespace
 
-caf::expected<command_result> register_entity(const json& body,
+caf::expected<command_result<register_reply>> register_entity(const json& body,
                                               const std::string& user,
                                               const state_view& state) {
   if (auto err = require_object(body))
@@ -281,7 +281,7 @@ caf::expected<command_result> register_entity(const json& body,
   return register_any(body, user, state);
 }
 
-caf::expected<command_result> register_source(const json& body,
+caf::expected<command_result<register_reply>> register_source(const json& body,
                                               const std::string& user,
                                               const state_view& state) {
   if (auto err = require_object(body))
@@ -291,7 +291,7 @@ caf::expected<command_result> register_source(const json& body,
   return register_any(body, user, state);
 }
 
-caf::expected<command_result> replace_attributes(const std::string& urn,
+caf::expected<command_result<edit_reply>> replace_attributes(const std::string& urn,
                                                  const json& attributes,
                                                  const std::string& user,
                                                  const state_view& state) {
@@ -309,7 +309,7 @@ caf::expected<command_result> replace_attributes(const std::string& urn,
   return replace_any(*entity, attributes, user);
 }
 
-caf::expected<command_result> replace_source_attributes(const std::string& urn,
+caf::expected<command_result<edit_reply>> replace_source_attributes(const std::string& urn,
                                                         const json& attributes,
                                                         const std::string& user,
                                                         const state_view& state) {
@@ -321,7 +321,7 @@ caf::expected<command_result> replace_source_attributes(const std::string& urn,
   return replace_any(*entity, attributes, user);
 }
 
-caf::expected<command_result> edit_entity(const std::string& urn, const json& body,
+caf::expected<command_result<edit_reply>> edit_entity(const std::string& urn, const json& body,
                                           std::optional<uint64_t> if_match,
                                           const std::string& user,
                                           const state_view& state) {
@@ -360,9 +360,9 @@ caf::expected<command_result> edit_entity(const std::string& urn, const json& bo
       changed["attributes"] = std::move(*attributes);
   }
   auto version = entity->value("version", uint64_t{0});
-  command_result result;
+  command_result<edit_reply> result;
   if (changed.empty()) {
-    result.reply = json{{"urn", urn}, {"version", version}, {"changed", false}};
+    result.reply = edit_reply{urn, version, false, 0};
     return result;
   }
   auto fields = ev::from_json<ev::entity_changes>(changed);
@@ -375,11 +375,11 @@ caf::expected<command_result> edit_entity(const std::string& urn, const json& bo
   e.previous_version = version;
   e.fields_set = std::move(*fields);
   result.events.push_back(ev::to_event(e, urn));
-  result.reply = json{{"urn", urn}, {"version", version + 1}, {"changed", true}};
+  result.reply = edit_reply{urn, version + 1, true, 0};
   return result;
 }
 
-caf::expected<command_result> remove_entity(const std::string& urn,
+caf::expected<command_result<remove_reply>> remove_entity(const std::string& urn,
                                             std::optional<uint64_t> if_match,
                                             bool cascade, const std::string& user,
                                             const state_view& state) {
@@ -400,14 +400,14 @@ caf::expected<command_result> remove_entity(const std::string& urn,
                                         + " children (first: " + children->front()
                                         + "); remove them first or cascade");
   }
-  command_result result;
+  command_result<remove_reply> result;
   if (auto err = remove_tree(*entity, urn, user, state, result.events))
     return err;
-  result.reply = json{{"urn", urn}, {"removed", result.events.size()}};
+  result.reply = remove_reply{urn, result.events.size(), 0};
   return result;
 }
 
-caf::expected<command_result> remove_source(const std::string& urn,
+caf::expected<command_result<remove_reply>> remove_source(const std::string& urn,
                                             const std::string& user,
                                             const state_view& state) {
   auto entity = existing(urn, state);
@@ -415,10 +415,10 @@ caf::expected<command_result> remove_source(const std::string& urn,
     return entity.error();
   if (!is_source(*entity))
     return make_error(ec::invalid_argument, urn + " is not a source");
-  command_result result;
+  command_result<remove_reply> result;
   if (auto err = remove_tree(*entity, urn, user, state, result.events))
     return err;
-  result.reply = json{{"urn", urn}, {"removed", result.events.size()}};
+  result.reply = remove_reply{urn, result.events.size(), 0};
   return result;
 }
 

@@ -40,6 +40,7 @@
 //   In a cascade, descendants come first (deepest first), the root last.
 
 #include "actors/catalog/state_view.hpp"
+#include "messages/catalog_messages.hpp"
 #include "messages/events.hpp"
 
 #include <caf/expected.hpp>
@@ -63,13 +64,15 @@ constexpr size_t tag_bytes = 64;
 constexpr size_t list_items = 100;
 } // namespace limits
 
-/// The outcome of a valid command.
+/// The outcome of a valid command: its events and its reply
+/// (messages/catalog_messages.hpp).
+template <class Reply>
 struct command_result {
   /// The events to append, in order; empty if the command changes nothing.
   std::vector<event_input> events;
-  /// The reply body, without the log offset (the caller adds "offset" once
-  /// the events are durable).
-  nlohmann::json reply;
+  /// The reply, without the log offset (the caller sets `offset` once the
+  /// events are durable).
+  Reply reply;
 };
 
 /// Sources (URNs urn:almanac:source:<name>) and every entity's
@@ -85,7 +88,7 @@ struct command_result {
 /// to the first existing candidate and must exist unless the kind has no
 /// parent), any curated field and "attributes" (an object). Reply:
 /// {"urn", "version": 1}.
-caf::expected<command_result> register_entity(const nlohmann::json& body,
+caf::expected<command_result<register_reply>> register_entity(const nlohmann::json& body,
                                               const std::string& user,
                                               const state_view& state);
 
@@ -99,7 +102,7 @@ constexpr const char* raw_values_field = "profile_raw_values";
 /// have that version. Reply: {"urn", "version", "changed"}; a PATCH that
 /// changes nothing yields no event and "changed": false with the current
 /// version.
-caf::expected<command_result> edit_entity(const std::string& urn,
+caf::expected<command_result<edit_reply>> edit_entity(const std::string& urn,
                                           const nlohmann::json& body,
                                           std::optional<uint64_t> if_match,
                                           const std::string& user,
@@ -108,7 +111,7 @@ caf::expected<command_result> edit_entity(const std::string& urn,
 /// Validates removing an entity. An entity with children is a conflict
 /// unless `cascade`, which removes its descendants first. Reply: {"urn",
 /// "removed": number of entities removed}.
-caf::expected<command_result> remove_entity(const std::string& urn,
+caf::expected<command_result<remove_reply>> remove_entity(const std::string& urn,
                                             std::optional<uint64_t> if_match,
                                             bool cascade,
                                             const std::string& user,
@@ -117,7 +120,7 @@ caf::expected<command_result> remove_entity(const std::string& urn,
 /// Validates replacing the attributes of an entity that is not a source
 /// (extraction, profiling, lineage runs); "connection" must stay as it is.
 /// Reply: {"urn", "version", "changed"}; no event if nothing changes.
-caf::expected<command_result> replace_attributes(const std::string& urn,
+caf::expected<command_result<edit_reply>> replace_attributes(const std::string& urn,
                                                  const nlohmann::json& attributes,
                                                  const std::string& user,
                                                  const state_view& state);
@@ -125,20 +128,20 @@ caf::expected<command_result> replace_attributes(const std::string& urn,
 /// Validates registering a source for the sources API (or a lineage
 /// placeholder): like register_entity, but the kind must be "source" and
 /// "attributes" may hold its "connection".
-caf::expected<command_result> register_source(const nlohmann::json& body,
+caf::expected<command_result<register_reply>> register_source(const nlohmann::json& body,
                                               const std::string& user,
                                               const state_view& state);
 
 /// Validates replacing a source's attributes (its connection) for the
 /// sources API. Reply as replace_attributes.
-caf::expected<command_result> replace_source_attributes(const std::string& urn,
+caf::expected<command_result<edit_reply>> replace_source_attributes(const std::string& urn,
                                                         const nlohmann::json& attributes,
                                                         const std::string& user,
                                                         const state_view& state);
 
 /// Validates removing a source and everything below it for the sources API.
 /// Reply as remove_entity.
-caf::expected<command_result> remove_source(const std::string& urn,
+caf::expected<command_result<remove_reply>> remove_source(const std::string& urn,
                                             const std::string& user,
                                             const state_view& state);
 

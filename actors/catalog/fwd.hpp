@@ -8,6 +8,7 @@ namespace almanac::catalog {
 enum class entity_kind;
 struct parsed_urn;
 struct change_info;
+template <class Reply>
 struct command_result;
 class state_view;
 class batch_overlay;

@@ -112,7 +112,7 @@ caf::expected<sync_result> sync_source(const std::string& source_urn,
   // Events are validated one after the other on an overlay of their own.
   pending_state overlay{state};
   sync_result result;
-  auto emit = [&](caf::expected<catalog::command_result> res) -> caf::error {
+  auto emit = [&](auto res) -> caf::error {
     if (!res)
       return res.error();
     overlay.add(0, res->events, user);
@@ -184,9 +184,9 @@ caf::expected<sync_result> sync_source(const std::string& source_urn,
     e.urn = d.urn;
     e.version = version + 1;
     e.previous_version = version;
-    catalog::command_result edit;
+    catalog::command_result<edit_reply> edit;
     edit.events.push_back(ev::to_event(e, d.urn));
-    if (auto err = emit(std::move(edit)))
+    if (auto err = emit(caf::expected<catalog::command_result<edit_reply>>{std::move(edit)}))
       return err;
     ++result.changed;
   }

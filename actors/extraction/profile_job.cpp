@@ -86,8 +86,8 @@ caf::expected<json> ask_catalog(jobs::job_env& env, const std::string& urn,
     return make_error(ec::unavailable, "the catalog is restarting");
   caf::expected<json> result = make_error(ec::unavailable, "no answer");
   env.self->request(cat, std::chrono::seconds(60), atom::attributes::value, urn,
-                    attrs.dump(), env.user)
-    .receive([&](const std::string& r) { result = json::parse(r); },
+                    json_body{attrs}, env.user)
+    .receive([&](const edit_reply& r) { result = json(r); },
              [&](caf::error& err) { result = err; });
   return result;
 }

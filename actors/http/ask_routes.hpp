@@ -90,6 +90,36 @@ void ask_json(runtime::node_context& node, actor_name<Handle> name, int status,
     std::move(xs)...);
 }
 
+/// Asks the actor `name` for a typed reply R and answers with its JSON
+/// (R's to_json, messages/) at `status`.
+template <class R, class Handle, class... Ts>
+void ask_reply(runtime::node_context& node, actor_name<Handle> name, int status,
+               responder reply, Ts... xs) {
+  ask_actor<R>(
+    node, name, request_timeout(node),
+    [reply = std::move(reply), status](caf::expected<R> r) {
+      if (!r)
+        return reply(error_response(r.error()));
+      reply(json_response(status, nlohmann::json(*r)));
+    },
+    std::move(xs)...);
+}
+
+/// Asks the actor `name` for a typed reply R and calls `then` with the
+/// reply's JSON (or the error).
+template <class R, class Handle, class F, class... Ts>
+void ask_reply_then(runtime::node_context& node, actor_name<Handle> name, F then,
+                    Ts... xs) {
+  ask_actor<R>(
+    node, name, request_timeout(node),
+    [then = std::move(then)](caf::expected<R> r) mutable {
+      if (!r)
+        return then(caf::expected<nlohmann::json>{r.error()});
+      then(caf::expected<nlohmann::json>{nlohmann::json(*r)});
+    },
+    std::move(xs)...);
+}
+
 /// Calls `then` (with none or the error) once the projection registered as
 /// `name` has applied `offset`, waiting at most `timeout`.
 inline void wait_applied(runtime::node_context& node, const std::string& name,

@@ -103,7 +103,7 @@ void add_routes(http::router& r, runtime::node_context& node,
                      {"attributes", {{"connection", *conn}}}};
            if (req.json.contains("description"))
              body["description"] = req.json["description"];
-           ask_json_then(
+           http::ask_reply_then<register_reply>(
              node, names::catalog,
              [&node, reply, name, secrets, stored = password.has_value()](caf::expected<json> j) {
                if (!j) {
@@ -116,7 +116,7 @@ void add_routes(http::router& r, runtime::node_context& node,
                // query or an extraction right after must find it.
                answer_when_applied(node, 201, *j, reply);
              },
-             atom::source::value, atom::register_::value, body.dump(), who.user);
+             atom::source::value, atom::register_::value, json_body{std::move(body)}, who.user);
          });
   r.add({"GET", "/api/v1/sources", role::admin,
          [catalog](http::request&, const http::principal&) {
@@ -165,7 +165,7 @@ void add_routes(http::router& r, runtime::node_context& node,
              (*conn)["password_ref"] = ref;
            }
            attrs["connection"] = *conn;
-           ask_json_then(
+           http::ask_reply_then<edit_reply>(
              node, names::catalog,
              [&node, reply, secrets, name, uses_secret = conn->contains("password_ref")](
                caf::expected<json> j) {
@@ -178,14 +178,14 @@ void add_routes(http::router& r, runtime::node_context& node,
                // extraction or Compose query right after must use it.
                answer_when_applied(node, 200, *j, reply);
              },
-             atom::source::value, atom::attributes::value, source_urn(name), attrs.dump(),
+             atom::source::value, atom::attributes::value, source_urn(name), json_body{attrs},
              who.user);
          });
   r.add_async("DELETE", "/api/v1/sources/{name}", role::admin,
               [&node, secrets](http::request& req, const http::principal& who,
                                http::responder reply) {
            auto name = req.params["name"];
-           ask_json_then(
+           http::ask_reply_then<remove_reply>(
              node, names::catalog,
              [&node, reply, secrets, name](caf::expected<json> j) {
                auto status = j ? 200 : http_status(j.error());

@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(create_user_issues_a_hashed_token) {
   BOOST_CHECK_EQUAL(result->events[0].type, "UserCreated@1");
   BOOST_CHECK_EQUAL(result->events[0].key, "urn:almanac:user:alice");
   BOOST_CHECK_EQUAL(result->events[1].type, "TokenIssued@1");
-  auto token = result->reply["token"].get<std::string>();
+  auto token = result->reply.token;
   auto created = json::parse(result->events[0].payload);
   BOOST_CHECK_EQUAL(created, (json{{"user", "root"}, {"name", "alice"}, {"role", "steward"}}));
   auto issued = json::parse(result->events[1].payload);
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(create_user_issues_a_hashed_token) {
   BOOST_CHECK_EQUAL(issued["owner"], "alice");
   BOOST_CHECK_EQUAL(issued["role"], "steward");
   BOOST_CHECK_EQUAL(issued["token_sha256"], hash_token(token));
-  BOOST_CHECK_EQUAL(issued["token_id"], result->reply["token_id"]);
+  BOOST_CHECK_EQUAL(issued["token_id"], result->reply.token_id);
   for (auto& e : result->events)
     BOOST_CHECK(e.payload.find(token) == std::string::npos);
   commit(result);
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(revocation) {
   BOOST_CHECK_EQUAL(result->events[0].type, "TokenRevoked@1");
   BOOST_CHECK_EQUAL(json::parse(result->events[0].payload),
                     (json{{"user", "root"}, {"owner", "alice"}, {"token_id", id}}));
-  BOOST_CHECK_EQUAL(result->reply["changed"], true);
+  BOOST_CHECK_EQUAL(result->reply.changed, true);
   commit(result);
   BOOST_CHECK(!lookup(token));
   auto tokens = state->tokens_of("alice");
@@ -169,7 +169,7 @@ BOOST_AUTO_TEST_CASE(revocation) {
   auto again = revoke_token(id, "root", *state);
   BOOST_REQUIRE(again);
   BOOST_CHECK(again->events.empty());
-  BOOST_CHECK_EQUAL(again->reply["changed"], false);
+  BOOST_CHECK_EQUAL(again->reply.changed, false);
   expect_error(revoke_token("tok-nope", "root", *state), ec::not_found, "no token 'tok-nope'");
   // Survives a restart.
   reopen();
@@ -180,12 +180,12 @@ BOOST_AUTO_TEST_CASE(issue_and_revoke_in_one_batch) {
   create("alice", "admin");
   auto issued = issue_token({{"user", "alice"}}, "root", *state);
   BOOST_REQUIRE(issued);
-  auto id = issued->reply["token_id"].get<std::string>();
+  auto id = issued->reply.token_id;
   auto events = issued->events;
   events.push_back({"TokenRevoked@1", "urn:almanac:user:alice",
                     json{{"user", "root"}, {"owner", "alice"}, {"token_id", id}}.dump()});
   append(events);
-  BOOST_CHECK(!lookup(issued->reply["token"]));
+  BOOST_CHECK(!lookup(issued->reply.token));
   BOOST_CHECK_EQUAL(json::parse(state->status())["skipped"], 0);
 }
 

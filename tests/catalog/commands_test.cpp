@@ -26,13 +26,13 @@ struct fixture : catalog_fixture {
     add_chain();
   }
 
-  caf::expected<command_result> reg(const json& body) {
+  caf::expected<command_result<register_reply>> reg(const json& body) {
     return register_entity(body, "bob", *state);
   }
 
-  caf::expected<command_result> edit(const json& body,
-                                     std::optional<uint64_t> if_match = std::nullopt,
-                                     const std::string& urn = "urn:almanac:table:s.p.t") {
+  caf::expected<command_result<edit_reply>> edit(const json& body,
+                                                 std::optional<uint64_t> if_match = std::nullopt,
+                                                 const std::string& urn = "urn:almanac:table:s.p.t") {
     return edit_entity(urn, body, if_match, "alice", *state);
   }
 };
@@ -48,7 +48,8 @@ BOOST_AUTO_TEST_CASE(register_fills_defaults_and_events) {
                            {"tags", {"pii", "gold", "pii"}},
                            {"attributes", {{"definition", "select 1\r\nfrom x"}}}}));
   BOOST_REQUIRE_MESSAGE(result, why(result));
-  BOOST_CHECK_EQUAL(result->reply, (json{{"urn", "urn:almanac:table:s.p.t2"}, {"version", 1}}));
+  BOOST_CHECK_EQUAL(result->reply.urn, "urn:almanac:table:s.p.t2");
+  BOOST_CHECK_EQUAL(result->reply.version, 1u);
   BOOST_REQUIRE_EQUAL(result->events.size(), 1u);
   auto& e = result->events[0];
   BOOST_CHECK_EQUAL(e.type, "EntityRegistered@1");
@@ -207,15 +208,16 @@ BOOST_AUTO_TEST_CASE(edit_changes_only_what_differs) {
                                              {"tags", {"pii"}},
                                              {"terms", {"urn:almanac:term:Film"}},
                                              {"endorsed", true}}));
-  BOOST_CHECK_EQUAL(result->reply["version"], 2);
-  BOOST_CHECK_EQUAL(result->reply["changed"], true);
+  BOOST_CHECK_EQUAL(result->reply.version, 2u);
+  BOOST_CHECK_EQUAL(result->reply.changed, true);
   commit(result);
   // The same PATCH again changes nothing: no event, same version.
   auto again = edit({{"title", "Films"}, {"endorsed", true}});
   BOOST_REQUIRE_MESSAGE(again, why(again));
   BOOST_CHECK(again->events.empty());
-  BOOST_CHECK_EQUAL(again->reply, (json{{"urn", "urn:almanac:table:s.p.t"},
-                                        {"version", 2}, {"changed", false}}));
+  BOOST_CHECK_EQUAL(again->reply.urn, "urn:almanac:table:s.p.t");
+  BOOST_CHECK_EQUAL(again->reply.version, 2u);
+  BOOST_CHECK_EQUAL(again->reply.changed, false);
   auto empty = edit(json::object());
   BOOST_REQUIRE(empty);
   BOOST_CHECK(empty->events.empty());
@@ -286,7 +288,7 @@ BOOST_AUTO_TEST_CASE(remove_needs_cascade_for_children) {
   BOOST_CHECK_EQUAL(first["parent"], "urn:almanac:table:s.p.t");
   BOOST_CHECK_EQUAL(first["version"], 2);
   BOOST_CHECK(!json::parse(result->events[2].payload).contains("cascade_of"));
-  BOOST_CHECK_EQUAL(result->reply["removed"], 3);
+  BOOST_CHECK_EQUAL(result->reply.removed, 3u);
   commit(result);
   auto src = state->get("urn:almanac:source:s");
   BOOST_REQUIRE(src && *src);
@@ -341,7 +343,7 @@ BOOST_AUTO_TEST_CASE(source_commands_configure_and_remove_sources) {
   auto changed = replace_source_attributes("urn:almanac:source:shop",
                                            {{"connection", conn}}, "admin", *state);
   BOOST_REQUIRE_MESSAGE(changed, why(changed));
-  BOOST_CHECK_EQUAL(changed->reply["changed"], true);
+  BOOST_CHECK_EQUAL(changed->reply.changed, true);
   commit(changed);
   auto same = replace_source_attributes("urn:almanac:source:shop",
                                         {{"connection", conn}}, "admin", *state);

@@ -44,11 +44,11 @@ struct fixture : catalog_fixture {
     return (**h)["changes"];
   }
 
-  caf::expected<command_result> edit(const std::string& urn, const json& body) {
+  caf::expected<command_result<edit_reply>> edit(const std::string& urn, const json& body) {
     return edit_entity(urn, body, std::nullopt, "alice", *state);
   }
 
-  caf::expected<command_result> remove(const std::string& urn) {
+  caf::expected<command_result<remove_reply>> remove(const std::string& urn) {
     return remove_entity(urn, std::nullopt, false, "root", *state);
   }
 

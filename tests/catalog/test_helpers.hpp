@@ -28,8 +28,9 @@ std::string why(const caf::expected<T>& x) {
 }
 
 /// Checks that `result` failed with `code` and a message containing `needle`.
-inline void expect_error(const caf::expected<command_result>& result, ec code,
-                         const std::string& needle) {
+template <class R>
+void expect_error(const caf::expected<command_result<R>>& result, ec code,
+                  const std::string& needle) {
   BOOST_REQUIRE_MESSAGE(!result, "accepted; expected " + needle);
   BOOST_CHECK_MESSAGE(code_of(result.error()) == code,
                       "got " + render(result.error()) + ", want " + to_string(code));
@@ -88,12 +89,16 @@ struct catalog_fixture {
     return records;
   }
 
-  /// Applies the events of a successful command; returns its reply.
-  nlohmann::json commit(const caf::expected<command_result>& result) {
+  /// Applies the events of a successful command; returns its reply as the
+  /// HTTP API renders it, without the offset (the catalog actor sets it).
+  template <class R>
+  nlohmann::json commit(const caf::expected<command_result<R>>& result) {
     if (!result)
       throw std::runtime_error(render(result.error()));
     append(result->events);
-    return result->reply;
+    nlohmann::json reply = result->reply;
+    reply.erase("offset");
+    return reply;
   }
 
   /// Registers an entity from a body, as user "bob" (a source as the

@@ -33,7 +33,7 @@ void append(runtime::node_context& node, std::vector<event_input> evs,
 struct entity_call {
   bool attributes = false; ///< Set attributes of `urn`, else register `body`.
   std::string urn;
-  std::string body;
+  json body;
 };
 
 // Makes `calls` one after another (best effort: failures are skipped), then
@@ -43,18 +43,18 @@ void call_in_order(runtime::node_context& node, std::shared_ptr<std::vector<enti
   if (i == calls->size())
     return done();
   auto& c = (*calls)[i];
-  auto next = [&node, calls, i, user, done](caf::expected<std::string>) {
+  auto next = [&node, calls, i, user, done](auto) {
     call_in_order(node, calls, i + 1, user, done);
   };
   if (c.attributes)
-    http::ask_actor<std::string>(node, names::catalog, 10s, next,
-                                                atom::attributes::value, c.urn, c.body, user);
+    http::ask_actor<edit_reply>(node, names::catalog, 10s, next, atom::attributes::value,
+                                c.urn, json_body{c.body}, user);
   else if (c.urn.rfind("urn:almanac:source:", 0) == 0) // a placeholder: no connection
-    http::ask_actor<std::string>(node, names::catalog, 10s, next, atom::source::value,
-                                                atom::register_::value, c.body, user);
+    http::ask_actor<register_reply>(node, names::catalog, 10s, next, atom::source::value,
+                                    atom::register_::value, json_body{c.body}, user);
   else
-    http::ask_actor<std::string>(node, names::catalog, 10s, next,
-                                                atom::register_::value, c.body, user);
+    http::ask_actor<register_reply>(node, names::catalog, 10s, next,
+                                    atom::register_::value, json_body{c.body}, user);
 }
 
 // Registers what an OpenLineage event names, if the catalog lacks it:
@@ -71,7 +71,7 @@ std::vector<entity_call> catalog_entities(const catalog::catalog_projection& cat
     if (auto cur = cat.entity(urn); cur && *cur)
       return;
     body["urn"] = urn;
-    calls.push_back({false, urn, body.dump()});
+    calls.push_back({false, urn, std::move(body)});
   };
   for (auto list : {"inputs", "outputs"})
     for (auto& d : e.value(list, json::array())) {
@@ -111,7 +111,7 @@ std::vector<entity_call> catalog_entities(const catalog::catalog_projection& cat
   auto new_ms = parse_iso_time(attrs["event_time"].get<std::string>());
   if (old_ms && new_ms && *new_ms < *old_ms)
     return calls; // an older event arriving late does not change the state
-  calls.push_back({true, *run_urn, attrs.dump()});
+  calls.push_back({true, *run_urn, std::move(attrs)});
   return calls;
 }
 
