@@ -1,0 +1,196 @@
+// The lineage graph: edges with their evidence (d/, u/, k/ keys), view
+// definitions as lineage, the graph's shape in memory and its traversal.
+
+#include "actors/lineage/store/lineage_store.hpp"
+
+#include "actors/catalog/urn.hpp"
+#include "actors/lineage/store/lineage_keys.hpp"
+#include "actors/lineage/store/store_batch.hpp"
+#include "messages/error.hpp"
+
+#include <chrono>
+#include <deque>
+#include <mutex>
+
+namespace almanac::lineage {
+
+using namespace store_detail;
+using nlohmann::json;
+
+namespace store_detail {
+
+void add_edge(batch& bs, const std::string& from,
+              const std::string& to, const std::string& kind, const std::string& id,
+              int64_t ms) {
+  if (from.empty() || to.empty() || from == to)
+    return;
+  auto k = key2("d/", from, to);
+  auto e = bs.get_json(k);
+  if (e.is_null())
+    e = json{{"from", from}, {"to", to}, {"count", 0}, {"first_seen", ms},
+             {"evidence", json::array()}};
+  e["count"] = e["count"].get<uint64_t>() + 1;
+  e["last_seen"] = ms;
+  auto& ev = e["evidence"];
+  bool found = false;
+  for (auto& x : ev)
+    if (x["kind"] == kind && x["id"] == id) {
+      x["count"] = x["count"].get<uint64_t>() + 1;
+      x["last_seen"] = ms;
+      found = true;
+    }
+  if (!found && ev.size() < 20)
+    ev.push_back({{"kind", kind}, {"id", id}, {"count", 1}, {"first_seen", ms},
+                  {"last_seen", ms}});
+  bs.put(k, e.dump());
+  bs.put(key2("u/", to, from), "");
+}
+
+std::optional<view_definition> view_of(const std::string& urn, const json& attributes) {
+  auto def = attributes.value("definition", std::string{});
+  if (def.empty() || kind_of(urn) != "view")
+    return std::nullopt;
+  auto parsed = catalog::parse_urn(urn);
+  if (!parsed || parsed->names.size() != 3)
+    return std::nullopt;
+  auto& n = parsed->names;
+  return view_definition{
+    urn, n, analyze("CREATE VIEW \"" + n[1] + "\".\"" + n[2] + "\" AS " + def, nullptr, n[1])};
+}
+
+void apply_view(batch& bs, const view_definition& v, int64_t ms) {
+  auto& n = v.names;
+  bs.put("k/" + v.urn, ""); // a known view (for names in later definitions)
+  auto resolve = [&](const std::string& q) {
+    // The view itself is a view; every other name is resolved against the
+    // catalog's relations of that source (a view if one exists).
+    bool view = q == n[1] + "." + n[2] || bs.get("k/" + table_urn(n[0], q, true)).has_value();
+    return table_urn(n[0], q, view);
+  };
+  for (auto& e : v.parsed.table_lineage)
+    add_edge(bs, resolve(e.from), resolve(e.to), "view", v.urn, ms);
+  for (auto& e : v.parsed.column_lineage)
+    for (auto& s : e.sources)
+      add_edge(bs, column_urn(resolve(s.table), s.column),
+               column_urn(resolve(e.target.table), e.target.column), "view", v.urn, ms);
+}
+
+} // namespace store_detail
+
+uint32_t lineage_store::graph::id(const std::string& urn) {
+  auto [it, fresh] = ids.emplace(urn, static_cast<uint32_t>(names.size()));
+  if (fresh) {
+    names.push_back(urn);
+    out.emplace_back();
+    in.emplace_back();
+  }
+  return it->second;
+}
+
+void lineage_store::graph::upsert(const std::string& from, const std::string& to) {
+  auto f = id(from);
+  auto t = id(to);
+  auto key = (static_cast<uint64_t>(f) << 32) | t;
+  if (by_ends.count(key))
+    return;
+  auto e = static_cast<uint32_t>(edges.size());
+  edges.push_back({f, t});
+  by_ends.emplace(key, e);
+  out[f].push_back(e);
+  in[t].push_back(e);
+}
+
+void lineage_store::graph::clear() {
+  *this = graph{};
+}
+
+caf::expected<json> lineage_store::traverse(const std::string& root,
+                                            const traversal_limits& lim) const {
+  std::shared_lock<std::shared_mutex> guard{mtx_};
+  auto start = std::chrono::steady_clock::now();
+  bool column_level = lim.level == "column";
+  bool truncated = false;
+  bool depth_cut = false;
+  auto& g = graph_;
+  std::vector<uint32_t> edge_ids;
+  std::unordered_map<uint32_t, bool> nodes; // node id -> seen in any walk
+  auto r = g.ids.find(root);
+  if (r != g.ids.end()) {
+    nodes[r->second] = true;
+    std::unordered_map<uint32_t, bool> edges_seen;
+    auto walk = [&](bool down) {
+      std::deque<std::pair<uint32_t, uint64_t>> frontier{{r->second, 0}};
+      std::unordered_map<uint32_t, bool> seen{{r->second, true}};
+      size_t steps = 0;
+      while (!frontier.empty()) {
+        if ((++steps & 255) == 0 && std::chrono::steady_clock::now() - start > lim.deadline) {
+          truncated = true;
+          return;
+        }
+        if (nodes.size() >= lim.max_nodes) {
+          truncated = true;
+          return;
+        }
+        auto [u, d] = frontier.front();
+        frontier.pop_front();
+        if (d >= lim.depth) {
+          // Cut at the depth cap: truncated if the graph goes on from here.
+          for (auto e : (down ? g.out[u] : g.in[u]))
+            if (is_column(g.names[down ? g.edges[e].to : g.edges[e].from]) == column_level) {
+              truncated = true;
+              depth_cut = true;
+              break;
+            }
+          continue;
+        }
+        size_t followed = 0;
+        for (auto e : (down ? g.out[u] : g.in[u])) {
+          auto other = down ? g.edges[e].to : g.edges[e].from;
+          if (is_column(g.names[other]) != column_level)
+            continue;
+          if (++followed > lim.fan_out) {
+            truncated = true;
+            break;
+          }
+          if (edges_seen.emplace(e, true).second)
+            edge_ids.push_back(e);
+          nodes[other] = true;
+          if (seen.emplace(other, true).second)
+            frontier.emplace_back(other, d + 1);
+        }
+      }
+    };
+    if (lim.direction != "upstream")
+      walk(true);
+    if (lim.direction != "downstream")
+      walk(false);
+  }
+  std::vector<std::string> names;
+  names.reserve(nodes.size() + 1);
+  if (r == g.ids.end())
+    names.push_back(root);
+  for (auto& [n, _] : nodes)
+    names.push_back(g.names[n]);
+  std::sort(names.begin(), names.end());
+  auto ns = json::array();
+  for (auto& n : names)
+    ns.push_back({{"urn", n}, {"kind", kind_of(n)}});
+  auto es = json::array();
+  for (auto e : edge_ids) {
+    auto& ed = g.edges[e];
+    auto& from = g.names[ed.from];
+    auto& to = g.names[ed.to];
+    auto stored = store_->get(key2("d/", from, to));
+    if (!stored)
+      return stored.error();
+    auto data = *stored ? json::parse(**stored, nullptr, false) : json(nullptr);
+    es.push_back({{"from", from},
+                  {"to", to},
+                  {"evidence", data.is_object() ? data.value("evidence", json::array()) : json::array()},
+                  {"count", data.is_object() ? data.value("count", 0) : 0}});
+  }
+  return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated},
+              {"depth_reached", depth_cut}};
+}
+
+} // namespace almanac::lineage
