@@ -1,5 +1,6 @@
 #include "actors/eventlog/event_log.hpp"
 
+#include "actors/eventlog/event_log_behavior.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
 #include "storage/log/segment_log.hpp"
@@ -22,147 +23,143 @@ constexpr uint64_t max_push_records = 1024;
 /// Most bytes of frames a subscriber receives in one message.
 constexpr size_t max_push_bytes = 4 << 20;
 
-struct subscription {
-  log_subscriber_actor sink;
-  uint64_t next = 0;
-  uint64_t credit = 0;
-};
+/// Runs `send` (a message from a log thread to the actor) per `handoff`.
+template <class Send>
+void hand_off(const log_handoff& handoff, Send send) {
+  if (handoff)
+    handoff(std::move(send));
+  else
+    send();
+}
 
-struct event_log_state {
-  static constexpr const char* name = "eventlog";
+event_record convert(storage::record&& r) {
+  return {r.offset,          r.epoch,          r.timestamp_ms,
+          std::move(r.type), std::move(r.key), std::move(r.payload),
+          r.position};
+}
 
-  event_log_actor::stateful_pointer<event_log_state> self = nullptr;
-  std::unique_ptr<storage::segment_log> log;
-  std::shared_ptr<runtime::actor_metrics> metrics;
-  runtime::actor_registry* registry = nullptr;
-  uint64_t next_request = 0;
-  std::map<uint64_t, caf::typed_response_promise<append_ack>> pending;
-  std::map<caf::actor_addr, subscription> subscriptions;
+storage::log_options options_from(const config::settings& s) {
+  storage::log_options opts;
+  opts.dir = (std::filesystem::path{s.get("data_dir")} / "log").string();
+  opts.segment_bytes = s.get_uint("eventlog.segment_bytes");
+  opts.fsync = s.get("eventlog.fsync") == "interval"
+                 ? storage::fsync_policy::interval
+                 : storage::fsync_policy::always;
+  opts.fsync_interval
+    = std::chrono::milliseconds(s.get_uint("eventlog.fsync_interval_ms"));
+  opts.max_batch_bytes = s.get_uint("eventlog.max_batch_bytes");
+  opts.max_batch_delay
+    = std::chrono::microseconds(s.get_uint("eventlog.max_batch_delay_us"));
+  return opts;
+}
 
-  /// A long poll waiting for records at or after `from`.
-  struct poll {
-    uint64_t from;
-    uint64_t max;
-    caf::typed_response_promise<std::vector<event_record>> promise;
-  };
-  uint64_t next_poll = 0;
-  std::map<uint64_t, poll> polls;
+} // namespace
 
-  // Answers every long poll that now has records.
-  void answer_polls() {
-    auto end = log->end_offset();
-    for (auto i = polls.begin(); i != polls.end();) {
-      if (i->second.from < end) {
-        auto recs = read(i->second.from, i->second.max, max_push_bytes);
-        if (recs)
-          i->second.promise.deliver(std::move(*recs));
-        else
-          i->second.promise.deliver(recs.error());
-        i = polls.erase(i);
-      } else {
-        ++i;
-      }
+void event_log_state::answer_polls() {
+  auto end = log->end_offset();
+  for (auto i = polls.begin(); i != polls.end();) {
+    if (i->second.from < end) {
+      auto recs = read(i->second.from, i->second.max, max_push_bytes);
+      if (recs)
+        i->second.promise.deliver(std::move(*recs));
+      else
+        i->second.promise.deliver(recs.error());
+      i = polls.erase(i);
+    } else {
+      ++i;
     }
   }
+}
 
-  // Runs on the actor's own thread when it terminates (attach_functor would
-  // run after the state is gone).
-  ~event_log_state() {
-    // Drop our monitors: dead subscribers need not notify a dead log.
-    if (self)
-      for (auto& [addr, sub] : subscriptions)
-        self->demonitor(sub.sink.address());
-    if (log)
-      if (auto err = log->close())
-        spdlog::error("[eventlog] close: {}", render(err));
-  }
-
-  void count() {
-    metrics->processed.fetch_add(1, std::memory_order_relaxed);
-  }
-
-  static event_record convert(storage::record&& r) {
-    return {r.offset,          r.epoch,          r.timestamp_ms,
-            std::move(r.type), std::move(r.key), std::move(r.payload),
-            r.position};
-  }
-
-  caf::expected<std::vector<event_record>> read(uint64_t from, uint64_t max,
-                                                size_t max_bytes) {
-    auto recs = log->read(from, max, max_bytes);
-    if (!recs)
-      return recs.error();
-    std::vector<event_record> result;
-    result.reserve(recs->size());
-    for (auto& r : *recs)
-      result.push_back(convert(std::move(r)));
-    return result;
-  }
-
-  // Pushes what each subscriber may receive.
-  void push_all() {
-    auto end = log->end_offset();
+event_log_state::~event_log_state() {
+  // Drop our monitors: dead subscribers need not notify a dead log.
+  if (self)
     for (auto& [addr, sub] : subscriptions)
-      push(sub, end);
-  }
+      self->demonitor(sub.sink.address());
+  if (log)
+    if (auto err = log->close())
+      spdlog::error("[eventlog] close: {}", render(err));
+}
 
-  void push(subscription& sub, uint64_t end) {
-    while (sub.credit > 0 && sub.next < end) {
-      auto batch = read(sub.next, std::min(sub.credit, max_push_records),
-                        max_push_bytes);
-      if (!batch) {
-        spdlog::error("[eventlog] read for a subscriber failed: {}",
-                      render(batch.error()));
-        self->quit(batch.error());
-        return;
-      }
-      if (batch->empty())
-        return;
-      sub.next = batch->back().offset + 1;
-      sub.credit -= batch->size();
-      self->send(sub.sink, atom::records::value, std::move(*batch));
+void event_log_state::count() {
+  metrics->processed.fetch_add(1, std::memory_order_relaxed);
+}
+
+caf::expected<std::vector<event_record>>
+event_log_state::read(uint64_t from, uint64_t max, size_t max_bytes) {
+  auto recs = log->read(from, max, max_bytes);
+  if (!recs)
+    return recs.error();
+  std::vector<event_record> result;
+  result.reserve(recs->size());
+  for (auto& r : *recs)
+    result.push_back(convert(std::move(r)));
+  return result;
+}
+
+void event_log_state::push_all() {
+  auto end = log->end_offset();
+  for (auto& [addr, sub] : subscriptions)
+    push(sub, end);
+}
+
+void event_log_state::push(subscription& sub, uint64_t end) {
+  while (sub.credit > 0 && sub.next < end) {
+    auto batch = read(sub.next, std::min(sub.credit, max_push_records),
+                      max_push_bytes);
+    if (!batch) {
+      spdlog::error("[eventlog] read for a subscriber failed: {}",
+                    render(batch.error()));
+      self->quit(batch.error());
+      return;
     }
+    if (batch->empty())
+      return;
+    sub.next = batch->back().offset + 1;
+    sub.credit -= batch->size();
+    self->send(sub.sink, atom::records::value, std::move(*batch));
   }
+}
 
-  std::string status_json() const {
-    auto st = log->stats();
-    auto segs = nlohmann::json::array();
-    for (auto& s : log->segments())
-      segs.push_back({{"file", s.file_name},
-                      {"base_offset", s.base_offset},
-                      {"epoch", s.epoch},
-                      {"bytes", s.bytes},
-                      {"records", s.records}});
-    nlohmann::json j{
-      {"dir", log->options().dir},
-      {"start_offset", log->start_offset()},
-      {"end_offset", log->end_offset()},
-      {"end_position", log->end_position()},
-      {"epoch", log->epoch()},
-      {"fsync", log->options().fsync == storage::fsync_policy::always
-                  ? "always" : "interval"},
-      {"segments", segs},
-      {"subscriptions", subscriptions.size()},
-      {"writer",
-       {{"batches", st.batches},
-        {"requests", st.requests},
-        {"records", st.records},
-        {"bytes", st.bytes},
-        {"syncs", st.syncs}}},
-    };
-    return j.dump();
-  }
-};
+std::string event_log_state::status_json() const {
+  auto st = log->stats();
+  auto segs = nlohmann::json::array();
+  for (auto& s : log->segments())
+    segs.push_back({{"file", s.file_name},
+                    {"base_offset", s.base_offset},
+                    {"epoch", s.epoch},
+                    {"bytes", s.bytes},
+                    {"records", s.records}});
+  nlohmann::json j{
+    {"dir", log->options().dir},
+    {"start_offset", log->start_offset()},
+    {"end_offset", log->end_offset()},
+    {"end_position", log->end_position()},
+    {"epoch", log->epoch()},
+    {"fsync", log->options().fsync == storage::fsync_policy::always
+                ? "always" : "interval"},
+    {"segments", segs},
+    {"subscriptions", subscriptions.size()},
+    {"writer",
+     {{"batches", st.batches},
+      {"requests", st.requests},
+      {"records", st.records},
+      {"bytes", st.bytes},
+      {"syncs", st.syncs}}},
+  };
+  return j.dump();
+}
 
 event_log_actor::behavior_type
 event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
                storage::log_options opts,
                std::shared_ptr<runtime::actor_metrics> metrics,
-               runtime::actor_registry* registry) {
+               runtime::actor_registry* registry, log_handoff handoff) {
   auto& st = self->state;
   st.self = self;
   st.metrics = std::move(metrics);
   st.registry = registry;
+  st.handoff = std::move(handoff);
   // A predecessor that is still closing holds the directory lock briefly.
   auto opened = storage::segment_log::open(opts);
   for (int i = 0; i < 200 && !opened && code_of(opened.error()) == ec::locked; ++i) {
@@ -177,11 +174,14 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   st.log = std::move(*opened);
   registry->log_end = st.log->end_offset();
   // Runs on the log's writer thread: only atomics and messages here.
-  st.log->set_commit_listener([registry, weak = caf::actor_cast<caf::weak_actor_ptr>(self)](uint64_t end) {
+  st.log->set_commit_listener([registry, handoff = st.handoff,
+                               weak = caf::actor_cast<caf::weak_actor_ptr>(self)](uint64_t end) {
     registry->log_end = end;
-    if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak))
-      caf::anon_send(caf::actor_cast<event_log_actor>(strong),
-                     atom::committed::value, end);
+    hand_off(handoff, [weak, end] {
+      if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak))
+        caf::anon_send(caf::actor_cast<event_log_actor>(strong),
+                       atom::committed::value, end);
+    });
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     self->state.subscriptions.erase(dm.source);
@@ -205,19 +205,22 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
       auto rp = self->make_response_promise<append_ack>();
       st.pending.emplace(id, rp);
       auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
+      // Runs on a log thread (on this one for input the log refuses).
       st.log->append(std::move(records),
-                     [weak, id](caf::expected<storage::append_result> res) {
-                       auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak);
-                       if (!strong)
-                         return;
-                       auto me = caf::actor_cast<event_log_actor>(strong);
-                       if (res)
-                         caf::anon_send(me, atom::appended::value, id,
-                                        append_ack{res->first_offset, res->count,
-                                                   res->first_offset + res->count});
-                       else
-                         caf::anon_send(me, atom::appended::value, id,
-                                        res.error());
+                     [weak, id, handoff = st.handoff](caf::expected<storage::append_result> res) {
+                       hand_off(handoff, [weak, id, res = std::move(res)] {
+                         auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak);
+                         if (!strong)
+                           return;
+                         auto me = caf::actor_cast<event_log_actor>(strong);
+                         if (res)
+                           caf::anon_send(me, atom::appended::value, id,
+                                          append_ack{res->first_offset, res->count,
+                                                     res->first_offset + res->count});
+                         else
+                           caf::anon_send(me, atom::appended::value, id,
+                                          res.error());
+                       });
                      });
       return rp;
     },
@@ -317,28 +320,12 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   };
 }
 
-storage::log_options options_from(const config::settings& s) {
-  storage::log_options opts;
-  opts.dir = (std::filesystem::path{s.get("data_dir")} / "log").string();
-  opts.segment_bytes = s.get_uint("eventlog.segment_bytes");
-  opts.fsync = s.get("eventlog.fsync") == "interval"
-                 ? storage::fsync_policy::interval
-                 : storage::fsync_policy::always;
-  opts.fsync_interval
-    = std::chrono::milliseconds(s.get_uint("eventlog.fsync_interval_ms"));
-  opts.max_batch_bytes = s.get_uint("eventlog.max_batch_bytes");
-  opts.max_batch_delay
-    = std::chrono::microseconds(s.get_uint("eventlog.max_batch_delay_us"));
-  return opts;
-}
-
-} // namespace
-
 runtime::child_spec event_log_child(const config::settings& settings) {
   auto opts = options_from(settings);
   return {"eventlog", [opts](const runtime::child_context& ctx) {
             auto h = ctx.system->spawn<caf::detached>(event_log_impl, opts,
-                                                      ctx.metrics, ctx.registry);
+                                                      ctx.metrics, ctx.registry,
+                                                      log_handoff{});
             return caf::actor_cast<caf::actor>(h);
           }};
 }

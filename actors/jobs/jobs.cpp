@@ -1,10 +1,10 @@
 #include "actors/jobs/jobs.hpp"
-#include "messages/time.hpp"
 
 #include "actors/jobs/job_history.hpp"
-
+#include "actors/jobs/jobs_behavior.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
+#include "messages/time.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -14,6 +14,9 @@
 #include <mutex>
 
 namespace almanac::jobs {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -37,347 +40,294 @@ caf::error catalog_current(job_env& env) {
   return err;
 }
 
-using nlohmann::json;
-using namespace std::chrono_literals;
+} // namespace
 
-/// Cancellation shared between the pool and a worker.
-struct cancel_token {
-  std::atomic<bool> flag{false};
-  std::mutex mtx;
-  std::function<void()> hook; ///< Cancels the query running now, if any.
-
-  void cancel() {
-    flag = true;
-    std::function<void()> h;
-    {
-      std::lock_guard<std::mutex> guard{mtx};
-      h = hook;
-    }
-    if (h)
-      h();
+void cancel_token::cancel() {
+  flag = true;
+  std::function<void()> h;
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    h = hook;
   }
-};
+  if (h)
+    h();
+}
 
-// A job of this pool: what the log knows, plus its worker.
-struct job : job_info {
-  int64_t progress_event_ms = 0;
-  std::shared_ptr<cancel_token> cancel = std::make_shared<cancel_token>();
-  caf::actor worker;
-  bool waiting_retry = false;
-};
-
-struct jobs_state {
-  static constexpr const char* name = "jobs";
-  jobs_actor::stateful_pointer<jobs_state> self = nullptr;
-  jobs_config cfg;
-  std::shared_ptr<runtime::actor_metrics> metrics;
-  runtime::actor_registry* registry = nullptr;
-  uint64_t next_id = 1;
-  std::map<std::string, job> jobs;
-  std::deque<std::string> queue;
-  /// Whether the jobs of the log are known (requests wait until then).
-  bool ready = false;
-  std::vector<std::function<void()>> deferred;
-  job_history history; ///< Filled while recovering.
-  uint64_t recover_end = 0;
-
-  // Running workers are told to stop (they are blocking actors the system
-  // would otherwise wait for).
-  ~jobs_state() {
-    for (auto& [id, j] : jobs)
-      if (j.state == job_state::running)
-        j.cancel->cancel();
-  }
-
-  void count() {
-    metrics->processed.fetch_add(1, std::memory_order_relaxed);
-    metrics->mailbox.store(queue.size());
-  }
-
-  // Records an event about a job (fire and forget: the pool keeps working
-  // even if the log is restarting).
-  void record(event_input e) {
-    auto log = registry->find(names::eventlog);
-    if (!log)
-      return;
-    std::vector<event_input> evs{std::move(e)};
-    self->request(log, 30s, atom::append::value, std::move(evs))
-      .then([](append_ack&) {}, [](caf::error&) {});
-  }
-
-  using promise = caf::typed_response_promise<std::string>;
-
-  // Calls `f(promise)` now, or once the jobs of the log are known.
-  template <class F>
-  caf::result<std::string> when_ready(F f) {
-    auto rp = self->make_response_promise<std::string>();
-    if (ready)
-      f(rp);
-    else
-      deferred.push_back([rp, f]() mutable { f(rp); });
-    return rp;
-  }
-
-  static void deliver(promise& rp, caf::expected<std::string> r) {
-    if (r)
-      rp.deliver(std::move(*r));
-    else
-      rp.deliver(std::move(r.error()));
-  }
-
-  // Rebuilds the job list from the log's job events up to its end as of
-  // now, so that ids never repeat and earlier jobs stay listed; jobs that
-  // were queued or running when the pool stopped become failed
-  // (interrupted), recorded as JobFinished.
-  void recover() {
-    history = job_history{};
-    auto log = registry->find(names::eventlog);
-    if (!log)
-      return retry_recovery("the event log is not running");
-    self->request(log, 60s, caf::get_atom::value, atom::end::value)
-      .then(
-        [this](uint64_t end) {
-          recover_end = end;
-          read_log(0);
-        },
-        [this](caf::error& err) { retry_recovery(render(err)); });
-  }
-
-  void retry_recovery(const std::string& why) {
-    spdlog::warn("[jobs] cannot read the jobs of the log yet ({}); retrying", why);
-    self->delayed_send(self, 200ms, atom::tick::value);
-  }
-
-  void read_log(uint64_t from) {
-    if (from >= recover_end)
-      return recovered();
-    auto log = registry->find(names::eventlog);
-    if (!log)
-      return retry_recovery("the event log is not running");
-    self->request(log, 60s, atom::read::value, from, uint64_t{4096})
-      .then(
-        [this](std::vector<event_record>& recs) {
-          if (recs.empty())
-            return recovered();
-          for (auto& r : recs)
-            history.apply(r);
-          read_log(recs.back().offset + 1);
-        },
-        [this](caf::error& err) { retry_recovery(render(err)); });
-  }
-
-  void recovered() {
-    auto interrupted = history.interrupt_active(now_ms());
-    next_id = std::max(next_id, history.next_number());
-    for (auto& [id, info] : history.jobs()) {
-      job j;
-      static_cast<job_info&>(j) = std::move(info);
-      jobs.emplace(id, std::move(j));
-    }
-    history = job_history{};
-    for (auto& id : interrupted) {
-      auto& j = jobs.at(id);
-      spdlog::warn("[jobs] {} {} on {}: {}", j.kind, j.id, j.source, j.error);
-      record(finished_event(j));
-    }
-    spdlog::info("[jobs] {} jobs known from the log ({} interrupted); the next is {}",
-                 jobs.size(), interrupted.size(), job_id(next_id));
-    ready = true;
-    auto waiting = std::move(deferred);
-    deferred.clear();
-    for (auto& f : waiting)
-      f();
-  }
-
-  // Queues a job once its JobSubmitted event is durable, so that an id
-  // handed out is never handed out again after a crash.
-  void submit(promise rp, const std::string& kind, const std::string& source,
-              const std::string& options, const std::string& user) {
-    if (!cfg.kinds.count(kind)) {
-      rp.deliver(make_error(ec::invalid_argument, "unknown job kind '" + kind + "'"));
-      return;
-    }
-    auto log = registry->find(names::eventlog);
-    if (!log) {
-      rp.deliver(make_error(ec::unavailable, "the event log is restarting; try again"));
-      return;
-    }
-    auto opts = json::parse(options, nullptr, false);
-    if (opts.is_discarded())
-      opts = json::object();
-    job j;
-    j.id = job_id(next_id++);
-    j.kind = kind;
-    j.source = source;
-    j.user = user;
-    j.options = opts;
-    j.submitted_ms = now_ms();
-    std::vector<event_input> evs{submitted_event(j)};
-    self->request(log, 30s, atom::append::value, std::move(evs))
-      .then(
-        [this, rp, j](append_ack&) mutable {
-          auto id = j.id;
-          jobs.emplace(id, std::move(j));
-          queue.push_back(id);
-          dispatch();
-          rp.deliver(json{{"job", id}}.dump());
-        },
-        [rp](caf::error& err) mutable {
-          rp.deliver(make_error(ec::unavailable, "the job could not be recorded: "
-                                                   + render(err)));
-        });
-  }
-
-  caf::expected<std::string> get(const std::string& id) const {
-    auto i = jobs.find(id);
-    if (i == jobs.end())
-      return make_error(ec::not_found, "no job " + id);
-    return i->second.to_json().dump();
-  }
-
-  caf::expected<std::string> list() const {
-    auto arr = json::array();
-    for (auto i = jobs.rbegin(); i != jobs.rend(); ++i)
-      arr.push_back(i->second.to_json());
-    return arr.dump();
-  }
-
-  caf::expected<std::string> cancel(const std::string& id) {
-    auto i = jobs.find(id);
-    if (i == jobs.end())
-      return make_error(ec::not_found, "no job " + id);
-    auto& j = i->second;
-    if (j.state == job_state::queued) {
+jobs_state::~jobs_state() {
+  for (auto& [id, j] : jobs)
+    if (j.state == job_state::running)
       j.cancel->cancel();
-      finish(j, job_state::cancelled, "", nullptr);
-    } else if (j.state == job_state::running) {
-      j.cancel->cancel(); // the worker reports cancelled when it stops
-    }
-    return j.to_json().dump();
-  }
+}
 
-  size_t running_total() const {
-    size_t n = 0;
-    for (auto& [id, j] : jobs)
-      n += j.state == job_state::running ? 1 : 0;
-    return n;
-  }
+void jobs_state::count() {
+  metrics->processed.fetch_add(1, std::memory_order_relaxed);
+  metrics->mailbox.store(queue.size());
+}
 
-  size_t running_for(const std::string& source) const {
-    size_t n = 0;
-    for (auto& [id, j] : jobs)
-      n += j.state == job_state::running && j.source == source ? 1 : 0;
-    return n;
-  }
+void jobs_state::record(event_input e) {
+  auto log = registry->find(names::eventlog);
+  if (!log)
+    return;
+  std::vector<event_input> evs{std::move(e)};
+  self->request(log, 30s, atom::append::value, std::move(evs))
+    .then([](append_ack&) {}, [](caf::error&) {});
+}
 
-  // Starts queued jobs while the limits allow.
-  void dispatch() {
-    for (auto i = queue.begin(); i != queue.end();) {
-      if (running_total() >= cfg.max_concurrent)
-        return;
-      auto& j = jobs.at(*i);
-      if (j.state != job_state::queued || j.waiting_retry) {
-        if (j.state != job_state::queued)
-          i = queue.erase(i);
-        else
-          ++i;
-        continue;
-      }
-      if (running_for(j.source) >= cfg.max_per_source) {
-        ++i;
-        continue;
-      }
-      i = queue.erase(i);
-      start(j);
-    }
-  }
+void jobs_state::deliver(promise& rp, caf::expected<std::string> r) {
+  if (r)
+    rp.deliver(std::move(*r));
+  else
+    rp.deliver(std::move(r.error()));
+}
 
-  void start(job& j) {
-    j.state = job_state::running;
-    ++j.attempts;
-    if (!j.started_ms)
-      j.started_ms = now_ms();
-    auto started = progressed_event(j);
-    started.attempt = j.attempts;
-    record(ev::to_event(started, "job:" + j.id));
-    auto fn = cfg.kinds.at(j.kind);
-    auto pool = caf::actor_cast<jobs_actor>(self);
-    auto id = j.id;
-    job_env env{nullptr, registry, cfg.catalog, cfg.secrets, id, j.source,
-                j.options, j.user, &j.cancel->flag, nullptr, nullptr};
-    auto token = j.cancel;
-    j.worker = self->system().spawn([fn, env, pool, token](caf::blocking_actor* me) mutable {
-      env.self = me;
-      env.cancel = &token->flag;
-      env.progress = [me, pool, id = env.id](uint64_t done, uint64_t total) {
-        me->send(pool, atom::progress::value, id, done, total);
-      };
-      env.on_cancel = [token](std::function<void()> hook) {
-        std::lock_guard<std::mutex> guard{token->mtx};
-        token->hook = std::move(hook);
-      };
-      auto stale = catalog_current(env);
-      auto res = stale ? caf::expected<nlohmann::json>{stale} : fn(env);
-      {
-        std::lock_guard<std::mutex> guard{token->mtx};
-        token->hook = nullptr;
-      }
-      if (res)
-        me->send(pool, atom::finished::value, env.id, res->dump());
-      else
-        me->send(pool, atom::finished::value, env.id, res.error());
-    });
-    self->monitor(j.worker);
-    spdlog::info("[jobs] {} {} on {} started (attempt {})", j.kind, j.id,
-                 j.source, j.attempts);
-  }
+void jobs_state::recover() {
+  history = job_history{};
+  auto log = registry->find(names::eventlog);
+  if (!log)
+    return retry_recovery("the event log is not running");
+  self->request(log, 60s, caf::get_atom::value, atom::end::value)
+    .then(
+      [this](uint64_t end) {
+        recover_end = end;
+        read_log(0);
+      },
+      [this](caf::error& err) { retry_recovery(render(err)); });
+}
 
-  void finish(job& j, job_state state, const std::string& error,
-              json result) {
-    j.state = state;
-    j.error = error;
-    j.result = std::move(result);
-    j.finished_ms = now_ms();
-    j.worker = nullptr;
+void jobs_state::retry_recovery(const std::string& why) {
+  spdlog::warn("[jobs] cannot read the jobs of the log yet ({}); retrying", why);
+  self->delayed_send(self, 200ms, atom::tick::value);
+}
+
+void jobs_state::read_log(uint64_t from) {
+  if (from >= recover_end)
+    return recovered();
+  auto log = registry->find(names::eventlog);
+  if (!log)
+    return retry_recovery("the event log is not running");
+  self->request(log, 60s, atom::read::value, from, uint64_t{4096})
+    .then(
+      [this](std::vector<event_record>& recs) {
+        if (recs.empty())
+          return recovered();
+        for (auto& r : recs)
+          history.apply(r);
+        read_log(recs.back().offset + 1);
+      },
+      [this](caf::error& err) { retry_recovery(render(err)); });
+}
+
+void jobs_state::recovered() {
+  auto interrupted = history.interrupt_active(now_ms());
+  next_id = std::max(next_id, history.next_number());
+  for (auto& [id, info] : history.jobs()) {
+    job j;
+    static_cast<job_info&>(j) = std::move(info);
+    jobs.emplace(id, std::move(j));
+  }
+  history = job_history{};
+  for (auto& id : interrupted) {
+    auto& j = jobs.at(id);
+    spdlog::warn("[jobs] {} {} on {}: {}", j.kind, j.id, j.source, j.error);
     record(finished_event(j));
-    spdlog::info("[jobs] {} {} {}{}", j.kind, j.id, to_string(state),
-                 error.empty() ? "" : ": " + error);
-    dispatch();
   }
+  spdlog::info("[jobs] {} jobs known from the log ({} interrupted); the next is {}",
+               jobs.size(), interrupted.size(), job_id(next_id));
+  ready = true;
+  auto waiting = std::move(deferred);
+  deferred.clear();
+  for (auto& f : waiting)
+    f();
+}
 
-  // A crash or a transient failure: retry with backoff, or fail.
-  void retry_or_fail(job& j, const std::string& error) {
-    j.worker = nullptr;
-    if (j.cancel->flag) {
-      finish(j, job_state::cancelled, "", nullptr);
-      return;
-    }
-    if (j.attempts >= cfg.max_attempts) {
-      finish(j, job_state::failed, error + " (after " + std::to_string(j.attempts)
-                            + " attempts)", nullptr);
-      return;
-    }
-    auto delay = std::chrono::milliseconds(200) * (1 << (j.attempts - 1));
-    spdlog::warn("[jobs] {} {} attempt {} failed ({}); retrying in {} ms",
-                 j.kind, j.id, j.attempts, error, delay.count());
-    j.state = job_state::queued;
-    j.error = error;
-    j.waiting_retry = true;
-    queue.push_back(j.id);
-    self->delayed_send(self, delay, atom::start::value, j.id);
-    dispatch();
+void jobs_state::submit(promise rp, const std::string& kind, const std::string& source,
+                        const std::string& options, const std::string& user) {
+  if (!cfg.kinds.count(kind)) {
+    rp.deliver(make_error(ec::invalid_argument, "unknown job kind '" + kind + "'"));
+    return;
   }
-};
+  auto log = registry->find(names::eventlog);
+  if (!log) {
+    rp.deliver(make_error(ec::unavailable, "the event log is restarting; try again"));
+    return;
+  }
+  auto opts = json::parse(options, nullptr, false);
+  if (opts.is_discarded())
+    opts = json::object();
+  job j;
+  j.id = job_id(next_id++);
+  j.kind = kind;
+  j.source = source;
+  j.user = user;
+  j.options = opts;
+  j.submitted_ms = now_ms();
+  std::vector<event_input> evs{submitted_event(j)};
+  self->request(log, 30s, atom::append::value, std::move(evs))
+    .then(
+      [this, rp, j](append_ack&) mutable {
+        auto id = j.id;
+        jobs.emplace(id, std::move(j));
+        queue.push_back(id);
+        dispatch();
+        rp.deliver(json{{"job", id}}.dump());
+      },
+      [rp](caf::error& err) mutable {
+        rp.deliver(make_error(ec::unavailable, "the job could not be recorded: "
+                                                 + render(err)));
+      });
+}
+
+caf::expected<std::string> jobs_state::get(const std::string& id) const {
+  auto i = jobs.find(id);
+  if (i == jobs.end())
+    return make_error(ec::not_found, "no job " + id);
+  return i->second.to_json().dump();
+}
+
+caf::expected<std::string> jobs_state::list() const {
+  auto arr = json::array();
+  for (auto i = jobs.rbegin(); i != jobs.rend(); ++i)
+    arr.push_back(i->second.to_json());
+  return arr.dump();
+}
+
+caf::expected<std::string> jobs_state::cancel(const std::string& id) {
+  auto i = jobs.find(id);
+  if (i == jobs.end())
+    return make_error(ec::not_found, "no job " + id);
+  auto& j = i->second;
+  if (j.state == job_state::queued) {
+    j.cancel->cancel();
+    finish(j, job_state::cancelled, "", nullptr);
+  } else if (j.state == job_state::running) {
+    j.cancel->cancel(); // the worker reports cancelled when it stops
+  }
+  return j.to_json().dump();
+}
+
+size_t jobs_state::running_total() const {
+  size_t n = 0;
+  for (auto& [id, j] : jobs)
+    n += j.state == job_state::running ? 1 : 0;
+  return n;
+}
+
+size_t jobs_state::running_for(const std::string& source) const {
+  size_t n = 0;
+  for (auto& [id, j] : jobs)
+    n += j.state == job_state::running && j.source == source ? 1 : 0;
+  return n;
+}
+
+void jobs_state::dispatch() {
+  for (auto i = queue.begin(); i != queue.end();) {
+    if (running_total() >= cfg.max_concurrent)
+      return;
+    auto& j = jobs.at(*i);
+    if (j.state != job_state::queued || j.waiting_retry) {
+      if (j.state != job_state::queued)
+        i = queue.erase(i);
+      else
+        ++i;
+      continue;
+    }
+    if (running_for(j.source) >= cfg.max_per_source) {
+      ++i;
+      continue;
+    }
+    i = queue.erase(i);
+    start(j);
+  }
+}
+
+void jobs_state::start(job& j) {
+  j.state = job_state::running;
+  ++j.attempts;
+  if (!j.started_ms)
+    j.started_ms = now_ms();
+  auto started = progressed_event(j);
+  started.attempt = j.attempts;
+  record(ev::to_event(started, "job:" + j.id));
+  auto fn = cfg.kinds.at(j.kind);
+  auto pool = caf::actor_cast<jobs_actor>(self);
+  auto id = j.id;
+  job_env env{nullptr, registry, cfg.catalog, cfg.secrets, id, j.source,
+              j.options, j.user, &j.cancel->flag, nullptr, nullptr};
+  auto token = j.cancel;
+  auto run = [fn, env, pool, token](caf::blocking_actor* me) mutable {
+    env.self = me;
+    env.cancel = &token->flag;
+    env.progress = [me, pool, id = env.id](uint64_t done, uint64_t total) {
+      me->send(pool, atom::progress::value, id, done, total);
+    };
+    env.on_cancel = [token](std::function<void()> hook) {
+      std::lock_guard<std::mutex> guard{token->mtx};
+      token->hook = std::move(hook);
+    };
+    auto stale = catalog_current(env);
+    auto res = stale ? caf::expected<nlohmann::json>{stale} : fn(env);
+    {
+      std::lock_guard<std::mutex> guard{token->mtx};
+      token->hook = nullptr;
+    }
+    if (res)
+      me->send(pool, atom::finished::value, env.id, res->dump());
+    else
+      me->send(pool, atom::finished::value, env.id, res.error());
+  };
+  j.worker = spawn_worker ? spawn_worker(id, std::move(run))
+                          : self->system().spawn(std::move(run));
+  self->monitor(j.worker);
+  spdlog::info("[jobs] {} {} on {} started (attempt {})", j.kind, j.id,
+               j.source, j.attempts);
+}
+
+void jobs_state::finish(job& j, job_state state, const std::string& error,
+                        json result) {
+  j.state = state;
+  j.error = error;
+  j.result = std::move(result);
+  j.finished_ms = now_ms();
+  j.worker = nullptr;
+  record(finished_event(j));
+  spdlog::info("[jobs] {} {} {}{}", j.kind, j.id, to_string(state),
+               error.empty() ? "" : ": " + error);
+  dispatch();
+}
+
+void jobs_state::retry_or_fail(job& j, const std::string& error) {
+  j.worker = nullptr;
+  if (j.cancel->flag) {
+    finish(j, job_state::cancelled, "", nullptr);
+    return;
+  }
+  if (j.attempts >= cfg.max_attempts) {
+    finish(j, job_state::failed, error + " (after " + std::to_string(j.attempts)
+                          + " attempts)", nullptr);
+    return;
+  }
+  auto delay = std::chrono::milliseconds(200) * (1 << (j.attempts - 1));
+  spdlog::warn("[jobs] {} {} attempt {} failed ({}); retrying in {} ms",
+               j.kind, j.id, j.attempts, error, delay.count());
+  j.state = job_state::queued;
+  j.error = error;
+  j.waiting_retry = true;
+  queue.push_back(j.id);
+  self->delayed_send(self, delay, atom::start::value, j.id);
+  dispatch();
+}
 
 jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> self,
                                     jobs_config cfg,
                                     std::shared_ptr<runtime::actor_metrics> metrics,
-                                    runtime::actor_registry* registry) {
+                                    runtime::actor_registry* registry,
+                                    worker_spawner spawn_worker) {
   auto& st = self->state;
   st.self = self;
   st.cfg = std::move(cfg);
   st.metrics = std::move(metrics);
   st.registry = registry;
+  st.spawn_worker = std::move(spawn_worker);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     for (auto& [id, j] : st.jobs)
@@ -467,11 +417,10 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
   };
 }
 
-} // namespace
-
 runtime::child_spec jobs_child(jobs_config cfg) {
   return {"jobs", [cfg](const runtime::child_context& ctx) {
-            auto h = ctx.system->spawn(jobs_impl, cfg, ctx.metrics, ctx.registry);
+            auto h = ctx.system->spawn(jobs_impl, cfg, ctx.metrics, ctx.registry,
+                                       worker_spawner{});
             return caf::actor_cast<caf::actor>(h);
           }};
 }

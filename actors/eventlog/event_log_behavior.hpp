@@ -1,0 +1,96 @@
+#pragma once
+
+// The event log actor's behaviour and state, for event_log.cpp (which
+// spawns it detached) and for deterministic tests (which spawn it on CAF's
+// test coordinator). CAF-heavy: include it nowhere else.
+//
+// Two threads of the log talk to the actor: its writer (or acknowledgement)
+// thread runs the append callbacks and the commit listener, which send the
+// actor `appended` and `committed` messages. A log_handoff decides on which
+// thread those sends happen.
+
+#include "messages/actors.hpp"
+#include "runtime/actor_registry.hpp"
+#include "storage/log/segment_log.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace almanac::eventlog {
+
+/// Runs `send`, which sends one message from a log thread to the log actor.
+/// Empty (production): the log thread sends at once. CAF's test coordinator
+/// lets only the test's thread touch its job queue, so a test queues `send`
+/// and runs it from that thread, in the order the log handed them over.
+using log_handoff = std::function<void(std::function<void()> send)>;
+
+/// One subscriber: where it is in the log and how much it may receive.
+struct subscription {
+  log_subscriber_actor sink;
+  uint64_t next = 0;   ///< The next offset to push.
+  uint64_t credit = 0; ///< Records it may receive before granting more.
+};
+
+struct event_log_state {
+  static constexpr const char* name = "eventlog";
+
+  event_log_actor::stateful_pointer<event_log_state> self = nullptr;
+  std::unique_ptr<storage::segment_log> log;
+  std::shared_ptr<runtime::actor_metrics> metrics;
+  runtime::actor_registry* registry = nullptr;
+  log_handoff handoff; ///< How the log's threads send to this actor.
+  uint64_t next_request = 0;
+  std::map<uint64_t, caf::typed_response_promise<append_ack>> pending;
+  std::map<caf::actor_addr, subscription> subscriptions;
+
+  /// A long poll waiting for records at or after `from`.
+  struct poll {
+    uint64_t from;
+    uint64_t max;
+    caf::typed_response_promise<std::vector<event_record>> promise;
+  };
+  uint64_t next_poll = 0;
+  std::map<uint64_t, poll> polls;
+
+  /// Closes the log. Runs on the actor's own thread when it terminates
+  /// (attach_functor would run after the state is gone).
+  ~event_log_state();
+
+  /// Answers every long poll that now has records.
+  void answer_polls();
+
+  /// Counts one handled message.
+  void count();
+
+  /// Reads like segment_log::read, as event records.
+  caf::expected<std::vector<event_record>> read(uint64_t from, uint64_t max,
+                                                size_t max_bytes);
+
+  /// Pushes what each subscriber may receive.
+  void push_all();
+
+  /// Pushes to `sub` what its credit allows, below `end`.
+  void push(subscription& sub, uint64_t end);
+
+  /// The log's offsets, segments and writer counters as JSON.
+  std::string status_json() const;
+};
+
+/// The behaviour of the actor "eventlog": opens the log at `opts.dir`
+/// (retrying briefly while a predecessor still holds its lock), keeps
+/// `registry->log_end` current and reports storage faults to `registry`.
+event_log_actor::behavior_type
+event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
+               storage::log_options opts,
+               std::shared_ptr<runtime::actor_metrics> metrics,
+               runtime::actor_registry* registry, log_handoff handoff);
+
+} // namespace almanac::eventlog
