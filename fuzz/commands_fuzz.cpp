@@ -1,4 +1,4 @@
-// Fuzzes the catalog command validators (actors/catalog/commands.hpp) with
+// Fuzzes the catalog command validators (actors/catalog/domain/commands.hpp) with
 // arbitrary JSON text, as POST/PATCH/DELETE /api/v1/entities (and the
 // sources API's *_source commands) receive it:
 // parse_json_guarded first (what the router does), then the validator
@@ -18,8 +18,8 @@
 // applying them gives the version the reply states.
 
 #include "fuzz/fuzz_check.hpp"
-#include "actors/catalog/commands.hpp"
-#include "actors/catalog/entity.hpp"
+#include "actors/catalog/domain/commands.hpp"
+#include "actors/catalog/domain/entity.hpp"
 #include "messages/error.hpp"
 #include "messages/json_guard.hpp"
 

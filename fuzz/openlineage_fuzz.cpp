@@ -1,4 +1,4 @@
-// Fuzzes the OpenLineage run event path (actors/lineage/store/openlineage.hpp)
+// Fuzzes the OpenLineage run event path (actors/lineage/domain/openlineage.hpp)
 // with arbitrary JSON text: parse_json_guarded (as the router does for POST
 // /api/v1/lineage), validate_openlineage, then what the lineage store does
 // with a LineageObserved event: read_openlineage (datasets, columnLineage
@@ -10,8 +10,8 @@
 // out of the store's functions (it catches those).
 
 #include "fuzz/fuzz_check.hpp"
-#include "actors/catalog/urn.hpp"
-#include "actors/lineage/store/openlineage.hpp"
+#include "messages/urn.hpp"
+#include "actors/lineage/domain/openlineage.hpp"
 #include "messages/json_guard.hpp"
 
 #include <cstdint>

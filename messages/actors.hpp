@@ -106,7 +106,7 @@ namespace almanac {
 /// The catalog's command side: validates commands against the current state
 /// (projection plus its own pending events), appends their events and replies
 /// once they are durable. Only the atom::source commands may create, remove
-/// or configure a source (actors/catalog/commands.hpp). Bodies arrive parsed
+/// or configure a source (actors/catalog/domain/commands.hpp). Bodies arrive parsed
 /// (json_body); every reply (messages/catalog_messages.hpp) carries
 /// `offset`, the log offset of the command's last event.
 using catalog_actor = caf::typed_actor<

@@ -1,9 +1,9 @@
 #include "actors/catalog/catalog_actor.hpp"
 #include "messages/log_limit.hpp"
 
-#include "actors/catalog/accounts.hpp"
+#include "actors/catalog/domain/accounts.hpp"
 #include "actors/catalog/catalog_behavior.hpp"
-#include "actors/catalog/sync.hpp"
+#include "actors/catalog/domain/sync.hpp"
 #include "messages/error.hpp"
 
 #include <caf/all.hpp>

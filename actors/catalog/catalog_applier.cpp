@@ -1,9 +1,9 @@
 #include "actors/catalog/catalog_applier.hpp"
 
-#include "actors/catalog/batch_overlay.hpp"
+#include "actors/catalog/domain/batch_overlay.hpp"
 #include "actors/catalog/catalog_keys.hpp"
-#include "actors/catalog/entity.hpp"
-#include "actors/catalog/stored_json.hpp"
+#include "actors/catalog/domain/entity.hpp"
+#include "actors/catalog/domain/stored_json.hpp"
 #include "messages/error.hpp"
 
 #include <nlohmann/json.hpp>

@@ -11,8 +11,8 @@
 // a state missing an acknowledged write (a version handed out twice).
 
 #include "actors/catalog/catalog_projection.hpp"
-#include "actors/catalog/commands.hpp"
-#include "actors/catalog/pending_state.hpp"
+#include "actors/catalog/domain/commands.hpp"
+#include "actors/catalog/domain/pending_state.hpp"
 #include "messages/actors.hpp"
 #include "runtime/actor_registry.hpp"
 

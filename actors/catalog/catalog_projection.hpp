@@ -22,7 +22,7 @@
 // thread; the read methods are const and may run concurrently on any
 // thread. Each read sees the state between two committed batches.
 
-#include "actors/catalog/state_view.hpp"
+#include "actors/catalog/domain/state_view.hpp"
 #include "runtime/projection.hpp"
 
 #include <atomic>

@@ -1,6 +1,6 @@
 #include "actors/catalog/catalog_routes.hpp"
 
-#include "actors/catalog/commands.hpp"
+#include "actors/catalog/domain/commands.hpp"
 #include "messages/time.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"

@@ -32,12 +32,6 @@ void hand_off(const log_handoff& handoff, Send send) {
     send();
 }
 
-event_record convert(storage::record&& r) {
-  return {r.offset,          r.epoch,          r.timestamp_ms,
-          std::move(r.type), std::move(r.key), std::move(r.payload),
-          r.position};
-}
-
 storage::log_options options_from(const config::settings& s) {
   storage::log_options opts;
   opts.dir = (std::filesystem::path{s.get("data_dir")} / "log").string();
@@ -87,14 +81,7 @@ void event_log_state::count() {
 
 caf::expected<std::vector<event_record>>
 event_log_state::read(uint64_t from, uint64_t max, size_t max_bytes) {
-  auto recs = log->read(from, max, max_bytes);
-  if (!recs)
-    return recs.error();
-  std::vector<event_record> result;
-  result.reserve(recs->size());
-  for (auto& r : *recs)
-    result.push_back(convert(std::move(r)));
-  return result;
+  return log->read(from, max, max_bytes);
 }
 
 void event_log_state::push_all() {

@@ -1,8 +1,8 @@
 #include "actors/jobs/job_connect.hpp"
 #include "actors/extraction/extract_job.hpp"
 
-#include "actors/catalog/urn.hpp"
-#include "actors/catalog/sync.hpp"
+#include "messages/urn.hpp"
+#include "actors/catalog/domain/sync.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"

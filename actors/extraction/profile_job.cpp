@@ -2,8 +2,8 @@
 #include "actors/extraction/profile_job.hpp"
 #include "messages/time.hpp"
 
-#include "actors/catalog/commands.hpp"
-#include "actors/catalog/urn.hpp"
+#include "actors/catalog/domain/commands.hpp"
+#include "messages/urn.hpp"
 #include "actors/profiling/table_profiler.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"

@@ -1,7 +1,7 @@
 #include "actors/search/index_impl.hpp"
 #include "messages/text.hpp"
 
-#include "actors/search/text.hpp"
+#include "actors/search/domain/text.hpp"
 
 #include <set>
 

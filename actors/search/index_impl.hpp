@@ -4,7 +4,7 @@
 
 #include "actors/search/lexicon.hpp"
 #include "actors/search/search_index.hpp"
-#include "actors/search/suggester.hpp"
+#include "actors/search/domain/suggester.hpp"
 
 #include <xapian.h>
 

@@ -1,6 +1,6 @@
 #include "actors/search/lexicon.hpp"
 
-#include "actors/search/text.hpp"
+#include "actors/search/domain/text.hpp"
 
 namespace almanac::search {
 namespace {

@@ -1,7 +1,7 @@
 #include "actors/search/index_impl.hpp"
 
-#include "actors/search/ranking.hpp"
-#include "actors/search/text.hpp"
+#include "actors/search/domain/ranking.hpp"
+#include "actors/search/domain/text.hpp"
 
 #include <algorithm>
 #include <chrono>

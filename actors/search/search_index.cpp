@@ -1,6 +1,6 @@
 #include "actors/search/index_impl.hpp"
 
-#include "actors/search/text.hpp"
+#include "actors/search/domain/text.hpp"
 #include "messages/digest.hpp"
 
 #include <algorithm>

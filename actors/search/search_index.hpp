@@ -24,7 +24,7 @@
 // Errors: no exception crosses this interface; failures come back as a
 // `status` with a message (Xapian's).
 
-#include "actors/search/suggester.hpp"
+#include "actors/search/domain/suggester.hpp"
 
 #include <nlohmann/json.hpp>
 

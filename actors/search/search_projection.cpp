@@ -1,6 +1,6 @@
 #include "actors/search/search_projection.hpp"
 
-#include "actors/catalog/entity.hpp"
+#include "actors/catalog/domain/entity.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
 

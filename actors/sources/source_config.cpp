@@ -1,6 +1,6 @@
 #include "actors/sources/source_config.hpp"
 
-#include "actors/catalog/urn.hpp"
+#include "messages/urn.hpp"
 #include "actors/sources/connection_rules.hpp"
 #include "messages/error.hpp"
 

@@ -1,6 +1,6 @@
 #include "actors/sources/source_routes.hpp"
 
-#include "actors/catalog/urn.hpp"
+#include "messages/urn.hpp"
 #include "actors/sources/connection_rules.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"

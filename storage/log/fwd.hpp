@@ -5,6 +5,10 @@
 
 #include <cstdint>
 
+namespace almanac {
+struct event_record;
+} // namespace almanac
+
 namespace almanac::storage {
 
 class segment_log;
@@ -14,7 +18,7 @@ class frame_reader;
 class dir_lock;
 class file;
 
-struct record;
+using record = almanac::event_record;
 struct record_input;
 struct log_options;
 struct open_report;

@@ -3,6 +3,8 @@
 // The two shapes of an event in the log: what a producer hands in and what a
 // reader gets back.
 
+#include "messages/events.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,23 +23,10 @@ struct record_input {
   std::optional<int64_t> timestamp_ms;
 };
 
-/// One acknowledged event as read back from the log.
-struct record {
-  /// Dense sequence number, from 0.
-  uint64_t offset = 0;
-  /// Epoch (leadership term) of the segment that holds the record.
-  uint64_t epoch = 0;
-  /// Milliseconds since the Unix epoch.
-  int64_t timestamp_ms = 0;
-  /// Name of the event type.
-  std::string type;
-  /// Entity key.
-  std::string key;
-  /// Event body (bytes).
-  std::string payload;
-  /// Byte position of the record's frame in the log, as if all segments
-  /// were one file.
-  uint64_t position = 0;
-};
+/// One acknowledged event as read back from the log: the record actors
+/// pass on (messages/events.hpp; offset, epoch, timestamp_ms, type, key,
+/// payload and position, the byte position of the record's frame as if all
+/// segments were one file). One type, never converted field by field.
+using record = almanac::event_record;
 
 } // namespace almanac::storage

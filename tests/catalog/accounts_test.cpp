@@ -4,8 +4,8 @@
 
 #include "tests/catalog/test_helpers.hpp"
 
-#include "actors/catalog/accounts.hpp"
-#include "actors/catalog/token.hpp"
+#include "actors/catalog/domain/accounts.hpp"
+#include "actors/catalog/domain/token.hpp"
 
 using namespace almanac;
 using namespace almanac::catalog;

@@ -4,9 +4,9 @@
 
 #include "tests/catalog/test_helpers.hpp"
 
-#include "actors/catalog/accounts.hpp"
-#include "actors/catalog/commands.hpp"
-#include "actors/catalog/text.hpp"
+#include "actors/catalog/domain/accounts.hpp"
+#include "actors/catalog/domain/commands.hpp"
+#include "messages/text_checks.hpp"
 
 using namespace almanac;
 using namespace almanac::catalog;

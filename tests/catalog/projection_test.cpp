@@ -5,7 +5,7 @@
 #include "tests/catalog/test_helpers.hpp"
 
 #include "messages/time.hpp"
-#include "actors/catalog/urn.hpp"
+#include "messages/urn.hpp"
 
 #include <atomic>
 #include <thread>

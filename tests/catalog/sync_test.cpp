@@ -4,7 +4,7 @@
 
 #include "tests/catalog/test_helpers.hpp"
 
-#include "actors/catalog/sync.hpp"
+#include "actors/catalog/domain/sync.hpp"
 
 using namespace almanac;
 using namespace almanac::catalog;

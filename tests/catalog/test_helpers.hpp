@@ -4,7 +4,7 @@
 // boost/test/unit_test.hpp).
 
 #include "actors/catalog/catalog_projection.hpp"
-#include "actors/catalog/commands.hpp"
+#include "actors/catalog/domain/commands.hpp"
 #include "messages/error.hpp"
 
 #include <caf/expected.hpp>

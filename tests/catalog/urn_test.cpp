@@ -5,8 +5,8 @@
 #include "tests/catalog/test_helpers.hpp"
 
 #include "messages/time.hpp"
-#include "actors/catalog/text.hpp"
-#include "actors/catalog/urn.hpp"
+#include "messages/text_checks.hpp"
+#include "messages/urn.hpp"
 #include "messages/error.hpp"
 
 using namespace almanac;

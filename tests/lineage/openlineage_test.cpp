@@ -4,9 +4,9 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
-#include "actors/catalog/urn.hpp"
-#include "actors/lineage/store/lineage_keys.hpp"
-#include "actors/lineage/store/openlineage.hpp"
+#include "messages/urn.hpp"
+#include "actors/lineage/domain/lineage_keys.hpp"
+#include "actors/lineage/domain/openlineage.hpp"
 #include "messages/error.hpp"
 
 using namespace almanac;

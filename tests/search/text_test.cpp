@@ -8,9 +8,9 @@
 #include <map>
 
 #include "actors/search/lexicon.hpp"
-#include "actors/search/ranking.hpp"
-#include "actors/search/suggester.hpp"
-#include "actors/search/text.hpp"
+#include "actors/search/domain/ranking.hpp"
+#include "actors/search/domain/suggester.hpp"
+#include "actors/search/domain/text.hpp"
 
 using namespace almanac::search;
 using strings = std::vector<std::string>;

@@ -3,8 +3,8 @@
 
 #include "actors/lineage/store/lineage_store.hpp"
 
-#include "actors/catalog/urn.hpp"
-#include "actors/lineage/store/lineage_keys.hpp"
+#include "messages/urn.hpp"
+#include "actors/lineage/domain/lineage_keys.hpp"
 #include "actors/lineage/store/store_batch.hpp"
 #include "messages/error.hpp"
 

@@ -2,8 +2,8 @@
 #include "actors/lineage/store/lineage_routes.hpp"
 
 #include "messages/time.hpp"
-#include "actors/catalog/urn.hpp"
-#include "actors/lineage/store/lineage_keys.hpp"
+#include "messages/urn.hpp"
+#include "actors/lineage/domain/lineage_keys.hpp"
 #include "actors/lineage/store/query_ingest.hpp"
 #include "actors/sources/source_config.hpp"
 #include "messages/actors.hpp"

@@ -7,7 +7,7 @@
 #include "actors/http/router.hpp"
 #include "actors/jobs/jobs.hpp"
 #include "actors/lineage/store/lineage_store.hpp"
-#include "actors/lineage/store/openlineage.hpp"
+#include "actors/lineage/domain/openlineage.hpp"
 #include "runtime/node_context.hpp"
 
 #include <memory>

@@ -2,7 +2,7 @@
 
 #include "messages/time.hpp"
 #include "actors/lineage/sql/sql_analysis.hpp"
-#include "actors/lineage/store/lineage_keys.hpp"
+#include "actors/lineage/domain/lineage_keys.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
 

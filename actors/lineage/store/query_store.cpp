@@ -3,7 +3,7 @@
 
 #include "actors/lineage/store/lineage_store.hpp"
 
-#include "actors/lineage/store/lineage_keys.hpp"
+#include "actors/lineage/domain/lineage_keys.hpp"
 #include "actors/lineage/store/store_batch.hpp"
 #include "messages/error.hpp"
 #include "messages/time.hpp"

@@ -3,7 +3,7 @@
 
 #include "actors/lineage/store/lineage_store.hpp"
 
-#include "actors/lineage/store/openlineage.hpp"
+#include "actors/lineage/domain/openlineage.hpp"
 #include "actors/lineage/store/store_batch.hpp"
 #include "messages/time.hpp"
 

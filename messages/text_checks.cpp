@@ -1,4 +1,4 @@
-#include "actors/catalog/text.hpp"
+#include "messages/text_checks.hpp"
 
 #include <cstdint>
 

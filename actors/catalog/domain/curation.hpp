@@ -3,7 +3,7 @@
 // Reading the curated fields (title, description, tags, stewards, terms,
 // deprecated, endorsed) of a request body, shared by registration and edits.
 
-#include "actors/catalog/state_view.hpp"
+#include "actors/catalog/domain/state_view.hpp"
 
 #include <caf/expected.hpp>
 

@@ -1,10 +1,10 @@
-#include "actors/catalog/commands.hpp"
+#include "actors/catalog/domain/commands.hpp"
 
-#include "actors/catalog/curation.hpp"
-#include "actors/catalog/entity.hpp"
-#include "actors/catalog/fields.hpp"
-#include "actors/catalog/text.hpp"
-#include "actors/catalog/urn.hpp"
+#include "actors/catalog/domain/curation.hpp"
+#include "actors/catalog/domain/entity.hpp"
+#include "actors/catalog/domain/fields.hpp"
+#include "messages/text_checks.hpp"
+#include "messages/urn.hpp"
 #include "messages/error.hpp"
 
 namespace almanac::catalog {

@@ -1,6 +1,6 @@
-#include "actors/catalog/stored_json.hpp"
+#include "actors/catalog/domain/stored_json.hpp"
 
-#include "actors/catalog/text.hpp"
+#include "messages/text_checks.hpp"
 #include "messages/error.hpp"
 
 namespace almanac::catalog {

@@ -1,4 +1,4 @@
-#include "actors/catalog/entity.hpp"
+#include "actors/catalog/domain/entity.hpp"
 
 #include "messages/time.hpp"
 

@@ -1,6 +1,6 @@
-#include "actors/catalog/fields.hpp"
+#include "actors/catalog/domain/fields.hpp"
 
-#include "actors/catalog/text.hpp"
+#include "messages/text_checks.hpp"
 #include "messages/error.hpp"
 
 #include <nlohmann/json.hpp>

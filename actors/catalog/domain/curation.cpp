@@ -1,8 +1,8 @@
-#include "actors/catalog/curation.hpp"
+#include "actors/catalog/domain/curation.hpp"
 
-#include "actors/catalog/commands.hpp"
-#include "actors/catalog/fields.hpp"
-#include "actors/catalog/urn.hpp"
+#include "actors/catalog/domain/commands.hpp"
+#include "actors/catalog/domain/fields.hpp"
+#include "messages/urn.hpp"
 #include "messages/error.hpp"
 
 namespace almanac::catalog {

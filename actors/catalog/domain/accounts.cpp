@@ -1,9 +1,9 @@
-#include "actors/catalog/accounts.hpp"
+#include "actors/catalog/domain/accounts.hpp"
 
-#include "actors/catalog/fields.hpp"
-#include "actors/catalog/text.hpp"
-#include "actors/catalog/token.hpp"
-#include "actors/catalog/urn.hpp"
+#include "actors/catalog/domain/fields.hpp"
+#include "messages/text_checks.hpp"
+#include "actors/catalog/domain/token.hpp"
+#include "messages/urn.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
 

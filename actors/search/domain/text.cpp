@@ -1,4 +1,4 @@
-#include "actors/search/text.hpp"
+#include "actors/search/domain/text.hpp"
 
 #include <algorithm>
 #include <array>

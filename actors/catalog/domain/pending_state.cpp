@@ -1,6 +1,6 @@
-#include "actors/catalog/pending_state.hpp"
+#include "actors/catalog/domain/pending_state.hpp"
 
-#include "actors/catalog/entity.hpp"
+#include "actors/catalog/domain/entity.hpp"
 #include "messages/event_types.hpp"
 
 #include <algorithm>

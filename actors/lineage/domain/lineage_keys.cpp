@@ -1,7 +1,7 @@
-#include "actors/lineage/store/lineage_keys.hpp"
+#include "actors/lineage/domain/lineage_keys.hpp"
 #include "messages/digest.hpp"
 
-#include "actors/catalog/urn.hpp"
+#include "messages/urn.hpp"
 
 #include <openssl/evp.h>
 

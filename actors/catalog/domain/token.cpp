@@ -1,4 +1,4 @@
-#include "actors/catalog/token.hpp"
+#include "actors/catalog/domain/token.hpp"
 
 #include "messages/random.hpp"
 

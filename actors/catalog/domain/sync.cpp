@@ -1,8 +1,8 @@
-#include "actors/catalog/sync.hpp"
+#include "actors/catalog/domain/sync.hpp"
 
-#include "actors/catalog/commands.hpp"
-#include "actors/catalog/urn.hpp"
-#include "actors/catalog/pending_state.hpp"
+#include "actors/catalog/domain/commands.hpp"
+#include "messages/urn.hpp"
+#include "actors/catalog/domain/pending_state.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
 

@@ -23,8 +23,8 @@
 // TokenRevoked@1
 //   {"user": "root", "owner": "alice", "token_id": "tok-..."}
 
-#include "actors/catalog/commands.hpp"
-#include "actors/catalog/state_view.hpp"
+#include "actors/catalog/domain/commands.hpp"
+#include "actors/catalog/domain/state_view.hpp"
 
 #include <caf/expected.hpp>
 

@@ -1,7 +1,7 @@
-#include "actors/lineage/store/openlineage.hpp"
+#include "actors/lineage/domain/openlineage.hpp"
 
 #include "messages/time.hpp"
-#include "actors/lineage/store/lineage_keys.hpp"
+#include "actors/lineage/domain/lineage_keys.hpp"
 #include "messages/error.hpp"
 
 #include <algorithm>

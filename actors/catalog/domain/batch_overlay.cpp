@@ -1,4 +1,4 @@
-#include "actors/catalog/batch_overlay.hpp"
+#include "actors/catalog/domain/batch_overlay.hpp"
 
 #include "storage/state/rocks_store.hpp"
 

@@ -39,7 +39,7 @@
 //    "cascade_of": "urn:..."}            // only when removed with an ancestor
 //   In a cascade, descendants come first (deepest first), the root last.
 
-#include "actors/catalog/state_view.hpp"
+#include "actors/catalog/domain/state_view.hpp"
 #include "messages/catalog_messages.hpp"
 #include "messages/events.hpp"
 

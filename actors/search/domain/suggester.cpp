@@ -1,8 +1,8 @@
-#include "actors/search/suggester.hpp"
+#include "actors/search/domain/suggester.hpp"
 
 #include <cstdint>
 
-#include "actors/search/text.hpp"
+#include "actors/search/domain/text.hpp"
 
 #include <algorithm>
 

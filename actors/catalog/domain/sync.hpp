@@ -13,7 +13,7 @@
 // "openlineage", or entities registered through the API) and the parents
 // they still have.
 
-#include "actors/catalog/state_view.hpp"
+#include "actors/catalog/domain/state_view.hpp"
 #include "connectors/connector.hpp"
 #include "messages/catalog_messages.hpp"
 #include "messages/events.hpp"

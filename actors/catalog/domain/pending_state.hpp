@@ -6,7 +6,7 @@
 // second PATCH sees the version the first one produced even before the
 // projection catches up.
 
-#include "actors/catalog/state_view.hpp"
+#include "actors/catalog/domain/state_view.hpp"
 #include "messages/events.hpp"
 
 #include <map>
