@@ -1,6 +1,6 @@
 #include "search_bench_pg.hpp"
 
-#include "actors/search/text.hpp"
+#include "actors/search/domain/text.hpp"
 
 #include <pqxx/pqxx>
 
