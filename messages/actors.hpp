@@ -7,6 +7,7 @@
 #include "messages/atoms.hpp"
 #include "messages/catalog_messages.hpp"
 #include "messages/events.hpp"
+#include "messages/job_messages.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -141,20 +142,23 @@ using catalog_actor = caf::typed_actor<
 /// The job pool: queues jobs, runs them on detached workers within
 /// concurrency limits (in total and per source), retries crashes with
 /// backoff, tracks progress and outcome. At start it rebuilds its job list
-/// from the log (requests wait until then). Replies are JSON text.
+/// from the log (requests wait until then). Replies are structs
+/// (messages/job_messages.hpp).
 using jobs_actor = caf::typed_actor<
-  // Submits a job: kind, source name, options (JSON), user -> {"job": id}.
-  caf::replies_to<atom::submit, std::string, std::string, std::string, std::string>::with<std::string>,
-  // Returns one job as JSON.
-  caf::replies_to<caf::get_atom, std::string>::with<std::string>,
-  // Returns every job as a JSON array, newest first.
-  caf::replies_to<caf::get_atom, atom::jobs>::with<std::string>,
-  // Cancels a job -> the job as JSON.
-  caf::replies_to<atom::cancel, std::string>::with<std::string>,
+  // Submits a job: kind, source name, options (a JSON object), user; replies
+  // once its JobSubmitted event is durable.
+  caf::replies_to<atom::submit, std::string, std::string, json_body,
+                  std::string>::with<job_submitted>,
+  // Returns one job; fails with not_found.
+  caf::replies_to<caf::get_atom, std::string>::with<job_view>,
+  // Returns every job, newest first.
+  caf::replies_to<caf::get_atom, atom::jobs>::with<std::vector<job_view>>,
+  // Cancels a job -> the job (still running if its worker has yet to stop).
+  caf::replies_to<atom::cancel, std::string>::with<job_view>,
   // Internal: a worker reports progress (id, done, total).
   caf::reacts_to<atom::progress, std::string, uint64_t, uint64_t>,
-  // Internal: a worker finished (id, result JSON or error).
-  caf::reacts_to<atom::finished, std::string, std::string>,
+  // Internal: a worker finished (id, its result or its error).
+  caf::reacts_to<atom::finished, std::string, job_result>,
   caf::reacts_to<atom::finished, std::string, caf::error>,
   // Internal: a retry's backoff elapsed (id).
   caf::reacts_to<atom::start, std::string>,
@@ -178,10 +182,11 @@ namespace almanac {
 /// standby has every schedule) and, on a primary, submits each schedule's job
 /// in the minutes its cron expression names.
 using scheduler_actor = log_subscriber_actor::extend<
-  // Returns every schedule as a JSON array.
-  caf::replies_to<caf::get_atom, atom::schedules>::with<std::string>,
-  // Submits schedule `id`'s job now -> {"job": id}.
-  caf::replies_to<atom::run, std::string>::with<std::string>,
+  // Returns every schedule, in id order.
+  caf::replies_to<caf::get_atom, atom::schedules>::with<std::vector<schedule_view>>,
+  // Submits schedule `id`'s job now (the job pool's reply); fails with
+  // not_found.
+  caf::replies_to<atom::run, std::string>::with<job_submitted>,
   // Internal: the periodic check.
   caf::reacts_to<atom::tick>>;
 

@@ -2,6 +2,7 @@
 
 #include "messages/catalog_messages.hpp"
 #include "messages/events.hpp"
+#include "messages/job_messages.hpp"
 
 #include <caf/actor_system_config.hpp>
 
@@ -25,6 +26,12 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<remove_reply>("almanac.remove_reply");
   cfg.add_message_type<token_reply>("almanac.token_reply");
   cfg.add_message_type<revoke_reply>("almanac.revoke_reply");
+  cfg.add_message_type<job_submitted>("almanac.job_submitted");
+  cfg.add_message_type<job_result>("almanac.job_result");
+  cfg.add_message_type<job_view>("almanac.job_view");
+  cfg.add_message_type<std::vector<job_view>>("std::vector<almanac.job_view>");
+  cfg.add_message_type<schedule_view>("almanac.schedule_view");
+  cfg.add_message_type<std::vector<schedule_view>>("std::vector<almanac.schedule_view>");
 }
 
 } // namespace almanac

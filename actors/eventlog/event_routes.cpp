@@ -3,6 +3,7 @@
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
+#include "messages/json_guard.hpp"
 #include "actors/eventlog/stream_policy.hpp"
 #include "actors/http/ask_routes.hpp"
 #include "storage/log/log_commands.hpp"

@@ -8,7 +8,6 @@
 #include "actors/http/message.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
-#include "messages/json_guard.hpp"
 #include "runtime/ask.hpp"
 #include "runtime/node_context.hpp"
 
@@ -58,36 +57,6 @@ void ask_actor(runtime::node_context& node, actor_name<Handle> name,
                std::chrono::milliseconds timeout, F then, Ts... xs) {
   ask_actor<R, Handle>(node, std::string{name.name}, timeout, std::move(then),
                        std::move(xs)...);
-}
-
-/// Asks the actor `name` for a JSON text reply and calls `then` with it
-/// parsed (or the error).
-template <class Handle, class F, class... Ts>
-void ask_json_then(runtime::node_context& node, actor_name<Handle> name, F then,
-                   Ts... xs) {
-  ask_actor<std::string>(
-    node, name, request_timeout(node),
-    [then = std::move(then)](caf::expected<std::string> r) mutable {
-      if (!r)
-        return then(caf::expected<nlohmann::json>{r.error()});
-      then(parse_json_guarded(*r, "the actor's answer"));
-    },
-    std::move(xs)...);
-}
-
-/// Asks the actor `name` for a JSON text reply and answers with it at
-/// `status`.
-template <class Handle, class... Ts>
-void ask_json(runtime::node_context& node, actor_name<Handle> name, int status,
-              responder reply, Ts... xs) {
-  ask_json_then(
-    node, name,
-    [reply = std::move(reply), status](caf::expected<nlohmann::json> j) {
-      if (!j)
-        return reply(error_response(j.error()));
-      reply(json_response(status, *j));
-    },
-    std::move(xs)...);
 }
 
 /// Asks the actor `name` for a typed reply R and answers with its JSON

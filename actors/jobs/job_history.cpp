@@ -6,42 +6,6 @@ namespace almanac::jobs {
 
 using nlohmann::json;
 
-const char* to_string(job_state s) {
-  switch (s) {
-    case job_state::queued: return "queued";
-    case job_state::running: return "running";
-    case job_state::succeeded: return "succeeded";
-    case job_state::failed: return "failed";
-    case job_state::cancelled: return "cancelled";
-  }
-  return "failed";
-}
-
-std::optional<job_state> parse_job_state(const std::string& name) {
-  for (auto s : {job_state::queued, job_state::running, job_state::succeeded, job_state::failed,
-                 job_state::cancelled})
-    if (name == to_string(s))
-      return s;
-  return std::nullopt;
-}
-
-json job_info::to_json() const {
-  json j{{"id", id},           {"kind", kind},     {"source", source},
-         {"user", user},       {"state", state},   {"progress", {{"done", done}, {"total", total}}},
-         {"error", error.empty() ? json(nullptr) : json(error)},
-         {"attempts", attempts}, {"options", options},
-         {"submitted_ms", submitted_ms}};
-  if (started_ms)
-    j["started_ms"] = started_ms;
-  if (finished_ms)
-    j["finished_ms"] = finished_ms;
-  if (!result.is_null())
-    j["result"] = result;
-  if (interrupted)
-    j["interrupted"] = true;
-  return j;
-}
-
 std::string job_id(uint64_t n) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "job-%06llu", static_cast<unsigned long long>(n));

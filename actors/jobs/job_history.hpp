@@ -24,6 +24,7 @@
 //                                   // queued or running (state failed)
 
 #include "messages/event_types.hpp"
+#include "messages/job_messages.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -34,48 +35,13 @@
 
 namespace almanac::jobs {
 
-/// Where a job is: waiting (or waiting for a retry), running, or ended.
-/// In JSON, the API and events: "queued", "running", "succeeded", "failed",
-/// "cancelled".
-enum class job_state { queued, running, succeeded, failed, cancelled };
-
-NLOHMANN_JSON_SERIALIZE_ENUM(job_state, {{job_state::queued, "queued"},
-                                         {job_state::running, "running"},
-                                         {job_state::succeeded, "succeeded"},
-                                         {job_state::failed, "failed"},
-                                         {job_state::cancelled, "cancelled"}})
-
-/// "queued", "running", ...
-const char* to_string(job_state s);
-
-/// The state named `name`; nullopt for an unknown name.
-std::optional<job_state> parse_job_state(const std::string& name);
-
-/// What is known of a job, in memory and in the log.
-struct job_info {
-  std::string id;
-  std::string kind;
-  std::string source;
-  std::string user;
-  nlohmann::json options = nlohmann::json::object();
-  job_state state = job_state::queued;
-  uint64_t done = 0;
-  uint64_t total = 0;
-  std::string error;
-  nlohmann::json result;
-  uint64_t attempts = 0;
-  int64_t submitted_ms = 0;
-  int64_t started_ms = 0;
-  int64_t finished_ms = 0;
-  bool interrupted = false;
-
+/// What is known of a job, in memory and in the log: what the API shows
+/// (job_view, messages/job_messages.hpp; the pool answers with that part).
+struct job_info : job_view {
   /// Whether the job still has to run or is running.
   bool active() const {
     return state == job_state::queued || state == job_state::running;
   }
-
-  /// The job as the API shows it.
-  nlohmann::json to_json() const;
 };
 
 /// The id of job number `n`: "job-000001".

@@ -73,13 +73,6 @@ void jobs_state::record(event_input e) {
     .then([](append_ack&) {}, [](caf::error&) {});
 }
 
-void jobs_state::deliver(promise& rp, caf::expected<std::string> r) {
-  if (r)
-    rp.deliver(std::move(*r));
-  else
-    rp.deliver(std::move(r.error()));
-}
-
 void jobs_state::recover() {
   history = job_history{};
   auto log = registry->find(names::eventlog);
@@ -140,8 +133,8 @@ void jobs_state::recovered() {
     f();
 }
 
-void jobs_state::submit(promise rp, const std::string& kind, const std::string& source,
-                        const std::string& options, const std::string& user) {
+void jobs_state::submit(promise<job_submitted> rp, const std::string& kind,
+                        const std::string& source, json options, const std::string& user) {
   if (!cfg.kinds.count(kind)) {
     rp.deliver(make_error(ec::invalid_argument, "unknown job kind '" + kind + "'"));
     return;
@@ -151,15 +144,12 @@ void jobs_state::submit(promise rp, const std::string& kind, const std::string& 
     rp.deliver(make_error(ec::unavailable, "the event log is restarting; try again"));
     return;
   }
-  auto opts = json::parse(options, nullptr, false);
-  if (opts.is_discarded())
-    opts = json::object();
   job j;
   j.id = job_id(next_id++);
   j.kind = kind;
   j.source = source;
   j.user = user;
-  j.options = opts;
+  j.options = std::move(options);
   j.submitted_ms = now_ms();
   std::vector<event_input> evs{submitted_event(j)};
   self->request(log, 30s, atom::append::value, std::move(evs))
@@ -169,7 +159,7 @@ void jobs_state::submit(promise rp, const std::string& kind, const std::string& 
         jobs.emplace(id, std::move(j));
         queue.push_back(id);
         dispatch();
-        rp.deliver(json{{"job", id}}.dump());
+        rp.deliver(job_submitted{id});
       },
       [rp](caf::error& err) mutable {
         rp.deliver(make_error(ec::unavailable, "the job could not be recorded: "
@@ -177,21 +167,22 @@ void jobs_state::submit(promise rp, const std::string& kind, const std::string& 
       });
 }
 
-caf::expected<std::string> jobs_state::get(const std::string& id) const {
+caf::expected<job_view> jobs_state::get(const std::string& id) const {
   auto i = jobs.find(id);
   if (i == jobs.end())
     return make_error(ec::not_found, "no job " + id);
-  return i->second.to_json().dump();
+  return static_cast<const job_view&>(i->second);
 }
 
-caf::expected<std::string> jobs_state::list() const {
-  auto arr = json::array();
+std::vector<job_view> jobs_state::list() const {
+  std::vector<job_view> out;
+  out.reserve(jobs.size());
   for (auto i = jobs.rbegin(); i != jobs.rend(); ++i)
-    arr.push_back(i->second.to_json());
-  return arr.dump();
+    out.push_back(static_cast<const job_view&>(i->second));
+  return out;
 }
 
-caf::expected<std::string> jobs_state::cancel(const std::string& id) {
+caf::expected<job_view> jobs_state::cancel(const std::string& id) {
   auto i = jobs.find(id);
   if (i == jobs.end())
     return make_error(ec::not_found, "no job " + id);
@@ -202,7 +193,7 @@ caf::expected<std::string> jobs_state::cancel(const std::string& id) {
   } else if (j.state == job_state::running) {
     j.cancel->cancel(); // the worker reports cancelled when it stops
   }
-  return j.to_json().dump();
+  return static_cast<const job_view&>(j);
 }
 
 size_t jobs_state::running_total() const {
@@ -271,7 +262,7 @@ void jobs_state::start(job& j) {
       token->hook = nullptr;
     }
     if (res)
-      me->send(pool, atom::finished::value, env.id, res->dump());
+      me->send(pool, atom::finished::value, env.id, job_result{std::move(*res)});
     else
       me->send(pool, atom::finished::value, env.id, res.error());
   };
@@ -340,31 +331,34 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
   st.recover();
   return {
     [self](atom::submit, const std::string& kind, const std::string& source,
-           const std::string& options, const std::string& user)
-      -> caf::result<std::string> {
+           json_body& options, const std::string& user) -> caf::result<job_submitted> {
       auto& st = self->state;
       st.count();
-      return st.when_ready([&st, kind, source, options, user](jobs_state::promise& rp) {
-        st.submit(rp, kind, source, options, user);
+      return st.when_ready<job_submitted>(
+        [&st, kind, source, opts = std::move(options.value),
+         user](jobs_state::promise<job_submitted>& rp) {
+          st.submit(rp, kind, source, opts, user);
+        });
+    },
+    [self](caf::get_atom, const std::string& id) -> caf::result<job_view> {
+      auto& st = self->state;
+      st.count();
+      return st.when_ready<job_view>([&st, id](jobs_state::promise<job_view>& rp) {
+        jobs_state::deliver(rp, st.get(id));
       });
     },
-    [self](caf::get_atom, const std::string& id) -> caf::result<std::string> {
+    [self](caf::get_atom, atom::jobs) -> caf::result<std::vector<job_view>> {
       auto& st = self->state;
       st.count();
-      return st.when_ready(
-        [&st, id](jobs_state::promise& rp) { jobs_state::deliver(rp, st.get(id)); });
+      return st.when_ready<std::vector<job_view>>(
+        [&st](jobs_state::promise<std::vector<job_view>>& rp) { rp.deliver(st.list()); });
     },
-    [self](caf::get_atom, atom::jobs) -> caf::result<std::string> {
+    [self](atom::cancel, const std::string& id) -> caf::result<job_view> {
       auto& st = self->state;
       st.count();
-      return st.when_ready(
-        [&st](jobs_state::promise& rp) { jobs_state::deliver(rp, st.list()); });
-    },
-    [self](atom::cancel, const std::string& id) -> caf::result<std::string> {
-      auto& st = self->state;
-      st.count();
-      return st.when_ready(
-        [&st, id](jobs_state::promise& rp) { jobs_state::deliver(rp, st.cancel(id)); });
+      return st.when_ready<job_view>([&st, id](jobs_state::promise<job_view>& rp) {
+        jobs_state::deliver(rp, st.cancel(id));
+      });
     },
     [self](atom::progress, const std::string& id, uint64_t done, uint64_t total) {
       auto& st = self->state;
@@ -383,14 +377,13 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
         st.record(ev::to_event(progress, "job:" + id));
       }
     },
-    [self](atom::finished, const std::string& id, const std::string& result) {
+    [self](atom::finished, const std::string& id, job_result& result) {
       auto& st = self->state;
       st.count();
       auto i = st.jobs.find(id);
       if (i == st.jobs.end() || i->second.state != job_state::running)
         return;
-      auto r = json::parse(result, nullptr, false);
-      st.finish(i->second, job_state::succeeded, "", r.is_discarded() ? json(result) : r);
+      st.finish(i->second, job_state::succeeded, "", std::move(result.value));
     },
     [self](atom::finished, const std::string& id, const caf::error& err) {
       auto& st = self->state;

@@ -77,12 +77,14 @@ struct jobs_state {
   /// even if the log is restarting).
   void record(event_input e);
 
-  using promise = caf::typed_response_promise<std::string>;
+  template <class T>
+  using promise = caf::typed_response_promise<T>;
 
-  /// Calls `f(promise)` now, or once the jobs of the log are known.
-  template <class F>
-  caf::result<std::string> when_ready(F f) {
-    auto rp = self->make_response_promise<std::string>();
+  /// Calls `f(promise)` with a promise of a T now, or once the jobs of the
+  /// log are known.
+  template <class T, class F>
+  caf::result<T> when_ready(F f) {
+    auto rp = self->make_response_promise<T>();
     if (ready)
       f(rp);
     else
@@ -90,7 +92,13 @@ struct jobs_state {
     return rp;
   }
 
-  static void deliver(promise& rp, caf::expected<std::string> r);
+  template <class T>
+  static void deliver(promise<T>& rp, caf::expected<T> r) {
+    if (r)
+      rp.deliver(std::move(*r));
+    else
+      rp.deliver(std::move(r.error()));
+  }
 
   /// Rebuilds the job list from the log's job events up to its end as of
   /// now, so that ids never repeat and earlier jobs stay listed; jobs that
@@ -103,12 +111,13 @@ struct jobs_state {
 
   /// Queues a job once its JobSubmitted event is durable, so that an id
   /// handed out is never handed out again after a crash.
-  void submit(promise rp, const std::string& kind, const std::string& source,
-              const std::string& options, const std::string& user);
+  void submit(promise<job_submitted> rp, const std::string& kind, const std::string& source,
+              nlohmann::json options, const std::string& user);
 
-  caf::expected<std::string> get(const std::string& id) const;
-  caf::expected<std::string> list() const;
-  caf::expected<std::string> cancel(const std::string& id);
+  caf::expected<job_view> get(const std::string& id) const;
+  /// Every job, newest first.
+  std::vector<job_view> list() const;
+  caf::expected<job_view> cancel(const std::string& id);
 
   size_t running_total() const;
   size_t running_for(const std::string& source) const;

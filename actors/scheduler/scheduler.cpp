@@ -44,24 +44,35 @@ struct scheduler_state {
   int ticks_pending = 0; ///< Ticks sent and not yet received.
   std::map<std::string, schedule> schedules;
 
-  // Submits the job of schedule `s`; returns the job's reply.
-  caf::expected<std::string> submit(schedule& s) {
+  // Submits the job of schedule `s` (its id becomes the schedule's last job).
+  caf::error submit(schedule& s) {
     auto pool = registry->find(names::jobs);
     if (!pool)
       return make_error(ec::unavailable, "the job pool is restarting");
-    auto opts = s.spec.options;
-    opts["schedule"] = s.spec.id;
     self->request(pool, 10s, atom::submit::value, s.spec.kind, s.spec.source,
-                  opts.dump(), "scheduler:" + s.spec.user)
-      .then([this, id = s.spec.id](std::string& reply) {
+                  job_options(s.spec), "scheduler:" + s.spec.user)
+      .then([this, id = s.spec.id](job_submitted& reply) {
               auto i = schedules.find(id);
               if (i != schedules.end())
-                i->second.last_job = json::parse(reply).value("job", "");
+                i->second.last_job = reply.job;
             },
             [id = s.spec.id](caf::error& err) {
               spdlog::warn("[scheduler] schedule {} could not submit: {}", id, render(err));
             });
-    return std::string{"submitted"};
+    return caf::none;
+  }
+
+  // The options of a job schedule `spec` submits: its own, and its id.
+  static json_body job_options(const ev::schedule_defined& spec) {
+    json_body opts{spec.options.is_object() ? spec.options : json::object()};
+    opts.value["schedule"] = spec.id;
+    return opts;
+  }
+
+  // Schedule `s` as the API shows it.
+  static schedule_view view(const schedule& s) {
+    auto& d = s.spec;
+    return {d.id, d.user, d.cron, d.kind, d.source, d.options, d.extra, s.last_job};
   }
 };
 
@@ -131,16 +142,13 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
       self->send(st.log, atom::credit::value, static_cast<uint64_t>(batch.size()));
     },
     [self](caf::get_atom, atom::schedules) {
-      auto arr = json::array();
-      for (auto& [id, s] : self->state.schedules) {
-        auto j = ev::to_json(s.spec);
-        if (!s.last_job.empty())
-          j["last_job"] = s.last_job;
-        arr.push_back(j);
-      }
-      return arr.dump();
+      std::vector<schedule_view> out;
+      out.reserve(self->state.schedules.size());
+      for (auto& [id, s] : self->state.schedules)
+        out.push_back(scheduler_state::view(s));
+      return out;
     },
-    [self](atom::run, const std::string& id) -> caf::result<std::string> {
+    [self](atom::run, const std::string& id) -> caf::result<job_submitted> {
       auto i = self->state.schedules.find(id);
       if (i == self->state.schedules.end())
         return make_error(ec::not_found, "no schedule " + id);
@@ -148,10 +156,8 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
       if (!pool)
         return make_error(ec::unavailable, "the job pool is restarting");
       auto& s = i->second;
-      auto opts = s.spec.options;
-      opts["schedule"] = id;
       return self->delegate(pool, atom::submit::value, s.spec.kind, s.spec.source,
-                            opts.dump(), "scheduler:" + s.spec.user);
+                            scheduler_state::job_options(s.spec), "scheduler:" + s.spec.user);
     },
     [self, subscribe](atom::tick) {
       auto& st = self->state;
@@ -173,7 +179,8 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
             s.last_minute = minute;
             spdlog::info("[scheduler] firing {} ({} on {})", id,
                          s.spec.kind, s.spec.source);
-            st.submit(s);
+            if (auto err = st.submit(s))
+              spdlog::warn("[scheduler] schedule {} could not submit: {}", id, render(err));
           }
       // Check again at the start of the next minute (and at least every 30 s).
       auto next = std::min<int64_t>(60 - now % 60, 30);
@@ -244,12 +251,12 @@ void add_routes(http::router& r, runtime::node_context& node,
   using http::role;
   r.add_async("GET", "/api/v1/schedules", role::viewer,
               [&node](http::request&, const http::principal&, http::responder reply) {
-                http::ask_actor<std::string>(
+                http::ask_actor<std::vector<schedule_view>>(
                   node, names::scheduler, 5s,
-                  [reply](caf::expected<std::string> res) {
+                  [reply](caf::expected<std::vector<schedule_view>> res) {
                     if (!res)
                       return reply(http::error_response(res.error()));
-                    reply(http::json_response(200, {{"schedules", json::parse(*res)}}));
+                    reply(http::json_response(200, {{"schedules", json(*res)}}));
                   },
                   caf::get_atom::value, atom::schedules::value);
               });
@@ -309,13 +316,13 @@ void add_routes(http::router& r, runtime::node_context& node,
                 };
                 // Only a schedule that exists is removed (and only then is
                 // an event appended).
-                http::ask_actor<std::string>(
+                http::ask_actor<std::vector<schedule_view>>(
                   node, names::scheduler, 5s,
-                  [reply, id, remove](caf::expected<std::string> res) {
+                  [reply, id, remove](caf::expected<std::vector<schedule_view>> res) {
                     if (!res)
                       return reply(http::error_response(res.error()));
-                    for (auto& s : json::parse(*res))
-                      if (s.value("id", "") == id)
+                    for (auto& s : *res)
+                      if (s.id == id)
                         return remove();
                     reply(http::error_response(make_error(ec::not_found, "no schedule " + id)));
                   },
@@ -323,12 +330,12 @@ void add_routes(http::router& r, runtime::node_context& node,
               });
   r.add_async("POST", "/api/v1/schedules/{id}/run", role::admin,
               [&node](http::request& req, const http::principal&, http::responder reply) {
-                http::ask_actor<std::string>(
+                http::ask_actor<job_submitted>(
                   node, names::scheduler, 10s,
-                  [reply](caf::expected<std::string> res) {
+                  [reply](caf::expected<job_submitted> res) {
                     if (!res)
                       return reply(http::error_response(res.error()));
-                    reply(http::json_response(202, json::parse(*res)));
+                    reply(http::json_response(202, json(*res)));
                   },
                   atom::run::value, req.params["id"]);
               });

@@ -18,8 +18,8 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-using http::ask_json;
-using http::ask_json_then;
+using http::ask_reply;
+using http::ask_reply_then;
 using http::request_timeout;
 
 /// Answers `body` with `status` once the catalog state has applied the
@@ -223,8 +223,8 @@ void add_routes(http::router& r, runtime::node_context& node,
           if (!e || !*e)
             return reply(http::error_response(
               make_error(ec::not_found, "no source named '" + name + "'")));
-          ask_json(node, names::jobs, 202, reply, atom::submit::value, job_kind, name,
-                               opts.dump(), user);
+          ask_reply<job_submitted>(node, names::jobs, 202, reply, atom::submit::value,
+                                   job_kind, name, json_body{opts}, user);
         };
         auto e = catalog->entity(source_urn(name));
         if (e && !*e) {
@@ -242,7 +242,7 @@ void add_routes(http::router& r, runtime::node_context& node,
   }
   r.add_async("GET", "/api/v1/jobs", role::viewer,
               [&node](http::request&, const http::principal&, http::responder reply) {
-                ask_json_then(
+                ask_reply_then<std::vector<job_view>>(
                   node, names::jobs,
                   [reply](caf::expected<json> j) {
                     if (!j)
@@ -253,13 +253,13 @@ void add_routes(http::router& r, runtime::node_context& node,
               });
   r.add_async("GET", "/api/v1/jobs/{id}", role::viewer,
               [&node](http::request& req, const http::principal&, http::responder reply) {
-                ask_json(node, names::jobs, 200, std::move(reply), caf::get_atom::value,
-                                     req.params["id"]);
+                ask_reply<job_view>(node, names::jobs, 200, std::move(reply),
+                                    caf::get_atom::value, req.params["id"]);
               });
   r.add_async("DELETE", "/api/v1/jobs/{id}", role::admin,
               [&node](http::request& req, const http::principal&, http::responder reply) {
-                ask_json(node, names::jobs, 200, std::move(reply), atom::cancel::value,
-                                     req.params["id"]);
+                ask_reply<job_view>(node, names::jobs, 200, std::move(reply),
+                                    atom::cancel::value, req.params["id"]);
               });
 }
 

@@ -89,8 +89,8 @@ BOOST_FIXTURE_TEST_CASE(finished_jobs_come_back_as_they_ended, fixture) {
   BOOST_CHECK_EQUAL(b.error, "no such host");
   BOOST_CHECK(b.result.is_null());
   BOOST_CHECK(history.interrupt_active(99).empty());
-  BOOST_CHECK_EQUAL(a.to_json()["state"], "succeeded");
-  BOOST_CHECK(!a.to_json().contains("interrupted"));
+  BOOST_CHECK_EQUAL(json(a)["state"], "succeeded");
+  BOOST_CHECK(!json(a).contains("interrupted"));
 }
 
 BOOST_FIXTURE_TEST_CASE(queued_and_running_jobs_become_interrupted, fixture) {
@@ -113,7 +113,7 @@ BOOST_FIXTURE_TEST_CASE(queued_and_running_jobs_become_interrupted, fixture) {
   BOOST_CHECK(history.jobs().at("job-000008").error.find("queued") != std::string::npos);
   BOOST_CHECK(history.jobs().at("job-000009").state == job_state::cancelled);
   BOOST_CHECK_EQUAL(history.next_number(), 10u);
-  BOOST_CHECK_EQUAL(running.to_json()["interrupted"], true);
+  BOOST_CHECK_EQUAL(json(running)["interrupted"], true);
 }
 
 BOOST_FIXTURE_TEST_CASE(an_interruption_in_the_log_is_replayed, fixture) {

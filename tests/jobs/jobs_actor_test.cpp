@@ -26,6 +26,15 @@ using namespace almanac::jobs;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
+namespace almanac {
+
+/// A job state in a failed check.
+std::ostream& operator<<(std::ostream& os, job_state s) {
+  return os << to_string(s);
+}
+
+} // namespace almanac
+
 namespace {
 
 /// What the in-memory log holds; the test reads and seeds it.
@@ -103,8 +112,8 @@ caf::behavior stand_in(caf::event_based_actor* self, const jobs_actor* pool) {
     [=](atom::progress, const std::string& id, uint64_t done, uint64_t total) {
       self->send(*pool, atom::progress::value, id, done, total);
     },
-    [=](atom::finished, const std::string& id, const std::string& result) {
-      self->send(*pool, atom::finished::value, id, result);
+    [=](atom::finished, const std::string& id, job_result& result) {
+      self->send(*pool, atom::finished::value, id, std::move(result));
       self->quit();
     },
     [=](atom::finished, const std::string& id, const caf::error& err) {
@@ -164,18 +173,19 @@ struct fixture : test::test_coordinator_fixture {
   }
 
   caf::expected<std::string> submit(const std::string& source,
-                                    const std::string& options = "{}") {
-    auto reply = ask<std::string>(pool, atom::submit::value, std::string{"extract"},
-                                  source, options, std::string{"admin"});
+                                    json options = json::object()) {
+    auto reply = ask<job_submitted>(pool, atom::submit::value, std::string{"extract"},
+                                    source, json_body{std::move(options)},
+                                    std::string{"admin"});
     if (!reply)
       return reply.error();
-    return json::parse(*reply).at("job").get<std::string>();
+    return reply->job;
   }
 
-  json get(const std::string& id) {
-    auto reply = ask<std::string>(pool, caf::get_atom::value, id);
+  job_view get(const std::string& id) {
+    auto reply = ask<job_view>(pool, caf::get_atom::value, id);
     BOOST_REQUIRE_MESSAGE(reply, "get " << id << ": " << render(reply.error()));
-    return json::parse(*reply);
+    return *reply;
   }
 
   /// The stand-in of the latest attempt of `id`.
@@ -205,7 +215,7 @@ BOOST_FIXTURE_TEST_SUITE(jobs_actor_suite, fixture)
 
 BOOST_AUTO_TEST_CASE(a_submission_is_durable_before_it_is_answered_and_starts_a_worker) {
   spawn_pool();
-  auto id = submit("pagila", R"({"tables":["public.film"]})");
+  auto id = submit("pagila", {{"tables", {"public.film"}}});
   BOOST_REQUIRE_MESSAGE(id, render(id.error()));
   BOOST_CHECK_EQUAL(*id, "job-000001");
   // The log has its submission, then the start of attempt 1.
@@ -221,20 +231,21 @@ BOOST_AUTO_TEST_CASE(a_submission_is_durable_before_it_is_answered_and_starts_a_
   // It runs on a worker of its own.
   BOOST_CHECK_EQUAL(starts_of("job-000001"), 1u);
   auto j = get("job-000001");
-  BOOST_CHECK_EQUAL(j["state"], "running");
-  BOOST_CHECK_EQUAL(j["attempts"], 1);
-  BOOST_CHECK_EQUAL(j["kind"], "extract");
-  BOOST_CHECK_EQUAL(j["user"], "admin");
-  BOOST_CHECK(j.contains("started_ms"));
+  BOOST_CHECK_EQUAL(j.state, job_state::running);
+  BOOST_CHECK_EQUAL(j.attempts, 1u);
+  BOOST_CHECK_EQUAL(j.kind, "extract");
+  BOOST_CHECK_EQUAL(j.user, "admin");
+  BOOST_CHECK_EQUAL(j.options["tables"][0], "public.film");
+  BOOST_CHECK(j.started_ms != 0);
   // Ids count up.
   BOOST_CHECK_EQUAL(*submit("other"), "job-000002");
 }
 
 BOOST_AUTO_TEST_CASE(bad_submissions_are_refused_and_queue_nothing) {
   spawn_pool();
-  auto unknown = ask<std::string>(pool, atom::submit::value, std::string{"mine"},
-                                  std::string{"pagila"}, std::string{"{}"},
-                                  std::string{"admin"});
+  auto unknown = ask<job_submitted>(pool, atom::submit::value, std::string{"mine"},
+                                    std::string{"pagila"}, json_body{},
+                                    std::string{"admin"});
   BOOST_REQUIRE(!unknown);
   BOOST_CHECK(has_code(unknown.error(), ec::invalid_argument));
   BOOST_CHECK(mem->records.empty());
@@ -245,7 +256,7 @@ BOOST_AUTO_TEST_CASE(bad_submissions_are_refused_and_queue_nothing) {
   BOOST_CHECK(has_code(refused.error(), ec::unavailable));
   BOOST_CHECK(message_of(refused.error()).find("could not be recorded") != std::string::npos);
   BOOST_CHECK(started.empty());
-  auto missing = ask<std::string>(pool, caf::get_atom::value, std::string{"job-000001"});
+  auto missing = ask<job_view>(pool, caf::get_atom::value, std::string{"job-000001"});
   BOOST_REQUIRE(!missing);
   BOOST_CHECK(has_code(missing.error(), ec::not_found));
 }
@@ -255,60 +266,59 @@ BOOST_AUTO_TEST_CASE(jobs_beyond_the_limits_wait_queued_and_start_when_one_ends)
   auto a = *submit("pagila");
   auto b = *submit("pagila");
   auto c = *submit("other");
-  BOOST_CHECK_EQUAL(get(a)["state"], "running");
-  BOOST_CHECK_EQUAL(get(b)["state"], "queued"); // one per source
-  BOOST_CHECK_EQUAL(get(c)["state"], "running"); // another source
+  BOOST_CHECK_EQUAL(get(a).state, job_state::running);
+  BOOST_CHECK_EQUAL(get(b).state, job_state::queued); // one per source
+  BOOST_CHECK_EQUAL(get(c).state, job_state::running); // another source
   BOOST_CHECK_EQUAL(starts_of(b), 0u);
-  caf::anon_send(worker_of(a), atom::finished::value, a, std::string{"{}"});
+  caf::anon_send(worker_of(a), atom::finished::value, a, job_result{json::object()});
   run();
-  BOOST_CHECK_EQUAL(get(a)["state"], "succeeded");
-  BOOST_CHECK_EQUAL(get(b)["state"], "running");
+  BOOST_CHECK_EQUAL(get(a).state, job_state::succeeded);
+  BOOST_CHECK_EQUAL(get(b).state, job_state::running);
   BOOST_CHECK_EQUAL(starts_of(b), 1u);
   // The list: newest first.
-  auto list = ask<std::string>(pool, caf::get_atom::value, atom::jobs::value);
+  auto list = ask<std::vector<job_view>>(pool, caf::get_atom::value, atom::jobs::value);
   BOOST_REQUIRE(list);
-  auto arr = json::parse(*list);
-  BOOST_REQUIRE_EQUAL(arr.size(), 3u);
-  BOOST_CHECK_EQUAL(arr[0]["id"], c);
-  BOOST_CHECK_EQUAL(arr[2]["id"], a);
+  BOOST_REQUIRE_EQUAL(list->size(), 3u);
+  BOOST_CHECK_EQUAL((*list)[0].id, c);
+  BOOST_CHECK_EQUAL((*list)[2].id, a);
 }
 
 BOOST_AUTO_TEST_CASE(cancelling_a_queued_job_ends_it_at_once) {
   spawn_pool(/*max_concurrent=*/1);
   auto a = *submit("pagila");
   auto b = *submit("pagila");
-  BOOST_CHECK_EQUAL(get(b)["state"], "queued");
-  auto reply = ask<std::string>(pool, atom::cancel::value, b);
+  BOOST_CHECK_EQUAL(get(b).state, job_state::queued);
+  auto reply = ask<job_view>(pool, atom::cancel::value, b);
   BOOST_REQUIRE(reply);
-  BOOST_CHECK_EQUAL(json::parse(*reply)["state"], "cancelled");
-  BOOST_CHECK_EQUAL(get(b)["state"], "cancelled");
+  BOOST_CHECK_EQUAL(reply->state, job_state::cancelled);
+  BOOST_CHECK_EQUAL(get(b).state, job_state::cancelled);
   auto finished = mem->payloads("JobFinished");
   BOOST_REQUIRE_EQUAL(finished.size(), 1u);
   BOOST_CHECK_EQUAL(finished[0]["job"], b);
   BOOST_CHECK_EQUAL(finished[0]["state"], "cancelled");
   // It never starts, even once the slot is free.
-  caf::anon_send(worker_of(a), atom::finished::value, a, std::string{"{}"});
+  caf::anon_send(worker_of(a), atom::finished::value, a, job_result{json::object()});
   run();
   BOOST_CHECK_EQUAL(starts_of(b), 0u);
-  BOOST_CHECK_EQUAL(get(b)["state"], "cancelled");
+  BOOST_CHECK_EQUAL(get(b).state, job_state::cancelled);
 }
 
 BOOST_AUTO_TEST_CASE(a_cancelled_running_job_ends_cancelled_when_its_worker_stops) {
   spawn_pool();
   auto a = *submit("pagila");
-  auto reply = ask<std::string>(pool, atom::cancel::value, a);
+  auto reply = ask<job_view>(pool, atom::cancel::value, a);
   BOOST_REQUIRE(reply);
   // Still running: the worker reports when it has stopped.
-  BOOST_CHECK_EQUAL(json::parse(*reply)["state"], "running");
+  BOOST_CHECK_EQUAL(reply->state, job_state::running);
   // Whatever it reports then, even a retryable error, the job is cancelled.
   caf::anon_send(worker_of(a), atom::finished::value, a,
                  make_error(ec::unavailable, "connection closed"));
   run();
-  BOOST_CHECK_EQUAL(get(a)["state"], "cancelled");
+  BOOST_CHECK_EQUAL(get(a).state, job_state::cancelled);
   advance_time(10s);
   BOOST_CHECK_EQUAL(starts_of(a), 1u); // not retried
   BOOST_CHECK_EQUAL(mem->payloads("JobFinished").at(0)["state"], "cancelled");
-  auto unknown = ask<std::string>(pool, atom::cancel::value, std::string{"job-000099"});
+  auto unknown = ask<job_view>(pool, atom::cancel::value, std::string{"job-000099"});
   BOOST_REQUIRE(!unknown);
   BOOST_CHECK(has_code(unknown.error(), ec::not_found));
 }
@@ -319,21 +329,21 @@ BOOST_AUTO_TEST_CASE(progress_and_the_result_update_the_job) {
   caf::anon_send(worker_of(a), atom::progress::value, a, uint64_t{3}, uint64_t{10});
   run();
   auto j = get(a);
-  BOOST_CHECK_EQUAL(j["progress"]["done"], 3);
-  BOOST_CHECK_EQUAL(j["progress"]["total"], 10);
+  BOOST_CHECK_EQUAL(j.done, 3u);
+  BOOST_CHECK_EQUAL(j.total, 10u);
   // The first report is an event (later ones at most once a second).
   auto progressed = mem->payloads("JobProgressed");
   BOOST_REQUIRE_EQUAL(progressed.size(), 2u); // the start, the report
   BOOST_CHECK_EQUAL(progressed[1]["done"], 3);
   BOOST_CHECK_EQUAL(progressed[1]["total"], 10);
   caf::anon_send(worker_of(a), atom::finished::value, a,
-                 std::string{R"({"tables":5})"});
+                 job_result{json{{"tables", 5}}});
   run(); // the worker reports, then ends: its down message is no crash
   j = get(a);
-  BOOST_CHECK_EQUAL(j["state"], "succeeded");
-  BOOST_CHECK_EQUAL(j["result"]["tables"], 5);
-  BOOST_CHECK(j["error"].is_null());
-  BOOST_CHECK(j.contains("finished_ms"));
+  BOOST_CHECK_EQUAL(j.state, job_state::succeeded);
+  BOOST_CHECK_EQUAL(j.result["tables"], 5);
+  BOOST_CHECK(j.error.empty());
+  BOOST_CHECK(j.finished_ms != 0);
   auto finished = mem->payloads("JobFinished");
   BOOST_REQUIRE_EQUAL(finished.size(), 1u);
   BOOST_CHECK_EQUAL(finished[0]["state"], "succeeded");
@@ -350,8 +360,8 @@ BOOST_AUTO_TEST_CASE(a_failure_that_is_not_transient_fails_the_job_at_once) {
                  make_error(ec::invalid_argument, "no such table"));
   run();
   auto j = get(a);
-  BOOST_CHECK_EQUAL(j["state"], "failed");
-  BOOST_CHECK_EQUAL(j["error"], "invalid_argument: no such table");
+  BOOST_CHECK_EQUAL(j.state, job_state::failed);
+  BOOST_CHECK_EQUAL(j.error, "invalid_argument: no such table");
   advance_time(10s);
   BOOST_CHECK_EQUAL(starts_of(a), 1u);
 }
@@ -361,17 +371,17 @@ BOOST_AUTO_TEST_CASE(a_crashed_worker_is_retried_after_an_exponential_backoff) {
   auto a = *submit("pagila");
   crash(a);
   auto j = get(a);
-  BOOST_CHECK_EQUAL(j["state"], "queued");
-  BOOST_CHECK_EQUAL(j["attempts"], 1);
-  BOOST_CHECK(j["error"].get<std::string>().find("worker crashed: fault_injected: test crash")
+  BOOST_CHECK_EQUAL(j.state, job_state::queued);
+  BOOST_CHECK_EQUAL(j.attempts, 1u);
+  BOOST_CHECK(j.error.find("worker crashed: fault_injected: test crash")
               != std::string::npos);
   // 200 ms after the first crash, not before.
   advance_time(199ms);
   BOOST_CHECK_EQUAL(starts_of(a), 1u);
   advance_time(1ms);
   BOOST_CHECK_EQUAL(starts_of(a), 2u);
-  BOOST_CHECK_EQUAL(get(a)["state"], "running");
-  BOOST_CHECK_EQUAL(get(a)["attempts"], 2);
+  BOOST_CHECK_EQUAL(get(a).state, job_state::running);
+  BOOST_CHECK_EQUAL(get(a).attempts, 2u);
   // 400 ms after the second.
   crash(a);
   advance_time(399ms);
@@ -381,8 +391,8 @@ BOOST_AUTO_TEST_CASE(a_crashed_worker_is_retried_after_an_exponential_backoff) {
   // The third crash is the last attempt: the job fails.
   crash(a);
   j = get(a);
-  BOOST_CHECK_EQUAL(j["state"], "failed");
-  BOOST_CHECK(j["error"].get<std::string>().find("(after 3 attempts)") != std::string::npos);
+  BOOST_CHECK_EQUAL(j.state, job_state::failed);
+  BOOST_CHECK(j.error.find("(after 3 attempts)") != std::string::npos);
   advance_time(10s);
   BOOST_CHECK_EQUAL(starts_of(a), 3u);
   auto finished = mem->payloads("JobFinished");
@@ -402,13 +412,13 @@ BOOST_AUTO_TEST_CASE(a_transient_failure_is_retried_like_a_crash) {
   caf::anon_send(worker_of(a), atom::finished::value, a,
                  make_error(ec::unavailable, "the source is down"));
   run();
-  BOOST_CHECK_EQUAL(get(a)["state"], "queued");
+  BOOST_CHECK_EQUAL(get(a).state, job_state::queued);
   advance_time(200ms);
   BOOST_CHECK_EQUAL(starts_of(a), 2u);
-  caf::anon_send(worker_of(a), atom::finished::value, a, std::string{"{}"});
+  caf::anon_send(worker_of(a), atom::finished::value, a, job_result{json::object()});
   run();
-  BOOST_CHECK_EQUAL(get(a)["state"], "succeeded");
-  BOOST_CHECK_EQUAL(get(a)["attempts"], 2);
+  BOOST_CHECK_EQUAL(get(a).state, job_state::succeeded);
+  BOOST_CHECK_EQUAL(get(a).attempts, 2u);
 }
 
 BOOST_AUTO_TEST_CASE(the_job_list_is_rebuilt_from_the_log_at_start) {
@@ -430,18 +440,18 @@ BOOST_AUTO_TEST_CASE(the_job_list_is_rebuilt_from_the_log_at_start) {
   run();
   // A job that ended stays as it ended.
   auto done = get("job-000007");
-  BOOST_CHECK_EQUAL(done["state"], "succeeded");
-  BOOST_CHECK_EQUAL(done["result"]["tables"], 4);
-  BOOST_CHECK(!done.contains("interrupted"));
+  BOOST_CHECK_EQUAL(done.state, job_state::succeeded);
+  BOOST_CHECK_EQUAL(done.result["tables"], 4);
+  BOOST_CHECK(!done.interrupted);
   // Jobs that were queued or running when the pool stopped failed.
   auto queued = get("job-000001");
-  BOOST_CHECK_EQUAL(queued["state"], "failed");
-  BOOST_CHECK_EQUAL(queued["interrupted"], true);
-  BOOST_CHECK(queued["error"].get<std::string>().find("while the job was queued")
+  BOOST_CHECK_EQUAL(queued.state, job_state::failed);
+  BOOST_CHECK(queued.interrupted);
+  BOOST_CHECK(queued.error.find("while the job was queued")
               != std::string::npos);
   auto running = get("job-000002");
-  BOOST_CHECK_EQUAL(running["state"], "failed");
-  BOOST_CHECK(running["error"].get<std::string>().find("running (attempt 1)")
+  BOOST_CHECK_EQUAL(running.state, job_state::failed);
+  BOOST_CHECK(running.error.find("running (attempt 1)")
               != std::string::npos);
   // ... which the log learns, in id order; none of them runs again.
   BOOST_REQUIRE_EQUAL(mem->records.size(), before + 2);
@@ -475,7 +485,7 @@ BOOST_AUTO_TEST_CASE(at_start_the_pool_reads_the_log_up_to_its_end_then_records_
   BOOST_CHECK_EQUAL(evs[0].key, "job:job-000004");
   BOOST_CHECK_EQUAL(json::parse(evs[0].payload)["interrupted"], true);
   run();
-  BOOST_CHECK_EQUAL(get("job-000004")["state"], "failed");
+  BOOST_CHECK_EQUAL(get("job-000004").state, job_state::failed);
 }
 
 BOOST_AUTO_TEST_CASE(requests_wait_until_the_log_is_read) {
@@ -485,7 +495,7 @@ BOOST_AUTO_TEST_CASE(requests_wait_until_the_log_is_read) {
   auto strong = caf::actor_cast<caf::strong_actor_ptr>(log);
   registry.started("eventlog", nullptr);
   spawn_pool();
-  auto reply = request<std::string>(pool, caf::get_atom::value, std::string{"job-000003"});
+  auto reply = request<job_view>(pool, caf::get_atom::value, std::string{"job-000003"});
   run();
   BOOST_CHECK(!reply.ready());
   advance_time(200ms);
@@ -495,7 +505,7 @@ BOOST_AUTO_TEST_CASE(requests_wait_until_the_log_is_read) {
   BOOST_REQUIRE(reply.ready());
   auto j = reply.take();
   BOOST_REQUIRE(j);
-  BOOST_CHECK_EQUAL(json::parse(*j)["state"], "failed"); // interrupted
+  BOOST_CHECK_EQUAL(j->state, job_state::failed); // interrupted
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -113,6 +113,9 @@ actor gateway "['last_error']" | grep -q escalated || fail "gateway last_error"
 
 echo "--- restart on request"
 "$ALMANAC" admin restart http | grep -q "restarting http" || fail "restart"
+# The listener is down while it restarts: wait until it answers again.
+for _ in $(seq 1 200); do curl -s -o /dev/null "$URL/health" && break; sleep 0.05; done
+wait_for http state running
 set +e; "$ALMANAC" admin restart ghost 2>"$WORK/err"; rc=$?; set -e
 [ $rc -ne 0 ] && grep -q "no actor named 'ghost'" "$WORK/err" || fail "restart ghost"
 
