@@ -19,6 +19,7 @@
 // columns compare as a set.
 
 #include "actors/lineage/sql/sql_analysis.hpp"
+#include "messages/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,10 +34,7 @@ namespace {
 using nlohmann::json;
 using namespace almanac::lineage;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
+using almanac::lower;
 
 std::string expected_table(const std::string& name) {
   auto n = lower(name);
