@@ -1,5 +1,7 @@
 #include "messages/job_messages.hpp"
 
+#include "messages/event_types.hpp"
+
 namespace almanac {
 
 using nlohmann::json;
@@ -62,15 +64,17 @@ void to_json(json& j, const job_view& x) {
 }
 
 void to_json(json& j, const schedule_view& x) {
-  // As the ScheduleDefined event reads (ev::to_json): the members this
-  // version does not know, then its own.
-  j = x.extra.is_object() ? x.extra : json::object();
-  j["id"] = x.id;
-  j["user"] = x.user;
-  j["cron"] = x.cron;
-  j["kind"] = x.kind;
-  j["source"] = x.source;
-  j["options"] = x.options;
+  // Its ScheduleDefined event as the event's one codec writes it, and the
+  // job it last submitted.
+  ev::schedule_defined d;
+  d.id = x.id;
+  d.user = x.user;
+  d.cron = x.cron;
+  d.kind = x.kind;
+  d.source = x.source;
+  d.options = x.options;
+  d.extra = x.extra;
+  j = ev::to_json(d);
   if (!x.last_job.empty())
     j["last_job"] = x.last_job;
 }
