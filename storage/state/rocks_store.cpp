@@ -141,6 +141,25 @@ rocks_store::get(const std::string& key) const {
   return std::optional<std::string>{std::move(value)};
 }
 
+caf::expected<std::vector<std::optional<std::string>>>
+rocks_store::get_all(const std::vector<std::string>& keys) const {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values;
+  auto statuses = db_->MultiGet(rocksdb::ReadOptions{}, slices, &values);
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      out.emplace_back();
+      continue;
+    }
+    if (auto err = from_status(statuses[i], "get in " + dir_))
+      return err;
+    out.emplace_back(std::move(values[i]));
+  }
+  return out;
+}
+
 caf::error rocks_store::scan(
   const std::string& prefix,
   const std::function<bool(const std::string&, const std::string&)>& fn) const {

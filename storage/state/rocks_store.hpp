@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rocksdb {
 class DB;
@@ -37,6 +38,11 @@ public:
 
   /// Returns the value of `key`, if any.
   caf::expected<std::optional<std::string>> get(const std::string& key) const;
+
+  /// The values of `keys` in one batched lookup (RocksDB MultiGet: one pass
+  /// over the files for all of them), in the order of `keys`.
+  caf::expected<std::vector<std::optional<std::string>>>
+  get_all(const std::vector<std::string>& keys) const;
 
   /// Calls `fn(key, value)` for each key starting with `prefix`, in key order,
   /// until it returns false. Reserved keys ("\0...") are skipped.

@@ -176,16 +176,19 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
   for (auto& n : names)
     ns.push_back({{"urn", n}, {"kind", kind_of(n)}});
   auto es = json::array();
-  for (auto e : edge_ids) {
-    auto& ed = g.edges[e];
-    auto& from = g.names[ed.from];
-    auto& to = g.names[ed.to];
-    auto stored = store_->get(key2("d/", from, to));
-    if (!stored)
-      return stored.error();
-    auto data = *stored ? json::parse(**stored, nullptr, false) : json(nullptr);
-    es.push_back({{"from", from},
-                  {"to", to},
+  std::vector<std::string> keys;
+  keys.reserve(edge_ids.size());
+  for (auto e : edge_ids)
+    keys.push_back(key2("d/", g.names[g.edges[e].from], g.names[g.edges[e].to]));
+  auto stored = store_->get_all(keys); // the evidence, in one batched read
+  if (!stored)
+    return stored.error();
+  for (size_t i = 0; i < edge_ids.size(); ++i) {
+    auto& ed = g.edges[edge_ids[i]];
+    auto& v = (*stored)[i];
+    auto data = v ? json::parse(*v, nullptr, false) : json(nullptr);
+    es.push_back({{"from", g.names[ed.from]},
+                  {"to", g.names[ed.to]},
                   {"evidence", data.is_object() ? data.value("evidence", json::array()) : json::array()},
                   {"count", data.is_object() ? data.value("count", 0) : 0}});
   }
