@@ -1,5 +1,7 @@
 #include "storage/state/rocks_store.hpp"
 
+#include "storage/state/rocks_logger.hpp"
+
 #include "messages/digest.hpp"
 #include "messages/error.hpp"
 
@@ -91,6 +93,9 @@ rocks_store::open(const std::string& dir) {
   opts.write_buffer_size = 8u << 20;
   opts.max_write_buffer_number = 2;
   opts.write_buffer_manager = memory().buffers;
+  // No LOG file: see rocks_logger.hpp (its writer aborted the node on a
+  // disk that stayed full).
+  opts.info_log = make_rocks_logger();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = memory().cache;
   table.cache_index_and_filter_blocks = true;
