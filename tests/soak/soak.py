@@ -130,7 +130,7 @@ QUERY_SHAPES = [(i, (i * 7 + k) % len(tables)) for i in range(len(tables)) for k
 stop = threading.Event()
 lock = threading.Lock()
 lat = {}          # kind -> [ms]
-done = []         # (time, kind)
+done = []         # (time, kind, ms)
 unexpected = []   # (kind, status, body)
 acked = {}        # urn -> (version, description) of the last acknowledged edit
 EXPECTED = {200, 201, 202}
@@ -183,7 +183,7 @@ def worker(n):
         ms = (time.monotonic() - t0) * 1000
         with lock:
             lat.setdefault(kind, []).append(ms)
-            done.append((time.monotonic(), kind))
+            done.append((time.monotonic(), kind, ms))
             if st not in EXPECTED and not (args.chaos and st in CHAOS_OK) \
                     and not (kind == "history" and st == 404):
                 unexpected.append((kind, st, str(body)[:200]))
@@ -267,8 +267,14 @@ while time.monotonic() < t_start + args.seconds:
     if now >= next_report:
         with lock:
             n = len(done)
+            recent = done[last_count:n]
+        # Each kind's median in the window: which requests slow down, if any.
+        by_kind = {}
+        for _, kind, ms in recent:
+            by_kind.setdefault(kind, []).append(ms)
+        medians = " ".join(f"{k}={sorted(v)[len(v) // 2]:.1f}" for k, v in sorted(by_kind.items()))
         print(f"soak: t={now - t_start:5.0f}s  {(n - last_count) / window:8.0f} req/s  "
-              f"rss={rss_mb():.0f} MB  lag {projection_lag()}", flush=True)
+              f"rss={rss_mb():.0f} MB  lag {projection_lag()}  p50 ms {medians}", flush=True)
         last_count = n
         next_report += window
 stop.set()
