@@ -4,9 +4,13 @@
 #include "messages/error.hpp"
 #include "actors/http/ask_routes.hpp"
 #include "runtime/supervisor.hpp"
+#include "storage/state/rocks_store.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <unistd.h>
 
 namespace almanac::admin {
 
@@ -43,6 +47,22 @@ nlohmann::json health_json(const runtime::node_context& node) {
     j["degraded"] = reasons; // reads work; writes are refused until space returns
   }
   return j;
+}
+
+nlohmann::json memory_json() {
+  uint64_t pages = 0;
+  uint64_t resident = 0;
+  std::ifstream statm{"/proc/self/statm"};
+  statm >> pages >> resident;
+  auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  auto m = storage::state_memory();
+  return {{"rss_bytes", resident * page},
+          {"state_stores",
+           {{"block_cache_bytes", m.block_cache_bytes},
+            {"block_cache_pinned_bytes", m.block_cache_pinned_bytes},
+            {"block_cache_capacity", m.block_cache_capacity},
+            {"memtable_bytes", m.memtable_bytes},
+            {"memtable_budget", m.memtable_budget}}}};
 }
 
 namespace {
@@ -87,6 +107,12 @@ void add_routes(http::router& r, runtime::node_context& node) {
          [&node](http::request&, const http::principal&) {
            return http::json_response(node.failed ? 503 : 200,
                                       health_json(node));
+         }});
+  // The node's memory: resident size and the state stores' bounded caches
+  // (the soak tells growth of these apart from a leak).
+  r.add({"GET", "/api/v1/admin/memory", role::admin,
+         [](http::request&, const http::principal&) {
+           return http::json_response(200, memory_json());
          }});
   r.add({"GET", "/api/v1/admin/actors", role::admin,
          [&node](http::request&, const http::principal&) {

@@ -14,6 +14,9 @@ void add_routes(http::router& r, runtime::node_context& node);
 /// Renders the registry as the JSON of GET /api/v1/admin/actors.
 nlohmann::json actors_json(const runtime::actor_registry& registry);
 
+/// The node's resident memory and its state stores' shared caches.
+nlohmann::json memory_json();
+
 /// The JSON of GET /health.
 nlohmann::json health_json(const runtime::node_context& node);
 

@@ -64,11 +64,15 @@ segment_log::append_sync(std::vector<record_input> records) {
 }
 
 caf::error segment_log::roll(std::optional<uint64_t> epoch) {
-  caf::error result;
-  completion done;
   auto req = std::make_unique<request>();
   req->roll = true;
   req->roll_epoch = epoch;
+  return run_solo(std::move(req));
+}
+
+caf::error segment_log::run_solo(request_ptr req) {
+  caf::error result;
+  completion done;
   req->roll_done = [&](caf::error err) {
     result = std::move(err);
     done.post();
@@ -233,7 +237,7 @@ void segment_log::stop_writer(bool drain) {
   inbox_.take_all(pending_);
   auto err = make_error(ec::unavailable, "log " + opts_.dir + " was closed");
   for (auto& req : pending_) {
-    if (req->roll)
+    if (req->roll || req->cut)
       req->roll_done(err);
     else
       req->done(err);

@@ -21,6 +21,8 @@
 // Directory layout: <dir>/LOCK, <dir>/<base:20>-<epoch:4>.log and .idx.
 
 #include "storage/log/dir_lock.hpp"
+#include "storage/log/epoch_history.hpp"
+#include "storage/log/frame_run.hpp"
 #include "storage/log/log_options.hpp"
 #include "storage/log/record.hpp"
 #include "storage/log/request_inbox.hpp"
@@ -81,6 +83,31 @@ public:
   /// (not below the current one), records from now on carry that epoch.
   /// Waits until done.
   caf::error roll(std::optional<uint64_t> epoch = std::nullopt);
+
+  // -- replication (segment_log_replica.cpp) ---------------------------------
+
+  /// Reads acknowledged frames byte-exact, from `from` on, within the one
+  /// segment that holds `from`: whole frames, at most `max_bytes` of them
+  /// (but at least one if any is there). Each frame's checksum is checked.
+  /// At end_offset() the run is empty and names the active segment.
+  caf::expected<frame_run> read_frames(uint64_t from, size_t max_bytes) const;
+
+  /// Queues a run read from another log (a standby appending its primary's
+  /// frames). The run must start at this log's end and position; a run of
+  /// a segment that does not exist here yet starts that segment (with its
+  /// epoch), so that both logs have the same segments. Frames are checked
+  /// (check_frame_run) on the caller's thread; `done` runs once they are
+  /// durable, like an append's.
+  void append_frames(frame_run run, append_callback done);
+
+  /// Removes every record at or after `offset` (a standby's divergent
+  /// tail): later segments are deleted, the one holding `offset` is cut,
+  /// the epoch history loses the epochs that started later. Waits until
+  /// done. Offsets at or past the end are a no-op.
+  caf::error truncate(uint64_t offset);
+
+  /// The epoch history (epoch_history.hpp), kept in <dir>/epochs.
+  epoch_history epochs() const;
 
   /// Reads acknowledged records from `from` on: at most `max_records`, and
   /// no more bytes of frames than `max_bytes` (but always at least one
@@ -143,7 +170,19 @@ private:
     /// Set for a roll request.
     bool roll = false;
     std::optional<uint64_t> roll_epoch;
+    /// Called for roll and truncate requests.
     std::function<void(caf::error)> roll_done;
+    /// Set for a run of another log's frames (append_frames).
+    bool raw = false;
+    frame_run run;
+    /// Set for a truncate request.
+    bool cut = false;
+    uint64_t cut_offset = 0;
+
+    /// Whether the writer handles this request in a batch of its own.
+    bool solo() const {
+      return roll || raw || cut;
+    }
     /// Link in the inbox.
     request* next = nullptr;
   };
@@ -166,12 +205,16 @@ private:
 
   explicit segment_log(log_options opts);
 
+  /// Queues a roll or truncate request and waits for its outcome.
+  caf::error run_solo(request_ptr req);
+
   // -- opening (segment_log_open.cpp) ----------------------------------------
 
   caf::error recover();
   caf::error load_sealed_segment(segment& seg, uint64_t next_base);
   caf::error recover_last_segment(segment& seg);
   caf::error apply_epoch_option();
+  caf::error recover_epochs();
 
   // -- writer thread (segment_log_writer.cpp) --------------------------------
 
@@ -180,6 +223,23 @@ private:
   void write_batch(request_list& batch, bool need_roll);
   void handle_roll(request_list& batch);
   void fail_batch(request_list& batch, const caf::error& err);
+  /// After a batch is written (and synced per the policy): appends its
+  /// index entries, publishes the new ends, counts it; returns the commit
+  /// listener to call.
+  commit_listener publish_write(const std::string& index_buf,
+                                const std::vector<index_entry>& entries,
+                                uint64_t requests, uint64_t records,
+                                uint64_t bytes,
+                                std::chrono::nanoseconds write_time);
+
+  // -- replication, writer side (segment_log_replica.cpp) --------------------
+
+  void write_frames(request_list& batch);
+  caf::error write_run(const frame_run& run);
+  void handle_truncate(request_list& batch);
+  caf::error truncate_at(uint64_t offset);
+  /// Adds `epoch` at `start` to the history and saves it.
+  caf::error record_epoch(uint64_t epoch, uint64_t start);
 
   // -- acknowledgements (segment_log_ack.cpp) --------------------------------
 
@@ -212,6 +272,7 @@ private:
   uint64_t flushed_end_offset_ = 0;
   uint64_t flushed_end_position_ = 0;
   uint64_t epoch_ = 1;
+  epoch_history epochs_;
   caf::error failure_;
   /// Mirrors `failure_` being set, for a lock-free check on every append.
   std::atomic<bool> failed_{false};

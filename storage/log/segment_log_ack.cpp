@@ -37,7 +37,7 @@ void segment_log::deliver(ack_job& job) {
     job.listener(job.end_offset);
   for (size_t i = 0; i < job.batch.size(); ++i) {
     auto& req = *job.batch[i];
-    if (req.roll)
+    if (req.roll || req.cut)
       req.roll_done(job.error);
     else if (job.results.empty())
       req.done(job.error);

@@ -137,6 +137,8 @@ caf::error segment_log::recover() {
   written_size_ = active_->committed_size();
   end_offset_ = flushed_end_offset_ = written_offset_;
   end_position_ = flushed_end_position_ = position;
+  if (auto err = recover_epochs())
+    return err;
   if (auto err = apply_epoch_option())
     return err;
   if (auto err = active_->open_index_for_append())

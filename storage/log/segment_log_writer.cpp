@@ -50,6 +50,12 @@ caf::error segment_log::sync_active() {
 }
 
 caf::error segment_log::roll_segment(uint64_t epoch) {
+  // The history first: after a crash between the two, it names an epoch
+  // with no records, which is harmless; a segment of an epoch the history
+  // lacks would not be (recover_epochs adds it back anyway).
+  if (epoch != epoch_)
+    if (auto err = record_epoch(epoch, written_offset_))
+      return err;
   if (written_size_ == 0) {
     // Nothing in the active segment: replace it rather than leave an empty
     // segment behind (two segments must never share a base offset).
@@ -120,6 +126,10 @@ void segment_log::run_writer() {
     } else {
       if (batch.front()->roll)
         handle_roll(batch);
+      else if (batch.front()->raw)
+        write_frames(batch);
+      else if (batch.front()->cut)
+        handle_truncate(batch);
       else
         write_batch(batch, need_roll);
       batch.clear();
@@ -141,7 +151,7 @@ bool segment_log::take_batch(request_list& batch, bool& need_roll) {
     std::this_thread::sleep_for(opts_.max_batch_delay);
     inbox_.take_all(pending_);
   }
-  if (pending_.front()->roll) {
+  if (pending_.front()->solo()) {
     batch.push_back(std::move(pending_.front()));
     pending_.pop_front();
     return true;
@@ -155,7 +165,7 @@ bool segment_log::take_batch(request_list& batch, bool& need_roll) {
                             - std::min(written_size_, opts_.segment_bytes);
   auto limit = std::min<uint64_t>(opts_.max_batch_bytes, room);
   uint64_t taken = 0;
-  while (!pending_.empty() && !pending_.front()->roll) {
+  while (!pending_.empty() && !pending_.front()->solo()) {
     auto bytes = pending_.front()->bytes;
     if (!batch.empty() && taken + bytes > limit)
       break;
@@ -268,27 +278,9 @@ void segment_log::write_batch(request_list& batch, bool need_roll) {
       return fail(serr);
     }
   }
-  if (!index_buf.empty())
-    if (auto ierr = active_->append_index(index_buf))
-      spdlog::warn("[log] cannot append to index {} (it will be rebuilt on "
-                   "open): {}",
-                   active_->index_path(), render(ierr));
-  commit_listener listener;
-  {
-    std::lock_guard<std::mutex> guard{state_mutex_};
-    for (auto& entry : new_entries)
-      index.add(entry);
-    active_->committed_size(written_size_);
-    active_->end_offset(written_offset_);
-    end_offset_ = written_offset_;
-    end_position_ = base + written_size_;
-    listener = listener_;
-    ++stats_.batches;
-    stats_.requests += batch.size();
-    stats_.records += offset - results.front().first_offset;
-    stats_.bytes += batch_buf_.size();
-    stats_.write_time += write_time;
-  }
+  auto listener = publish_write(index_buf, new_entries, batch.size(),
+                                offset - results.front().first_offset,
+                                batch_buf_.size(), write_time);
   ack_job job;
   job.batch = std::move(batch);
   job.results = std::move(results);
@@ -296,6 +288,31 @@ void segment_log::write_batch(request_list& batch, bool need_roll) {
   job.end_offset = written_offset_;
   job.io_time = std::chrono::steady_clock::now() - write_started;
   post_ack(std::move(job));
+}
+
+commit_listener
+segment_log::publish_write(const std::string& index_buf,
+                           const std::vector<index_entry>& entries,
+                           uint64_t requests, uint64_t records, uint64_t bytes,
+                           std::chrono::nanoseconds write_time) {
+  if (!index_buf.empty())
+    if (auto ierr = active_->append_index(index_buf))
+      spdlog::warn("[log] cannot append to index {} (it will be rebuilt on "
+                   "open): {}",
+                   active_->index_path(), render(ierr));
+  std::lock_guard<std::mutex> guard{state_mutex_};
+  for (auto& entry : entries)
+    active_->index().add(entry);
+  active_->committed_size(written_size_);
+  active_->end_offset(written_offset_);
+  end_offset_ = written_offset_;
+  end_position_ = active_->base_position() + written_size_;
+  ++stats_.batches;
+  stats_.requests += requests;
+  stats_.records += records;
+  stats_.bytes += bytes;
+  stats_.write_time += write_time;
+  return listener_;
 }
 
 } // namespace almanac::storage

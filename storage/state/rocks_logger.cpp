@@ -36,6 +36,12 @@ public:
     if (n < 0)
       return;
     std::string_view line{buf, std::min(static_cast<size_t>(n), sizeof buf - 1)};
+    // Opening a store that does not exist yet (its first start) is not an
+    // error to report, though RocksDB logs one for its missing directory.
+    if (line.find(" dir NotFound") != std::string_view::npos) {
+      spdlog::debug("[rocksdb] {}", line);
+      return;
+    }
     if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL)
       spdlog::error("[rocksdb] {}", line);
     else

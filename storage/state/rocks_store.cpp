@@ -85,6 +85,17 @@ const shared_memory& memory() {
 
 } // namespace
 
+state_memory_usage state_memory() {
+  auto& m = memory();
+  state_memory_usage u;
+  u.block_cache_bytes = m.cache->GetUsage();
+  u.block_cache_pinned_bytes = m.cache->GetPinnedUsage();
+  u.block_cache_capacity = m.cache->GetCapacity();
+  u.memtable_bytes = m.buffers->memory_usage();
+  u.memtable_budget = m.buffers->buffer_size();
+  return u;
+}
+
 rocks_store::rocks_store(std::string dir, rocksdb::DB* db)
   : dir_(std::move(dir)), db_(db) {
   // nop

@@ -80,4 +80,17 @@ private:
   bool needs_resume_ = false; ///< A write failed: DB::Resume() before the next.
 };
 
+/// The memory every state store of the process shares (rocks_store.cpp):
+/// one block cache and one memtable budget, both bounded.
+struct state_memory_usage {
+  uint64_t block_cache_bytes = 0;
+  uint64_t block_cache_pinned_bytes = 0;
+  uint64_t block_cache_capacity = 0;
+  uint64_t memtable_bytes = 0;
+  uint64_t memtable_budget = 0;
+};
+
+/// Returns what the shared cache and memtables hold now.
+state_memory_usage state_memory();
+
 } // namespace almanac::storage

@@ -1,0 +1,145 @@
+#pragma once
+
+// What a node knows about replication (docs/ha.md): its role, its epoch,
+// the standbys it ships to or the primary it follows. Shared by the event
+// log actor, the replication actors and the HTTP routes; thread-safe, no
+// CAF. The log itself is published here by the event log actor while it
+// has it open, so that the replication threads read and append through the
+// same log object (its writer thread serialises everything).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace almanac::storage {
+class segment_log;
+} // namespace almanac::storage
+
+namespace almanac::runtime {
+
+/// A primary's view of one standby.
+struct standby_view {
+  std::string name;
+  std::string peer;
+  /// "catching_up", "streaming" or "disconnected".
+  std::string state = "disconnected";
+  /// The standby's log is durable up to here.
+  uint64_t durable_offset = 0;
+  uint64_t durable_position = 0;
+  /// Wall-clock time of the last acknowledgement.
+  int64_t last_ack_ms = 0;
+  /// Wall-clock time of the oldest record the standby lacks (0: none).
+  int64_t oldest_missing_ms = 0;
+  bool sync = false;
+};
+
+/// A standby's view of its primary.
+struct follower_view {
+  /// ha.primary, and what the primary said about itself.
+  std::string primary;
+  std::string primary_name;
+  std::string primary_url;
+  /// "connecting", "catching_up", "streaming" or "disconnected".
+  std::string state = "connecting";
+  std::string last_error;
+  uint64_t primary_epoch = 0;
+  uint64_t primary_end_offset = 0;
+  uint64_t primary_end_position = 0;
+  /// The primary's clock in its last heartbeat, and ours when it came.
+  int64_t primary_time_ms = 0;
+  int64_t heard_ms = 0;
+  /// Wall-clock time of the oldest primary record not yet here (0: none).
+  int64_t oldest_missing_ms = 0;
+  /// Sources whose password the standby lacks (docs/ha.md).
+  std::vector<std::string> missing_passwords;
+};
+
+class ha_state {
+public:
+  /// True on a standby: every write is refused with ec::read_only.
+  std::atomic<bool> standby{false};
+
+  /// Sync mode: appends are acknowledged once the standby has them, and
+  /// readers see records only below replicated_end.
+  std::atomic<bool> sync{false};
+
+  /// Sync mode gave way to async (ha.sync_fallback = async).
+  std::atomic<bool> degraded{false};
+
+  /// The end offset durable on the standby (sync mode's watermark).
+  std::atomic<uint64_t> replicated_end{0};
+
+  /// This node's name in status.
+  std::string name;
+
+  /// The log, while the event log actor has it open (else null).
+  std::shared_ptr<storage::segment_log> log() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return log_;
+  }
+
+  void publish_log(std::shared_ptr<storage::segment_log> x) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    log_ = std::move(x);
+  }
+
+  /// Called (on any thread) whenever replicated_end moves.
+  void set_watermark_listener(std::function<void(uint64_t)> f) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    watermark_listener_ = std::move(f);
+  }
+
+  void replicated(uint64_t end) {
+    std::function<void(uint64_t)> f;
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      auto old = replicated_end.load();
+      while (end > old && !replicated_end.compare_exchange_weak(old, end)) {
+      }
+      f = watermark_listener_;
+    }
+    if (f)
+      f(end);
+  }
+
+  std::map<std::string, standby_view> standbys() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return standbys_;
+  }
+
+  void update_standby(const standby_view& x) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    standbys_[x.name] = x;
+  }
+
+  follower_view follower() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return follower_;
+  }
+
+  template <class F>
+  void update_follower(F f) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    f(follower_);
+  }
+
+  /// The primary's HTTP URL, for read_only errors ("" if unknown yet).
+  std::string primary_url() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return follower_.primary_url;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<storage::segment_log> log_;
+  std::function<void(uint64_t)> watermark_listener_;
+  std::map<std::string, standby_view> standbys_;
+  follower_view follower_;
+};
+
+} // namespace almanac::runtime
