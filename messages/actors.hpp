@@ -194,6 +194,18 @@ using scheduler_actor = log_subscriber_actor::extend<
 
 namespace almanac {
 
+/// Replication (actors/replication, docs/ha.md): on a primary with
+/// ha.listen, the listener and a session per standby; on a standby, the
+/// follower of ha.primary. Threads do the network I/O; the actor owns them
+/// and stops them when it exits.
+using replication_actor = caf::typed_actor<
+  // Returns the node's replication status as JSON (GET /monitor/replication).
+  caf::replies_to<caf::get_atom, atom::status>::with<std::string>>;
+
+} // namespace almanac
+
+namespace almanac {
+
 /// The registered names of the actors that others look up, each with its
 /// interface (runtime::actor_registry::find).
 namespace names {

@@ -27,6 +27,7 @@ const char* to_string(ec x) {
     case ec::unsupported_version: return "unsupported_version";
     case ec::cancelled: return "cancelled";
     case ec::storage_full: return "storage_full";
+    case ec::read_only: return "read_only";
   }
   return "unspecified";
 }
@@ -83,6 +84,7 @@ int http_status(const caf::error& err) {
     case ec::invalid_argument:
     case ec::invalid_config: return 422;
     case ec::locked:
+    case ec::read_only:
     case ec::unavailable: return 503;
     case ec::timeout: return 504;
     case ec::storage_full: return 507;

@@ -57,6 +57,9 @@ enum class ec : uint8_t {
   /// The disk holding the log or a store is full (ENOSPC, EDQUOT): nothing
   /// was written; writes succeed again once space is freed (HTTP 507).
   storage_full = 20,
+  /// This node is a standby: writes go to the primary, which the context
+  /// names (HTTP 503).
+  read_only = 21,
 };
 
 /// Returns the stable, snake_case name of `x`.

@@ -18,6 +18,9 @@
 #include "actors/eventlog/event_counts.hpp"
 #include "actors/http/gateway.hpp"
 #include "actors/http/server.hpp"
+#include "actors/replication/ha_config.hpp"
+#include "actors/replication/replication_actor.hpp"
+#include "actors/replication/replication_routes.hpp"
 #include "messages/error.hpp"
 #include "messages/message_types.hpp"
 #include "runtime/node_context.hpp"
@@ -143,9 +146,10 @@ supervisor_spec make_tree(node_context& node,
   // the command side drops what it had pending.
   supervisor_spec storage{
     "storage", strategy::rest_for_one, policy,
-    {eventlog::event_log_child(s), supervisor_child(projections),
+    {eventlog::event_log_child(s, node.ha), supervisor_child(projections),
      catalog::catalog_child(projected_catalog),
-     usage::usage_child(std::chrono::milliseconds(1000))}};
+     usage::usage_child(std::chrono::milliseconds(1000)),
+     replication::replication_child(node)}};
   jobs::jobs_config jobs_cfg;
   jobs_cfg.kinds["extract"] = extraction::run_extract;
   jobs_cfg.kinds["profile"] = extraction::run_profile;
@@ -218,6 +222,15 @@ int run_node(const config::settings& settings) {
     spdlog::critical("[node] {}", render(err));
     return exit_bad_setup;
   }
+  // Replication's settings are checked before anything starts.
+  auto ha_cfg = replication::ha_config_from(settings);
+  if (!ha_cfg) {
+    spdlog::critical("[node] {}", render(ha_cfg.error()));
+    return exit_bad_setup;
+  }
+  node.ha->standby = settings.get("node.role") == "standby";
+  node.ha->sync = ha_cfg->sync;
+  node.ha->name = ha_cfg->name;
   // Signals are taken by one thread with sigtimedwait; block them everywhere.
   sigset_t sigs;
   sigemptyset(&sigs);
@@ -248,7 +261,19 @@ int run_node(const config::settings& settings) {
       return http::principal{(**t).value("user", ""), *role};
     });
     auto routes = std::make_shared<http::router>();
+    // A standby refuses every write but the node-local admin ones (actor
+    // restarts, rebuilds, promotion), naming the primary.
+    routes->set_write_guard([ha = node.ha](const http::request& req)
+                              -> std::optional<http::response> {
+      if (!ha->standby || req.path.rfind("/api/v1/admin/", 0) == 0)
+        return std::nullopt;
+      auto url = ha->primary_url();
+      return http::error_response(make_error(
+        ec::read_only, "this node is a standby: send writes to the primary"
+                         + (url.empty() ? std::string{} : " at " + url)));
+    });
     admin::add_routes(*routes, node);
+    replication::add_routes(*routes, node);
     eventlog::add_routes(*routes, node);
     auto lineage_state = std::make_shared<lineage::lineage_store>(
       (fs::path{data_dir} / "projections" / "lineage").string(),

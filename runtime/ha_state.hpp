@@ -7,6 +7,9 @@
 // has it open, so that the replication threads read and append through the
 // same log object (its writer thread serialises everything).
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -53,8 +56,8 @@ struct follower_view {
   /// The primary's clock in its last heartbeat, and ours when it came.
   int64_t primary_time_ms = 0;
   int64_t heard_ms = 0;
-  /// Wall-clock time of the oldest primary record not yet here (0: none).
-  int64_t oldest_missing_ms = 0;
+  /// How far behind the primary said we are, in ms (its last heartbeat).
+  int64_t lag_ms = 0;
   /// Sources whose password the standby lacks (docs/ha.md).
   std::vector<std::string> missing_passwords;
 };
@@ -107,6 +110,26 @@ public:
       f(end);
   }
 
+  /// Registers an eventfd that notify_commit() signals (a sender waiting
+  /// for records).
+  void add_waker(int fd) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    wakers_.push_back(fd);
+  }
+
+  void remove_waker(int fd) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    wakers_.erase(std::remove(wakers_.begin(), wakers_.end(), fd), wakers_.end());
+  }
+
+  /// Called by the log's commit listener: wakes every sender.
+  void notify_commit() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    uint64_t one = 1;
+    for (auto fd : wakers_)
+      [[maybe_unused]] auto n = ::write(fd, &one, sizeof(one));
+  }
+
   std::map<std::string, standby_view> standbys() const {
     std::lock_guard<std::mutex> guard{mutex_};
     return standbys_;
@@ -140,6 +163,7 @@ private:
   std::function<void(uint64_t)> watermark_listener_;
   std::map<std::string, standby_view> standbys_;
   follower_view follower_;
+  std::vector<int> wakers_;
 };
 
 } // namespace almanac::runtime

@@ -6,6 +6,7 @@
 #include "config/settings.hpp"
 #include "runtime/access.hpp"
 #include "runtime/actor_registry.hpp"
+#include "runtime/ha_state.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -21,6 +22,8 @@ struct node_context {
   actor_registry registry;
   config::settings settings;
   token_table tokens;
+  /// Replication: role, epoch, peers (runtime/ha_state.hpp).
+  std::shared_ptr<ha_state> ha = std::make_shared<ha_state>();
   std::atomic<bool> failed{false};
   std::string failure;
   std::chrono::steady_clock::time_point started

@@ -175,6 +175,19 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
     self->quit(cp.error());
     return projection_actor::behavior_type::make_empty_behavior();
   }
+  // A checkpoint past the log's end: the log lost a tail this state had
+  // applied (a standby truncating what its new primary never had). The
+  // state is ahead of the truth; it starts again from the log.
+  if (auto end = registry->log_end.load(); *cp > end) {
+    spdlog::warn("[{}] checkpoint {} is past the log's end {} (the log was "
+                 "truncated): rebuilding from offset 0",
+                 name, *cp, end);
+    if (auto err = st.proj->reset()) {
+      self->quit(err);
+      return projection_actor::behavior_type::make_empty_behavior();
+    }
+    cp = uint64_t{0};
+  }
   st.set_checkpoint(*cp);
   st.received = *cp;
   spdlog::info("[{}] resuming at offset {}", name, *cp);

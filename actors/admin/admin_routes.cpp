@@ -37,7 +37,7 @@ nlohmann::json actors_json(const runtime::actor_registry& registry) {
 nlohmann::json health_json(const runtime::node_context& node) {
   auto faults = node.registry.storage_faults();
   nlohmann::json j{{"status", node.failed ? "failed" : faults.empty() ? "ok" : "degraded"},
-                   {"role", node.settings.get("node.role")},
+                   {"role", node.ha->standby ? "standby" : "primary"},
                    {"version", node.version},
                    {"uptime_s", node.uptime_s()}};
   if (!faults.empty()) {

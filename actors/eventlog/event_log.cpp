@@ -70,6 +70,8 @@ event_log_state::~event_log_state() {
   if (self)
     for (auto& [addr, sub] : subscriptions)
       self->demonitor(sub.sink.address());
+  if (ha)
+    ha->publish_log(nullptr);
   if (log)
     if (auto err = log->close())
       spdlog::error("[eventlog] close: {}", render(err));
@@ -141,8 +143,10 @@ event_log_actor::behavior_type
 event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
                storage::log_options opts,
                std::shared_ptr<runtime::actor_metrics> metrics,
-               runtime::actor_registry* registry, log_handoff handoff) {
+               runtime::actor_registry* registry, log_handoff handoff,
+               std::shared_ptr<runtime::ha_state> ha) {
   auto& st = self->state;
+  st.ha = ha;
   st.self = self;
   st.metrics = std::move(metrics);
   st.registry = registry;
@@ -161,9 +165,11 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   st.log = std::move(*opened);
   registry->log_end = st.log->end_offset();
   // Runs on the log's writer thread: only atomics and messages here.
-  st.log->set_commit_listener([registry, handoff = st.handoff,
+  st.log->set_commit_listener([registry, handoff = st.handoff, ha,
                                weak = caf::actor_cast<caf::weak_actor_ptr>(self)](uint64_t end) {
     registry->log_end = end;
+    if (ha)
+      ha->notify_commit();
     hand_off(handoff, [weak, end] {
       if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak))
         caf::anon_send(caf::actor_cast<event_log_actor>(strong),
@@ -173,6 +179,8 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   self->set_down_handler([self](caf::down_msg& dm) {
     self->state.subscriptions.erase(dm.source);
   });
+  if (ha)
+    ha->publish_log(st.log);
   spdlog::info("[eventlog] open at {}: offsets [{}, {})",
                st.log->options().dir, st.log->start_offset(),
                st.log->end_offset());
@@ -183,6 +191,12 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
       st.count();
       if (events.empty())
         return make_error(ec::invalid_argument, "nothing to append");
+      if (st.ha && st.ha->standby) {
+        auto url = st.ha->primary_url();
+        return make_error(ec::read_only,
+                          "this node is a standby: writes go to the primary"
+                            + (url.empty() ? std::string{} : " at " + url));
+      }
       std::vector<storage::record_input> records;
       records.reserve(events.size());
       for (auto& e : events)
@@ -307,12 +321,13 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   };
 }
 
-runtime::child_spec event_log_child(const config::settings& settings) {
+runtime::child_spec event_log_child(const config::settings& settings,
+                                    std::shared_ptr<runtime::ha_state> ha) {
   auto opts = options_from(settings);
-  return {"eventlog", [opts](const runtime::child_context& ctx) {
+  return {"eventlog", [opts, ha](const runtime::child_context& ctx) {
             auto h = ctx.system->spawn<caf::detached>(event_log_impl, opts,
                                                       ctx.metrics, ctx.registry,
-                                                      log_handoff{});
+                                                      log_handoff{}, ha);
             return caf::actor_cast<caf::actor>(h);
           }};
 }

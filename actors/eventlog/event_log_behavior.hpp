@@ -11,6 +11,7 @@
 
 #include "messages/actors.hpp"
 #include "runtime/actor_registry.hpp"
+#include "runtime/ha_state.hpp"
 #include "storage/log/segment_log.hpp"
 
 #include <caf/stateful_actor.hpp>
@@ -43,7 +44,11 @@ struct event_log_state {
   static constexpr const char* name = "eventlog";
 
   event_log_actor::stateful_pointer<event_log_state> self = nullptr;
-  std::unique_ptr<storage::segment_log> log;
+  /// Shared with the replication threads through `ha` (they read and
+  /// append through the same log object).
+  std::shared_ptr<storage::segment_log> log;
+  /// The node's replication state; null in tests without replication.
+  std::shared_ptr<runtime::ha_state> ha;
   std::shared_ptr<runtime::actor_metrics> metrics;
   runtime::actor_registry* registry = nullptr;
   log_handoff handoff; ///< How the log's threads send to this actor.
@@ -87,10 +92,14 @@ struct event_log_state {
 /// The behaviour of the actor "eventlog": opens the log at `opts.dir`
 /// (retrying briefly while a predecessor still holds its lock), keeps
 /// `registry->log_end` current and reports storage faults to `registry`.
+/// With `ha`: publishes the log there, wakes the replication senders on
+/// every commit, and refuses appends (ec::read_only) while the node is a
+/// standby.
 event_log_actor::behavior_type
 event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
                storage::log_options opts,
                std::shared_ptr<runtime::actor_metrics> metrics,
-               runtime::actor_registry* registry, log_handoff handoff);
+               runtime::actor_registry* registry, log_handoff handoff,
+               std::shared_ptr<runtime::ha_state> ha = nullptr);
 
 } // namespace almanac::eventlog

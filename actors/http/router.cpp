@@ -231,6 +231,9 @@ void router::dispatch(std::shared_ptr<request> shared, const token_table& tokens
                                      + p->user + " is " + to_string(p->level)));
     who = *p;
   }
+  if (write_guard_ && req.method != "GET" && req.method != "HEAD")
+    if (auto refused = write_guard_(req))
+      return answer(std::move(*refused));
   if (!req.body.empty()) {
     if (found->body == body_kind::json) {
       auto parsed = parse_json_guarded(req.body, "the request body");

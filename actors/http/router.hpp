@@ -73,12 +73,19 @@ public:
   void dispatch(std::shared_ptr<request> req, const token_table& tokens,
                 responder reply) const;
 
+  /// Sets a check every authorized request other than GET passes before its
+  /// handler: an answer from it is sent instead (a standby's read_only).
+  void set_write_guard(std::function<std::optional<response>(const request&)> guard) {
+    write_guard_ = std::move(guard);
+  }
+
   /// True if `req` matches a route that answers without authentication
   /// (served on the I/O thread: /health must answer under any load).
   bool is_public(const request& req) const;
 
 private:
   std::vector<route> routes_;
+  std::function<std::optional<response>(const request&)> write_guard_;
 };
 
 } // namespace almanac::http

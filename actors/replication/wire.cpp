@@ -86,7 +86,8 @@ struct to_json_visitor {
     return {{"epoch", x.epoch},
             {"end_offset", x.end_offset},
             {"end_position", x.end_position},
-            {"time_ms", x.time_ms}};
+            {"time_ms", x.time_ms},
+            {"lag_ms", x.lag_ms}};
   }
   json operator()(const secrets& x) const {
     return {{"content", x.content}};
@@ -143,7 +144,7 @@ caf::expected<message> from_json(message_type type, const json& j) {
       heartbeat x;
       err = all({field(j, "epoch", x.epoch), field(j, "end_offset", x.end_offset),
                  field(j, "end_position", x.end_position),
-                 field(j, "time_ms", x.time_ms)});
+                 field(j, "time_ms", x.time_ms), field(j, "lag_ms", x.lag_ms)});
       if (err)
         return err;
       return message{x};

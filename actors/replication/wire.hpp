@@ -78,12 +78,15 @@ struct ack {
   uint64_t end_position = 0;
 };
 
-/// Either way, when idle: the sender's log end and clock.
+/// Either way, when idle: the sender's log end and clock; from the primary
+/// also how far behind the standby is (ms since the oldest record it lacks
+/// was written; 0 when it lacks none).
 struct heartbeat {
   uint64_t epoch = 0;
   uint64_t end_offset = 0;
   uint64_t end_position = 0;
   int64_t time_ms = 0;
+  int64_t lag_ms = 0;
 };
 
 /// Primary -> standby: the node-local secrets file, whole.

@@ -133,10 +133,10 @@ caf::error sync_directory(const std::string& dir) {
 
 caf::error write_file_atomically(const std::string& dir,
                                  const std::string& path,
-                                 const std::string& data) {
+                                 const std::string& data, int mode) {
   auto tmp = path + ".tmp";
   {
-    auto f = file::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+    auto f = file::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (!f)
       return std::move(f.error());
     if (auto err = f->write_at(data.data(), data.size(), 0))

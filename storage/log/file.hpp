@@ -72,11 +72,11 @@ caf::error errno_error(const std::string& what, const std::string& path);
 /// Flushes a directory so that files created or renamed in it survive a crash.
 caf::error sync_directory(const std::string& dir);
 
-/// Replaces `path` atomically with `data`: writes a temporary file, syncs it,
-/// renames it over `path` and syncs the directory `dir`.
+/// Replaces `path` atomically with `data`: writes a temporary file (with
+/// `mode`), syncs it, renames it over `path` and syncs the directory `dir`.
 caf::error write_file_atomically(const std::string& dir,
                                  const std::string& path,
-                                 const std::string& data);
+                                 const std::string& data, int mode = 0644);
 
 /// Reads a whole (small) file.
 caf::expected<std::string> read_whole_file(const std::string& path);

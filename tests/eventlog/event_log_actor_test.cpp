@@ -122,7 +122,8 @@ struct fixture : test::test_coordinator_fixture {
     auto h = sys.spawn(event_log_impl, opts, metrics, &registry,
                        log_handoff{[q = handed](std::function<void()> send) {
                          q->push(std::move(send));
-                       }});
+                       }},
+                       std::shared_ptr<runtime::ha_state>{});
     run(); // opens the log
     return h;
   }

@@ -76,8 +76,9 @@ BOOST_AUTO_TEST_CASE(every_message_round_trips) {
 
   auto ab = std::get<ack>(*round_trip(encoded(ack{9, 10})));
   BOOST_TEST(ab.end_offset == 9u);
-  auto hbt = std::get<heartbeat>(*round_trip(encoded(heartbeat{3, 5, 6, -7})));
+  auto hbt = std::get<heartbeat>(*round_trip(encoded(heartbeat{3, 5, 6, -7, 42})));
   BOOST_TEST(hbt.time_ms == -7);
+  BOOST_TEST(hbt.lag_ms == 42);
   auto sec = std::get<secrets>(*round_trip(encoded(secrets{"{\"a\":\"\\u0000x\"}"})));
   BOOST_TEST(sec.content == "{\"a\":\"\\u0000x\"}");
   auto ref = std::get<refused>(*round_trip(encoded(refused{"epoch 2 is stale"})));
