@@ -200,7 +200,17 @@ namespace almanac {
 /// and stops them when it exits.
 using replication_actor = caf::typed_actor<
   // Returns the node's replication status as JSON (GET /monitor/replication).
-  caf::replies_to<caf::get_atom, atom::status>::with<std::string>>;
+  caf::replies_to<caf::get_atom, atom::status>::with<std::string>,
+  // Promotes this standby (by `user`): stops following, starts a new epoch
+  // durably (a new segment and a NodePromoted event), accepts writes,
+  // opens ha.listen. Replies {"epoch","offset","took_ms"} as JSON;
+  // conflict on a node that is already primary.
+  caf::replies_to<atom::promote, std::string>::with<std::string>>;
+
+/// Its registered name.
+namespace names {
+constexpr actor_name<replication_actor> replication{"replication"};
+} // namespace names
 
 } // namespace almanac
 

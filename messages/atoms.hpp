@@ -101,4 +101,7 @@ using run = caf::atom_constant<caf::atom("run")>;
 /// A periodic check.
 using tick = caf::atom_constant<caf::atom("tick")>;
 
+/// Replication: make this standby the primary.
+using promote = caf::atom_constant<caf::atom("promote")>;
+
 } // namespace almanac::atom

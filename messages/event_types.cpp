@@ -271,6 +271,15 @@ void lexicon_edited::fields(F& f, lexicon_edited& x) {
   f("expansion", x.expansion, req, "what it stands for (\"\": removed)");
 }
 
+template <class F>
+void node_promoted::fields(F& f, node_promoted& x) {
+  f("user", x.user, req, "the admin who promoted it");
+  f("node", x.node, req, "the promoted node's ha.name");
+  f("epoch", x.epoch, req, "the epoch it started");
+  f("previous_epoch", x.previous_epoch, req, "the epoch of the primary it followed");
+  f("previous_primary", x.previous_primary, req, "HOST:PORT of that primary (ha.primary)");
+}
+
 // -- codec -------------------------------------------------------------------
 
 template <class T>
@@ -347,6 +356,7 @@ ALMANAC_EVENT_TYPE(schedule_removed)
 ALMANAC_EVENT_TYPE(query_observed)
 ALMANAC_EVENT_TYPE(lineage_observed)
 ALMANAC_EVENT_TYPE(lexicon_edited)
+ALMANAC_EVENT_TYPE(node_promoted)
 
 template json to_json<entity_changes>(const entity_changes&);
 template caf::expected<entity_changes> from_json<entity_changes>(const json&);
@@ -364,7 +374,7 @@ const std::vector<event_schema>& event_schemas() {
     schema_entry<job_finished>(),      schema_entry<compose_executed>(),
     schema_entry<schedule_defined>(),  schema_entry<schedule_removed>(),
     schema_entry<query_observed>(),    schema_entry<lineage_observed>(),
-    schema_entry<lexicon_edited>(),
+    schema_entry<lexicon_edited>(),    schema_entry<node_promoted>(),
   };
   return schemas;
 }

@@ -384,6 +384,23 @@ struct lexicon_edited {
   static void fields(F& f, lexicon_edited& x);
 };
 
+// -- replication -------------------------------------------------------------
+
+/// NodePromoted: a standby became the primary (docs/ha.md). The first
+/// record of its epoch.
+struct node_promoted {
+  static constexpr const char* type_name = "NodePromoted";
+  static constexpr uint32_t schema_version = 1;
+  std::string user;
+  std::string node;
+  uint64_t epoch = 0;
+  uint64_t previous_epoch = 0;
+  std::string previous_primary;
+  json extra = json::object();
+  template <class F>
+  static void fields(F& f, node_promoted& x);
+};
+
 // -- codec -------------------------------------------------------------------
 
 /// The payload of `e` as JSON (its fields, then the unknown ones it kept).

@@ -24,6 +24,7 @@ const std::vector<event_type_info>& event_types() {
     {15, "QueryObserved", 1, "a query ran on a source (query log, upload, Compose), analyzed"},
     {16, "LineageObserved", 1, "an OpenLineage run event was received"},
     {17, "LexiconEdited", 1, "a steward set (or cleared) a lexicon abbreviation"},
+    {18, "NodePromoted", 1, "a standby became the primary, starting a new epoch"},
   };
   return types;
 }

@@ -162,7 +162,7 @@ supervisor_spec make_tree(node_context& node,
   jobs_cfg.max_attempts = s.get_uint("jobs.max_attempts");
   supervisor_spec work{"work", strategy::one_for_one, policy,
                        {jobs::jobs_child(jobs_cfg),
-                        scheduler::scheduler_child(s.get("node.role") == "primary")}};
+                        scheduler::scheduler_child(node.ha)}};
   supervisor_spec gateway{"gateway", strategy::one_for_one, policy,
                           {http::gateway_child(node, routes)}};
   return {"root", strategy::one_for_one, policy,
@@ -267,10 +267,7 @@ int run_node(const config::settings& settings) {
                               -> std::optional<http::response> {
       if (!ha->standby || req.path.rfind("/api/v1/admin/", 0) == 0)
         return std::nullopt;
-      auto url = ha->primary_url();
-      return http::error_response(make_error(
-        ec::read_only, "this node is a standby: send writes to the primary"
-                         + (url.empty() ? std::string{} : " at " + url)));
+      return http::error_response(make_error(ec::read_only, ha->read_only_reason()));
     });
     admin::add_routes(*routes, node);
     replication::add_routes(*routes, node);

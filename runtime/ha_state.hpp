@@ -74,6 +74,26 @@ public:
   /// Sync mode gave way to async (ha.sync_fallback = async).
   std::atomic<bool> degraded{false};
 
+  /// Set when a peer showed that a later epoch exists: this node was
+  /// replaced as primary and refuses writes (fenced).
+  std::atomic<uint64_t> superseded_by{0};
+
+  /// Why a write is refused here: fenced, or a standby (naming the primary).
+  std::string read_only_reason() const {
+    if (auto e = superseded_by.load())
+      return "this node was replaced by a primary of epoch " + std::to_string(e)
+             + ": it refuses writes; restart it as a standby of the new primary";
+    auto url = primary_url();
+    return "this node is a standby: send writes to the primary"
+           + (url.empty() ? std::string{} : " at " + url);
+  }
+
+  /// Fences the node: a later epoch `e` exists elsewhere.
+  void fence(uint64_t e) {
+    superseded_by = e;
+    standby = true;
+  }
+
   /// The end offset durable on the standby (sync mode's watermark).
   std::atomic<uint64_t> replicated_end{0};
 

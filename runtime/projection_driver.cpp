@@ -175,25 +175,32 @@ driver_impl(projection_actor::stateful_pointer<driver_state> self,
     self->quit(cp.error());
     return projection_actor::behavior_type::make_empty_behavior();
   }
-  // A checkpoint past the log's end: the log lost a tail this state had
-  // applied (a standby truncating what its new primary never had). The
-  // state is ahead of the truth; it starts again from the log.
-  if (auto end = registry->log_end.load(); *cp > end) {
-    spdlog::warn("[{}] checkpoint {} is past the log's end {} (the log was "
-                 "truncated): rebuilding from offset 0",
-                 name, *cp, end);
-    if (auto err = st.proj->reset()) {
-      self->quit(err);
-      return projection_actor::behavior_type::make_empty_behavior();
-    }
-    cp = uint64_t{0};
-  }
   st.set_checkpoint(*cp);
   st.received = *cp;
   spdlog::info("[{}] resuming at offset {}", name, *cp);
   // No monitor on the log: the rest-for-one storage supervisor restarts us
-  // whenever the log restarts.
-  st.subscribe();
+  // whenever the log restarts. Subscribe once the log says where it ends:
+  // a checkpoint past that end means the log lost a tail this state had
+  // applied (a standby truncating what its new primary never had), so the
+  // state is ahead of the truth and starts again from the log.
+  self->request(st.log, caf::infinite, caf::get_atom::value, atom::end::value)
+    .then(
+      [self](uint64_t end) {
+        auto& st = self->state;
+        if (st.checkpoint > end) {
+          spdlog::warn("[{}] checkpoint {} is past the log's end {} (the log was "
+                       "truncated): rebuilding from offset 0",
+                       st.my_name, st.checkpoint, end);
+          if (auto err = st.proj->reset()) {
+            self->quit(err);
+            return;
+          }
+          st.set_checkpoint(0);
+          st.received = 0;
+        }
+        st.subscribe();
+      },
+      [self](caf::error& err) { self->quit(err); });
   return {
     [self](atom::records, std::vector<event_record>& batch) {
       self->state.on_records(batch);

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <malloc.h>
 #include <unistd.h>
 
 namespace almanac::admin {
@@ -56,7 +57,13 @@ nlohmann::json memory_json() {
   statm >> pages >> resident;
   auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   auto m = storage::state_memory();
+  // glibc's heap: what is allocated, and what it holds free (fragmentation).
+  auto heap = ::mallinfo2();
   return {{"rss_bytes", resident * page},
+          {"heap",
+           {{"in_use_bytes", heap.uordblks + heap.hblkhd},
+            {"free_bytes", heap.fordblks},
+            {"mmapped_bytes", heap.hblkhd}}},
           {"state_stores",
            {{"block_cache_bytes", m.block_cache_bytes},
             {"block_cache_pinned_bytes", m.block_cache_pinned_bytes},

@@ -191,12 +191,8 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
       st.count();
       if (events.empty())
         return make_error(ec::invalid_argument, "nothing to append");
-      if (st.ha && st.ha->standby) {
-        auto url = st.ha->primary_url();
-        return make_error(ec::read_only,
-                          "this node is a standby: writes go to the primary"
-                            + (url.empty() ? std::string{} : " at " + url));
-      }
+      if (st.ha && st.ha->standby)
+        return make_error(ec::read_only, st.ha->read_only_reason());
       std::vector<storage::record_input> records;
       records.reserve(events.size());
       for (auto& e : events)

@@ -5,6 +5,8 @@
 #include "actors/replication/shipper.hpp"
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
+#include "messages/event_types.hpp"
+#include "storage/log/segment_log.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -15,8 +17,13 @@ namespace {
 
 struct replication_state {
   static constexpr const char* name = "replication";
+  ha_config cfg;
   std::unique_ptr<shipper> ship;
   std::unique_ptr<follower> follow;
+
+  /// Promotion (docs/ha.md): returns {"epoch","offset","took_ms"}.
+  caf::expected<std::string> promote(runtime::node_context& node,
+                                     const std::string& user);
 
   // Runs on the actor's own (detached) thread.
   ~replication_state() {
@@ -26,6 +33,57 @@ struct replication_state {
       follow->stop();
   }
 };
+
+caf::expected<std::string>
+replication_state::promote(runtime::node_context& node, const std::string& user) {
+  auto started = std::chrono::steady_clock::now();
+  auto& ha = *node.ha;
+  if (!ha.standby)
+    return make_error(ec::conflict, "this node is already the primary");
+  if (ha.superseded_by)
+    return make_error(ec::conflict,
+                      "this node is a replaced primary (fenced): restart it as a "
+                      "standby of the new primary instead");
+  auto log = ha.log();
+  if (!log)
+    return make_error(ec::unavailable, "the event log is restarting; try again");
+  // Stop following first: nothing from the old primary may land after the
+  // new epoch starts. Promotion does not need the old primary.
+  if (follow)
+    follow->stop();
+  auto was = ha.follower();
+  auto previous = log->epoch();
+  auto epoch = std::max(previous, was.primary_epoch) + 1;
+  // The new epoch, durably: its entry in the epoch history and a segment
+  // of its own, both synced, before any write of it is taken.
+  if (auto err = log->roll(epoch))
+    return err;
+  ha.standby = false;
+  ev::node_promoted e;
+  e.user = user;
+  e.node = cfg.name;
+  e.epoch = epoch;
+  e.previous_epoch = previous;
+  e.previous_primary = was.primary;
+  auto in = ev::to_event(e, "node:" + cfg.name);
+  auto ack = log->append_sync({storage::record_input{in.type, in.key, in.payload, std::nullopt}});
+  if (!ack)
+    return std::move(ack.error());
+  follow.reset();
+  if (cfg.listens()) {
+    ship = std::make_unique<shipper>(cfg, node.ha);
+    if (auto err = ship->start())
+      spdlog::error("[replication] promoted, but cannot open ha.listen: {}", render(err));
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - started);
+  spdlog::warn("[replication] {} promoted by {}: now the primary, epoch {} from offset {} "
+               "({} ms)",
+               cfg.name, user, epoch, ack->first_offset, took.count());
+  return nlohmann::json{{"epoch", epoch}, {"offset", ack->first_offset},
+                        {"took_ms", took.count()}}
+    .dump();
+}
 
 replication_actor::behavior_type
 replication_impl(replication_actor::stateful_pointer<replication_state> self,
@@ -37,6 +95,7 @@ replication_impl(replication_actor::stateful_pointer<replication_state> self,
     return replication_actor::behavior_type::make_empty_behavior();
   }
   node->ha->name = cfg->name;
+  self->state.cfg = *cfg;
   if (node->ha->standby) {
     auto* registry = &node->registry;
     // After a truncation the log and its projections start again: the
@@ -62,6 +121,14 @@ replication_impl(replication_actor::stateful_pointer<replication_state> self,
     [self, node, metrics](caf::get_atom, atom::status) {
       metrics->processed.fetch_add(1, std::memory_order_relaxed);
       return replication_status(*node).dump();
+    },
+    [self, node, metrics](atom::promote, const std::string& user)
+      -> caf::result<std::string> {
+      metrics->processed.fetch_add(1, std::memory_order_relaxed);
+      auto r = self->state.promote(*node, user);
+      if (!r)
+        return r.error();
+      return std::move(*r);
     },
   };
 }

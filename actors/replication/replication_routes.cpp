@@ -1,6 +1,8 @@
 #include "actors/replication/replication_routes.hpp"
 
+#include "actors/http/ask_routes.hpp"
 #include "actors/replication/shipper.hpp"
+#include "messages/actors.hpp"
 #include "messages/time.hpp"
 #include "storage/log/segment_log.hpp"
 
@@ -90,6 +92,21 @@ void add_routes(http::router& r, runtime::node_context& node) {
          [&node](http::request&, const http::principal&) {
            return http::json_response(200, replication_status(node));
          }});
+  r.add_async("POST", "/api/v1/admin/promote", http::role::admin,
+              [&node](http::request&, const http::principal& who, http::responder reply) {
+                auto h = node.registry.find(names::replication);
+                if (!h)
+                  return reply(http::error_response(
+                    make_error(ec::unavailable, "replication is restarting; try again")));
+                runtime::ask_then<std::string>(
+                  *node.system, h, std::chrono::seconds(30),
+                  [reply](caf::expected<std::string> r) {
+                    if (!r)
+                      return reply(http::error_response(r.error()));
+                    reply(http::json_response(200, nlohmann::json::parse(*r)));
+                  },
+                  atom::promote::value, who.user);
+              });
 }
 
 } // namespace almanac::replication

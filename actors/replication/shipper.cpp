@@ -154,6 +154,16 @@ caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake
     return refuse("the primary's log is not open (restarting)");
   if (ha_->standby)
     return refuse("this node is a standby, not a primary");
+  if (h->epochs.latest() > log->epoch()) {
+    // The peer has seen a later epoch: a promotion happened elsewhere and
+    // this node is a replaced primary. Stop taking writes at once.
+    ha_->fence(h->epochs.latest());
+    spdlog::error("[replication] {} ({}) has epoch {}, above this node's {}: this "
+                  "primary was replaced; it refuses writes from now on",
+                  h->name, ch.peer(), h->epochs.latest(), log->epoch());
+    return refuse("this node's epoch " + std::to_string(log->epoch())
+                  + " is below yours: it was replaced as primary");
+  }
   view.name = h->name;
   auto agreed = storage::divergence_point(log->epochs(), log->end_offset(),
                                           h->epochs, h->end_offset);
@@ -229,6 +239,10 @@ caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake
         ha_->update_standby(view);
         if (cfg_.sync)
           ha_->replicated(a->end_offset);
+      } else if (std::get_if<heartbeat>(&**x)) {
+        // Published again: an earlier session of the same standby that
+        // ended late may have marked it disconnected.
+        ha_->update_standby(view);
       } else if (auto r = std::get_if<refused>(&**x)) {
         return make_error(ec::unavailable, "the standby refused: " + r->reason);
       }

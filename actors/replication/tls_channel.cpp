@@ -236,6 +236,17 @@ void tls_channel::send(const message& x) {
 }
 
 caf::error tls_channel::pump(std::chrono::milliseconds timeout, int wake) {
+  if (closed_)
+    return has_message() ? caf::error{} : closed_;
+  auto result = pump_io(timeout, wake);
+  if (result && has_message()) {
+    closed_ = std::move(result);
+    return caf::none;
+  }
+  return result;
+}
+
+caf::error tls_channel::pump_io(std::chrono::milliseconds timeout, int wake) {
   bool progressed = false;
   auto do_io = [&]() -> caf::error {
     while (pending_output() > 0) {
@@ -295,6 +306,14 @@ caf::error tls_channel::pump(std::chrono::milliseconds timeout, int wake) {
   if (revents != 0)
     return do_io();
   return caf::none;
+}
+
+bool tls_channel::has_message() const {
+  if (in_.size() < wire_header_size)
+    return false;
+  auto h = decode_header(in_.data());
+  // A damaged header is a message too: next() reports it.
+  return !h || in_.size() >= wire_header_size + h->length;
 }
 
 caf::expected<std::optional<message>> tls_channel::next() {

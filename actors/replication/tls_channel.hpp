@@ -116,6 +116,9 @@ public:
 private:
   tls_channel(std::shared_ptr<tls_context> ctx, int fd, std::string peer);
   caf::error handshake(bool client, std::chrono::milliseconds timeout);
+  caf::error pump_io(std::chrono::milliseconds timeout, int wake);
+  /// Whether next() has a whole message (or a damaged header) to take.
+  bool has_message() const;
   caf::error failed(const std::string& what);
 
   std::shared_ptr<tls_context> ctx_;
@@ -125,6 +128,9 @@ private:
   std::string out_;
   size_t out_pos_ = 0;
   std::string in_;
+  /// The end of the connection, held back while messages that arrived
+  /// before it are still to be taken (a peer's `refused`, then its close).
+  caf::error closed_;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
 };

@@ -39,7 +39,8 @@ struct scheduler_state {
   scheduler_actor::stateful_pointer<scheduler_state> self = nullptr;
   std::shared_ptr<runtime::actor_metrics> metrics;
   runtime::actor_registry* registry = nullptr;
-  bool fire = true;
+  /// Fires only while this node is not a standby.
+  std::shared_ptr<const runtime::ha_state> ha;
   event_log_actor log;
   int ticks_pending = 0; ///< Ticks sent and not yet received.
   std::map<std::string, schedule> schedules;
@@ -77,12 +78,13 @@ struct scheduler_state {
 };
 
 scheduler_actor::behavior_type
-scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fire,
+scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self,
+               std::shared_ptr<const runtime::ha_state> ha,
                std::shared_ptr<runtime::actor_metrics> metrics,
                runtime::actor_registry* registry) {
   auto& st = self->state;
   st.self = self;
-  st.fire = fire;
+  st.ha = std::move(ha);
   st.metrics = std::move(metrics);
   st.registry = registry;
   // Follow the whole log (schedules are few; their events are filtered). The
@@ -173,7 +175,7 @@ scheduler_impl(scheduler_actor::stateful_pointer<scheduler_state> self, bool fir
       }
       auto now = now_s();
       auto minute = now / 60;
-      if (st.fire)
+      if (!st.ha || !st.ha->standby)
         for (auto& [id, s] : st.schedules)
           if (s.last_minute != minute && s.cron.matches(now)) {
             s.last_minute = minute;
@@ -239,9 +241,9 @@ caf::expected<json> run_compose_job(jobs::job_env& env) {
               {"truncated", res->truncated}, {"duration_ms", res->duration.count()}};
 }
 
-runtime::child_spec scheduler_child(bool fire) {
-  return {"scheduler", [fire](const runtime::child_context& ctx) {
-            auto h = ctx.system->spawn(scheduler_impl, fire, ctx.metrics, ctx.registry);
+runtime::child_spec scheduler_child(std::shared_ptr<const runtime::ha_state> ha) {
+  return {"scheduler", [ha](const runtime::child_context& ctx) {
+            auto h = ctx.system->spawn(scheduler_impl, ha, ctx.metrics, ctx.registry);
             return caf::actor_cast<caf::actor>(h);
           }};
 }

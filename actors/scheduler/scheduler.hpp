@@ -18,8 +18,8 @@
 namespace almanac::scheduler {
 
 /// The child spec of the scheduler named "scheduler"; it fires jobs only
-/// when `fire` is true (the primary).
-runtime::child_spec scheduler_child(bool fire);
+/// while the node is not a standby (`ha`: after a promotion, at once).
+runtime::child_spec scheduler_child(std::shared_ptr<const runtime::ha_state> ha);
 
 /// The "compose" job kind: runs options.sql on the source, keeps the rows.
 caf::expected<nlohmann::json> run_compose_job(jobs::job_env& env);

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   // In the order `almanac --help` lists them.
   add_health(app, ctx);
   add_admin(app, ctx);
+  add_ha(app, ctx);
   add_entity(app, ctx);
   add_accounts(app, ctx);
   add_events(app, ctx);

@@ -44,4 +44,7 @@ void add_search(CLI::App& app, cli_context& ctx);
 /// `log stat|dump|append`: the event log offline (log_cmd.cpp).
 void add_log(CLI::App& app, cli_context& ctx);
 
+/// `ha status|promote`: replication (ha_cmd.cpp).
+void add_ha(CLI::App& app, cli_context& ctx);
+
 } // namespace almanac::cli

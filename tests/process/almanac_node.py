@@ -23,12 +23,31 @@ def free_port():
     return port
 
 
+def quiet_port():
+    """A free port below the ephemeral range (32768 and up), so that no
+    other test's free_port() can be handed the same one before this test's
+    node binds it (replication listeners bind late: on promotion)."""
+    import random
+    rnd = random.Random()
+    for _ in range(200):
+        port = rnd.randrange(20000, 32000)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    return free_port()
+
+
 class Node:
     """An almanacd process; `stop()` ends it and removes its directory."""
 
-    def __init__(self, almanacd, prefix, args=(), env=None, token="test-admin"):
+    def __init__(self, almanacd, prefix, args=(), env=None, token="test-admin", port=None):
         self.work = tempfile.mkdtemp(prefix=prefix)
-        self.port = free_port()
+        self.port = port or free_port()
         self.token = token
         self.almanacd, self.args = almanacd, list(args)
         self.env = dict(os.environ, ALMANAC_ADMIN_TOKEN=token)
@@ -41,8 +60,12 @@ class Node:
              f"127.0.0.1:{self.port}", *self.args],
             stdout=open(self.work + "/node.log", "a"), stderr=subprocess.STDOUT, env=self.env)
         for _ in range(300):
+            # A process that exited did not come up, whoever answers on its
+            # port (another test's node may have taken it meanwhile).
+            if self.proc.poll() is not None:
+                break
             try:
-                if self.raw("GET", "/health", token=None)[0] == 200:
+                if self.raw("GET", "/health", token=None)[0] == 200 and self.proc.poll() is None:
                     return
             except OSError:
                 pass

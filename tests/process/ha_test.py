@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.parse
 
-from almanac_node import Checks, Node, free_port
+from almanac_node import Checks, Node, quiet_port
 
 ap = argparse.ArgumentParser()
 ap.add_argument("almanacd")
@@ -84,7 +84,7 @@ def load_queries(node, n, tag):
 
 
 primary = Node(args.almanacd, "almanac-ha-p-", env=ENV,
-               args=["--ha-listen", f"127.0.0.1:{free_port()}", "--ha-name", "p1", *SEGMENT])
+               args=["--ha-listen", f"127.0.0.1:{quiet_port()}", "--ha-name", "p1", *SEGMENT])
 ha_port = int(primary.args[1].split(":")[1])
 standby = None
 stranger = None

@@ -245,18 +245,28 @@ def projection_lag():
         return f"({e})"
 
 
+def heap_mb():
+    """(MB allocated on the heap, MB the heap holds free) per glibc."""
+    try:
+        st, m = call("GET", "/api/v1/admin/memory")
+        return m["heap"]["in_use_bytes"] / 1e6, m["heap"]["free_bytes"] / 1e6
+    except (OSError, http.client.HTTPException, KeyError, TypeError):
+        return 0.0, 0.0
+
+
 def cache_mb():
-    """(MB the state stores' shared block cache holds, its capacity in MB).
-    The cache fills up to its fixed budget over a run: that growth is not a
-    leak."""
+    """(block cache MB, its capacity, memtable MB, their budget) of the
+    state stores. Both fill up to their fixed budgets over a run (and the
+    heap keeps the memtables' high water): that growth is not a leak."""
     try:
         st, m = call("GET", "/api/v1/admin/memory")
         if st != 200:
-            return 0.0, 0.0
+            return 0.0, 0.0, 0.0, 0.0
         s = m["state_stores"]
-        return s["block_cache_bytes"] / 1e6, s["block_cache_capacity"] / 1e6
+        return (s["block_cache_bytes"] / 1e6, s["block_cache_capacity"] / 1e6,
+                s["memtable_bytes"] / 1e6, s["memtable_budget"] / 1e6)
     except (OSError, http.client.HTTPException, KeyError):
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0
 
 
 threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.connections)]
@@ -270,6 +280,7 @@ warm = t_start + args.seconds * 0.2
 rss_warm = None
 cache_warm = 0.0
 warm_at = 0.0
+memtables_full = False
 rss_samples = []
 window = max(10, args.seconds // 10)
 next_report = t_start + window
@@ -278,10 +289,13 @@ while time.monotonic() < t_start + args.seconds:
     time.sleep(1)
     now = time.monotonic()
     rss_samples.append(rss_mb())
-    # Warm once the block cache is (nearly) full, or at half the run.
+    # Warm once the block cache is (nearly) full and the memtables have
+    # reached their budget once, or at half the run.
+    cache_now, cache_cap, mem_now, mem_budget = cache_mb()
+    memtables_full = memtables_full or mem_now >= 0.8 * mem_budget > 0
     if rss_warm is None and now >= warm:
-        cache_now, cache_cap = cache_mb()
-        if cache_now >= 0.9 * cache_cap or now >= t_start + args.seconds * 0.5:
+        if (cache_now >= 0.9 * cache_cap and memtables_full) \
+                or now >= t_start + args.seconds * 0.5:
             rss_warm = rss_mb()
             cache_warm = cache_now
             warm_at = now - t_start
@@ -295,7 +309,8 @@ while time.monotonic() < t_start + args.seconds:
             by_kind.setdefault(kind, []).append(ms)
         medians = " ".join(f"{k}={sorted(v)[len(v) // 2]:.1f}" for k, v in sorted(by_kind.items()))
         print(f"soak: t={now - t_start:5.0f}s  {(n - last_count) / window:8.0f} req/s  "
-              f"rss={rss_mb():.0f} MB (block cache {cache_mb()[0]:.0f})  lag {projection_lag()}  p50 ms {medians}", flush=True)
+              f"rss={rss_mb():.0f} MB (block cache {cache_mb()[0]:.0f}, heap in use "
+              f"{heap_mb()[0]:.0f} free {heap_mb()[1]:.0f})  lag {projection_lag()}  p50 ms {medians}", flush=True)
         last_count = n
         next_report += window
 stop.set()
