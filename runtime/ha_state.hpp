@@ -36,8 +36,6 @@ struct standby_view {
   uint64_t durable_position = 0;
   /// Wall-clock time of the last acknowledgement.
   int64_t last_ack_ms = 0;
-  /// Wall-clock time of the oldest record the standby lacks (0: none).
-  int64_t oldest_missing_ms = 0;
   bool sync = false;
 };
 
@@ -74,6 +72,23 @@ public:
   /// Sync mode gave way to async (ha.sync_fallback = async).
   std::atomic<bool> degraded{false};
 
+  /// Sync mode refuses writes: the standby did not confirm one in time
+  /// (ha.sync_fallback = refuse), until it has the whole log.
+  std::atomic<bool> stalled{false};
+
+  /// Why sync replication is not as configured ("" when it is, or async).
+  std::string sync_problem() const {
+    if (!sync || standby)
+      return {};
+    if (degraded)
+      return "sync mode fell back to async (ha.sync_fallback = async): writes are "
+             "acknowledged on this node alone until the standby catches up";
+    if (stalled)
+      return "sync mode: the standby did not confirm a write in time; writes are "
+             "refused until it has the whole log";
+    return {};
+  }
+
   /// Set when a peer showed that a later epoch exists: this node was
   /// replaced as primary and refuses writes (fenced).
   std::atomic<uint64_t> superseded_by{0};
@@ -97,6 +112,36 @@ public:
   /// The end offset durable on the standby (sync mode's watermark).
   std::atomic<uint64_t> replicated_end{0};
 
+  /// Sync mode's settings (ha.sync_timeout_ms, ha.sync_fallback = async).
+  std::atomic<uint64_t> sync_timeout_ms{5000};
+  std::atomic<bool> fallback_async{false};
+
+  /// Whether appends wait for the standby and readers stop at the
+  /// watermark now: sync mode on a primary that has not fallen back.
+  bool sync_active() const {
+    return sync && !standby && !degraded;
+  }
+
+  /// What readers of a log ending at `log_end` may see: all of it, or in
+  /// sync mode only what the standby has durably (docs/ha.md).
+  uint64_t visible_end(uint64_t log_end) const {
+    return sync_active() ? std::min(log_end, replicated_end.load()) : log_end;
+  }
+
+  /// Sets the watermark to `end` exactly: when the log opens (what it holds
+  /// then is readable, docs/ha.md) and when this node is promoted.
+  void reset_watermark(uint64_t end) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    replicated_end = end;
+    watermark_set_ = true;
+  }
+
+  /// Whether reset_watermark ran in this process.
+  bool watermark_set() const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return watermark_set_;
+  }
+
   /// This node's name in status.
   std::string name;
 
@@ -111,7 +156,8 @@ public:
     log_ = std::move(x);
   }
 
-  /// Called (on any thread) whenever replicated_end moves.
+  /// Called (on any thread) whenever replicated_end moves (the event log
+  /// actor's, while it runs; an empty function to clear).
   void set_watermark_listener(std::function<void(uint64_t)> f) {
     std::lock_guard<std::mutex> guard{mutex_};
     watermark_listener_ = std::move(f);
@@ -160,6 +206,19 @@ public:
     standbys_[x.name] = x;
   }
 
+  /// Publishes `x` only while its connection (x.peer) is the standby's
+  /// latest: two connections under one ha.name (a reconnect before the old
+  /// one timed out) never overwrite the newer one. Returns false if a newer
+  /// connection holds the name.
+  bool update_standby_if_current(const standby_view& x) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto i = standbys_.find(x.name);
+    if (i != standbys_.end() && i->second.peer != x.peer)
+      return false;
+    standbys_[x.name] = x;
+    return true;
+  }
+
   follower_view follower() const {
     std::lock_guard<std::mutex> guard{mutex_};
     return follower_;
@@ -181,6 +240,7 @@ private:
   mutable std::mutex mutex_;
   std::shared_ptr<storage::segment_log> log_;
   std::function<void(uint64_t)> watermark_listener_;
+  bool watermark_set_ = false;
   std::map<std::string, standby_view> standbys_;
   follower_view follower_;
   std::vector<int> wakers_;

@@ -37,6 +37,8 @@ nlohmann::json actors_json(const runtime::actor_registry& registry) {
 
 nlohmann::json health_json(const runtime::node_context& node) {
   auto faults = node.registry.storage_faults();
+  if (auto why = node.ha->sync_problem(); !why.empty())
+    faults.emplace("replication", why);
   nlohmann::json j{{"status", node.failed ? "failed" : faults.empty() ? "ok" : "degraded"},
                    {"role", node.ha->standby ? "standby" : "primary"},
                    {"version", node.version},

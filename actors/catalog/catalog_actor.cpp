@@ -93,7 +93,10 @@ void catalog_actor_state::execute(caf::typed_response_promise<R> rp,
       },
       [this, rp](caf::error& err) mutable {
         --appending;
-        if (has_code(err, ec::storage_full) || has_code(err, ec::io_error)) {
+        if (has_code(err, ec::storage_full) || has_code(err, ec::io_error)
+            || has_code(err, ec::unavailable)) {
+          // (unavailable: sync mode, the standby did not confirm; the
+          // record may be in the log, visible once the standby has it.)
           // The log took none of it (a failed write is taken back). Stay
           // up (restarts would escalate while the disk is full), refuse
           // commands until the appends in flight are answered and the

@@ -49,11 +49,85 @@ storage::log_options options_from(const config::settings& s) {
 
 } // namespace
 
-void event_log_state::answer_polls() {
+uint64_t event_log_state::visible_end() const {
   auto end = log->end_offset();
+  return ha ? ha->visible_end(end) : end;
+}
+
+void event_log_state::publish_end() {
+  auto end = visible_end();
+  auto old = registry->log_end.load();
+  while (end > old && !registry->log_end.compare_exchange_weak(old, end)) {
+  }
+}
+
+std::string event_log_state::sync_failure(const std::string& what) const {
+  auto standbys = ha->standbys();
+  std::string states;
+  for (auto& [name, v] : standbys)
+    states += (states.empty() ? "" : ", ") + name + " is " + v.state + " (durable to offset "
+              + std::to_string(v.durable_offset) + ")";
+  return what + " (ha.mode = sync, ha.sync_timeout_ms = "
+         + std::to_string(ha->sync_timeout_ms.load()) + "): "
+         + (states.empty() ? std::string{"no standby has connected"} : "standby " + states);
+}
+
+void event_log_state::settle() {
+  if (!ha)
+    return;
+  auto end = log->end_offset();
+  auto mark = ha->replicated_end.load();
+  if (ha->degraded && mark >= end && end > 0) {
+    ha->degraded = false;
+    spdlog::warn("[eventlog] the standby has the whole log again: sync mode is back "
+                 "(writes wait for it)");
+  }
+  if (stalled && mark >= end) {
+    stalled = false;
+    ha->stalled = false;
+    spdlog::warn("[eventlog] the standby has the whole log again: writes are "
+                 "accepted");
+  }
+  auto now = std::chrono::steady_clock::now();
+  while (!held_acks.empty()) {
+    auto& h = held_acks.front();
+    bool confirmed = !ha->sync_active() || h.ack.end_offset <= mark;
+    if (!confirmed && h.deadline > now)
+      break;
+    auto i = pending.find(h.id);
+    if (confirmed) {
+      if (i != pending.end())
+        i->second.deliver(h.ack);
+    } else if (ha->fallback_async) {
+      ha->degraded = true;
+      spdlog::error("[eventlog] {}: sync mode degrades to async "
+                    "(ha.sync_fallback = async); writes are acknowledged on this "
+                    "node alone until the standby catches up",
+                    sync_failure("the standby did not confirm a write in time"));
+      continue; // now confirmed: sync is no longer active
+    } else {
+      stalled = true;
+      ha->stalled = true;
+      if (i != pending.end())
+        i->second.deliver(make_error(
+          ec::unavailable,
+          sync_failure("not acknowledged: the standby did not confirm this write in time")
+            + "; the write is in the primary's log and becomes visible once a "
+              "standby has it"));
+    }
+    if (i != pending.end())
+      pending.erase(i);
+    held_acks.pop_front();
+  }
+  publish_end();
+}
+
+void event_log_state::answer_polls() {
+  auto end = visible_end();
   for (auto i = polls.begin(); i != polls.end();) {
     if (i->second.from < end) {
-      auto recs = read(i->second.from, i->second.max, max_push_bytes);
+      auto recs = read(i->second.from, std::min(i->second.max, end - i->second.from),
+                       max_push_bytes);
       if (recs)
         i->second.promise.deliver(std::move(*recs));
       else
@@ -70,8 +144,10 @@ event_log_state::~event_log_state() {
   if (self)
     for (auto& [addr, sub] : subscriptions)
       self->demonitor(sub.sink.address());
-  if (ha)
+  if (ha) {
     ha->publish_log(nullptr);
+    ha->set_watermark_listener({});
+  }
   if (log)
     if (auto err = log->close())
       spdlog::error("[eventlog] close: {}", render(err));
@@ -87,14 +163,14 @@ event_log_state::read(uint64_t from, uint64_t max, size_t max_bytes) {
 }
 
 void event_log_state::push_all() {
-  auto end = log->end_offset();
+  auto end = visible_end();
   for (auto& [addr, sub] : subscriptions)
     push(sub, end);
 }
 
 void event_log_state::push(subscription& sub, uint64_t end) {
   while (sub.credit > 0 && sub.next < end) {
-    auto batch = read(sub.next, std::min(sub.credit, max_push_records),
+    auto batch = read(sub.next, std::min({sub.credit, max_push_records, end - sub.next}),
                       max_push_bytes);
     if (!batch) {
       spdlog::error("[eventlog] read for a subscriber failed: {}",
@@ -163,11 +239,18 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
     return event_log_actor::behavior_type::make_empty_behavior();
   }
   st.log = std::move(*opened);
-  registry->log_end = st.log->end_offset();
+  // Sync mode: what the log holds when it opens is readable (docs/ha.md);
+  // a log actor restarted in the same process keeps the watermark it had.
+  if (ha && (!ha->watermark_set() || ha->replicated_end > st.log->end_offset()))
+    ha->reset_watermark(st.log->end_offset());
+  registry->log_end = st.ha ? ha->visible_end(st.log->end_offset()) : st.log->end_offset();
   // Runs on the log's writer thread: only atomics and messages here.
   st.log->set_commit_listener([registry, handoff = st.handoff, ha,
                                weak = caf::actor_cast<caf::weak_actor_ptr>(self)](uint64_t end) {
-    registry->log_end = end;
+    auto visible = ha ? ha->visible_end(end) : end;
+    auto old = registry->log_end.load();
+    while (visible > old && !registry->log_end.compare_exchange_weak(old, visible)) {
+    }
     if (ha)
       ha->notify_commit();
     hand_off(handoff, [weak, end] {
@@ -179,8 +262,18 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   self->set_down_handler([self](caf::down_msg& dm) {
     self->state.subscriptions.erase(dm.source);
   });
-  if (ha)
+  if (ha) {
     ha->publish_log(st.log);
+    // Runs on a replication thread when the standby confirms records.
+    ha->set_watermark_listener(
+      [handoff = st.handoff, weak = caf::actor_cast<caf::weak_actor_ptr>(self)](uint64_t end) {
+        hand_off(handoff, [weak, end] {
+          if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak))
+            caf::anon_send(caf::actor_cast<event_log_actor>(strong),
+                           atom::committed::value, end);
+        });
+      });
+  }
   spdlog::info("[eventlog] open at {}: offsets [{}, {})",
                st.log->options().dir, st.log->start_offset(),
                st.log->end_offset());
@@ -193,6 +286,10 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
         return make_error(ec::invalid_argument, "nothing to append");
       if (st.ha && st.ha->standby)
         return make_error(ec::read_only, st.ha->read_only_reason());
+      if (st.stalled)
+        return make_error(ec::unavailable,
+                          st.sync_failure("writes are refused until the standby has "
+                                          "every record: it did not confirm one in time"));
       std::vector<storage::record_input> records;
       records.reserve(events.size());
       for (auto& e : events)
@@ -224,6 +321,16 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
     [self](atom::appended, uint64_t id, append_ack& ack) {
       auto& st = self->state;
       st.registry->storage_fault("eventlog", false);
+      if (st.ha && st.ha->sync_active()
+          && (ack.end_offset > st.ha->replicated_end || !st.held_acks.empty())) {
+        // Durable here; acknowledged once the standby has it too.
+        auto wait = std::chrono::milliseconds(st.ha->sync_timeout_ms.load());
+        st.held_acks.push_back({id, ack, std::chrono::steady_clock::now() + wait});
+        self->delayed_send(self, wait + std::chrono::milliseconds(1),
+                           atom::committed::value, uint64_t{0});
+        st.settle();
+        return;
+      }
       auto i = st.pending.find(id);
       if (i != st.pending.end()) {
         i->second.deliver(ack);
@@ -245,8 +352,15 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
     [self](atom::read, uint64_t from, uint64_t max)
       -> caf::result<std::vector<event_record>> {
       self->state.count();
-      auto recs = self->state.read(from, std::min<uint64_t>(max, 100000),
-                                   64 << 20);
+      auto end = self->state.visible_end();
+      max = std::min<uint64_t>(max, 100000);
+      if (from >= end)
+        max = 0;
+      else
+        max = std::min(max, end - from);
+      if (max == 0)
+        return std::vector<event_record>{};
+      auto recs = self->state.read(from, max, 64 << 20);
       if (!recs)
         return recs.error();
       return std::move(*recs);
@@ -256,8 +370,11 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
       auto& st = self->state;
       st.count();
       max = std::min<uint64_t>(std::max<uint64_t>(max, 1), 10000);
-      if (from < st.log->end_offset() || wait_ms == 0) {
-        auto recs = st.read(from, max, max_push_bytes);
+      auto end = st.visible_end();
+      if (from < end || wait_ms == 0) {
+        if (from >= end)
+          return std::vector<event_record>{};
+        auto recs = st.read(from, std::min(max, end - from), max_push_bytes);
         if (!recs)
           return recs.error();
         return std::move(*recs);
@@ -279,7 +396,7 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
     },
     [self](caf::get_atom, atom::end) -> uint64_t {
       self->state.count();
-      return self->state.log->end_offset();
+      return self->state.visible_end();
     },
     [self](caf::get_atom, atom::status) -> std::string {
       self->state.count();
@@ -295,7 +412,7 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
       sub.sink = sink;
       sub.next = std::max(from, st.log->start_offset());
       sub.credit = credit;
-      st.push(sub, st.log->end_offset());
+      st.push(sub, st.visible_end());
     },
     [self](atom::credit, uint64_t n) {
       auto& st = self->state;
@@ -307,10 +424,13 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
       if (i == st.subscriptions.end())
         return;
       i->second.credit += n;
-      st.push(i->second, st.log->end_offset());
+      st.push(i->second, st.visible_end());
     },
+    // The log's end moved, or (sync mode) the standby's watermark, or a
+    // held acknowledgement's deadline came.
     [self](atom::committed, uint64_t) {
       self->state.count();
+      self->state.settle();
       self->state.push_all();
       self->state.answer_polls();
     },

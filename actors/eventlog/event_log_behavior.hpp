@@ -18,7 +18,9 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -64,6 +66,36 @@ struct event_log_state {
   };
   uint64_t next_poll = 0;
   std::map<uint64_t, poll> polls;
+
+  /// Sync mode (docs/ha.md): an append durable here, its acknowledgement
+  /// held until the standby has it or `deadline` passes.
+  struct held {
+    uint64_t id;
+    append_ack ack;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::deque<held> held_acks;
+
+  /// Sync mode with ha.sync_fallback = refuse: a wait for the standby timed
+  /// out; appends are refused at once until the standby has the whole log
+  /// (so that nothing is validated against a state missing the records in
+  /// doubt).
+  bool stalled = false;
+
+  /// The end readers may see: the log's, or in sync mode the watermark.
+  uint64_t visible_end() const;
+
+  /// Raises registry->log_end to the visible end (never lowers it).
+  void publish_end();
+
+  /// Sync mode: answers the held acknowledgements the standby confirmed,
+  /// fails (or, with fallback, releases) those past their deadline, and
+  /// leaves the stalled and degraded states when the standby caught up.
+  void settle();
+
+  /// Why an append is not acknowledged in sync mode, with the standbys'
+  /// states.
+  std::string sync_failure(const std::string& what) const;
 
   /// Closes the log. Runs on the actor's own thread when it terminates
   /// (attach_functor would run after the state is gone).

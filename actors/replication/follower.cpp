@@ -160,22 +160,34 @@ caf::error follower::session(tls_channel& ch) {
     if (auto err = ch.pump(std::min<std::chrono::milliseconds>(cfg_.heartbeat, 200ms),
                            stop_.fd()))
       return err;
+    // Every run that arrived goes to the log's writer at once (one group
+    // commit for them all); one acknowledgement once they are durable.
+    std::vector<std::future<caf::error>> appending;
+    auto settle = [&]() -> caf::error {
+      caf::error first;
+      for (auto& f : appending)
+        if (auto err = f.get(); err && !first)
+          first = std::move(err);
+      if (!appending.empty() && !first)
+        ch.send(ack{log->end_offset(), log->end_position()});
+      appending.clear();
+      return first;
+    };
     for (;;) {
       auto x = ch.next();
-      if (!x)
+      if (!x) {
+        settle();
         return x.error();
+      }
       if (!*x)
         break;
       heard = std::chrono::steady_clock::now();
       if (auto run = std::get_if<storage::frame_run>(&**x)) {
-        std::promise<caf::error> done;
-        auto f = done.get_future();
-        log->append_frames(std::move(*run), [&](caf::expected<storage::append_result> r) {
-          done.set_value(r ? caf::error{} : r.error());
+        auto done = std::make_shared<std::promise<caf::error>>();
+        appending.push_back(done->get_future());
+        log->append_frames(std::move(*run), [done](caf::expected<storage::append_result> r) {
+          done->set_value(r ? caf::error{} : r.error());
         });
-        if (auto err = f.get())
-          return err;
-        ch.send(ack{log->end_offset(), log->end_position()});
       } else if (auto b = std::get_if<heartbeat>(&**x)) {
         ha_->update_follower([&](runtime::follower_view& v) {
           v.primary_epoch = b->epoch;
@@ -190,9 +202,12 @@ caf::error follower::session(tls_channel& ch) {
           spdlog::error("[replication] cannot store the secrets the primary sent: {}",
                         render(err));
       } else if (auto r = std::get_if<refused>(&**x)) {
+        settle();
         return make_error(ec::unavailable, "refused by the primary: " + r->reason);
       }
     }
+    if (auto err = settle())
+      return err;
     auto end = log->end_offset();
     ha_->update_follower([&](runtime::follower_view& v) {
       v.state = v.primary_end_position > log->end_position() + (4u << 20)

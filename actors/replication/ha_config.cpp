@@ -53,11 +53,6 @@ caf::expected<ha_config> ha_config_from(const config::settings& s) {
   if (!standby && c.follows())
     return bad("ha.primary is set on a primary: start it with --node-role standby");
   c.sync = s.get("ha.mode") == "sync";
-  // Refused rather than silently run as async: a client told "durable on
-  // both nodes" must be able to rely on it.
-  if (c.sync)
-    return bad("ha.mode sync is not available in this build yet (docs/ha.md); "
-               "use async");
   c.fallback_async = s.get("ha.sync_fallback") == "async";
   c.sync_timeout = std::chrono::milliseconds(s.get_uint("ha.sync_timeout_ms"));
   c.heartbeat = std::chrono::milliseconds(s.get_uint("ha.heartbeat_ms"));

@@ -58,6 +58,9 @@ replication_state::promote(runtime::node_context& node, const std::string& user)
   // of its own, both synced, before any write of it is taken.
   if (auto err = log->roll(epoch))
     return err;
+  // Sync mode: everything this node has is readable; from here on a write
+  // waits for a standby of the new primary.
+  ha.reset_watermark(log->end_offset());
   ha.standby = false;
   ev::node_promoted e;
   e.user = user;
@@ -69,6 +72,7 @@ replication_state::promote(runtime::node_context& node, const std::string& user)
   auto ack = log->append_sync({storage::record_input{in.type, in.key, in.payload, std::nullopt}});
   if (!ack)
     return std::move(ack.error());
+  ha.reset_watermark(log->end_offset());
   follow.reset();
   if (cfg.listens()) {
     ship = std::make_unique<shipper>(cfg, node.ha);

@@ -22,6 +22,13 @@ json primary_status(const runtime::node_context& node,
          {"log_end_position", log ? log->end_position() : 0},
          {"sync", ha.sync.load()},
          {"degraded", ha.degraded.load()}};
+  if (ha.sync) {
+    // Readers here see the log up to the watermark: what the standby has.
+    j["replicated_end"] = ha.replicated_end.load();
+    j["writes_refused"] = ha.stalled.load();
+    if (auto why = ha.sync_problem(); !why.empty())
+      j["problem"] = why;
+  }
   for (auto& [name, s] : ha.standbys()) {
     json row{{"state", s.state}, {"sync", s.sync}, {"durable_offset", s.durable_offset},
              {"peer", s.peer}};

@@ -23,6 +23,10 @@ constexpr size_t max_queued = 4u << 20;
 /// Largest run of frames in one message.
 constexpr size_t run_bytes = 1u << 20;
 
+/// Most connections at once (authenticated or still in their handshake):
+/// a pair has one standby; the rest are reconnects and strangers.
+constexpr size_t max_sessions = 8;
+
 /// A standby further behind than this is catching up, not streaming.
 constexpr uint64_t streaming_lag_bytes = 4u << 20;
 
@@ -77,34 +81,60 @@ void shipper::stop() {
     return;
   if (acceptor_.joinable())
     acceptor_.join();
-  std::list<std::thread> sessions;
+  std::list<session_thread> sessions;
   {
     std::lock_guard<std::mutex> guard{sessions_mutex_};
     sessions.swap(sessions_);
   }
   for (auto& t : sessions)
-    if (t.joinable())
-      t.join();
+    if (t.thread.joinable())
+      t.thread.join();
+}
+
+void shipper::reap() {
+  std::lock_guard<std::mutex> guard{sessions_mutex_};
+  for (auto i = sessions_.begin(); i != sessions_.end();) {
+    if (i->done->load()) {
+      i->thread.join();
+      i = sessions_.erase(i);
+    } else {
+      ++i;
+    }
+  }
 }
 
 void shipper::accept_loop() {
   while (!stop_.raised()) {
-    auto ch = listener_->accept(1s, stop_.fd());
-    if (!ch) {
-      // A handshake that failed: a peer without the secret, or not ours.
-      spdlog::warn("[replication] refused a connection: {}", render(ch.error()));
-      continue;
-    }
-    if (!*ch)
+    auto p = listener_->accept_socket(1s, stop_.fd());
+    reap();
+    if (p.fd < 0)
       continue;
     std::lock_guard<std::mutex> guard{sessions_mutex_};
-    sessions_.emplace_back([this, c = std::move(*ch)]() mutable {
-      session(std::move(c));
-    });
+    if (sessions_.size() >= max_sessions) {
+      spdlog::warn("[replication] refused a connection from {}: {} connections "
+                   "are open already", p.peer, sessions_.size());
+      ::close(p.fd);
+      continue;
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    // The handshake runs on the session's thread: a peer that stalls in it
+    // holds only that thread, never the listener.
+    sessions_.push_back({std::thread{[this, p, done] {
+                           session(p);
+                           *done = true;
+                         }},
+                         done});
   }
 }
 
-void shipper::session(std::unique_ptr<tls_channel> ch) {
+void shipper::session(tls_listener::pending p) {
+  auto accepted = tls_channel::accept(ctx_, p.fd, p.peer, 5s);
+  if (!accepted) {
+    // A handshake that failed: a peer without the secret, or not ours.
+    spdlog::warn("[replication] refused a connection: {}", render(accepted.error()));
+    return;
+  }
+  auto ch = std::move(*accepted);
   int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   ha_->add_waker(wake);
   runtime::standby_view view;
@@ -115,7 +145,7 @@ void shipper::session(std::unique_ptr<tls_channel> ch) {
   ::close(wake);
   if (!view.name.empty()) {
     view.state = "disconnected";
-    ha_->update_standby(view);
+    ha_->update_standby_if_current(view);
   }
   if (err && !stop_.raised())
     spdlog::warn("[replication] standby {} ({}) disconnected: {}",
@@ -236,13 +266,15 @@ caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake
         view.last_ack_ms = now_ms();
         auto behind = log->end_position() - std::min(log->end_position(), a->end_position);
         view.state = behind < streaming_lag_bytes ? "streaming" : "catching_up";
-        ha_->update_standby(view);
+        if (!ha_->update_standby_if_current(view))
+          return make_error(ec::unavailable, "a newer connection of standby "
+                                               + view.name + " replaced this one");
         if (cfg_.sync)
           ha_->replicated(a->end_offset);
       } else if (std::get_if<heartbeat>(&**x)) {
-        // Published again: an earlier session of the same standby that
-        // ended late may have marked it disconnected.
-        ha_->update_standby(view);
+        if (!ha_->update_standby_if_current(view))
+          return make_error(ec::unavailable, "a newer connection of standby "
+                                               + view.name + " replaced this one");
       } else if (auto r = std::get_if<refused>(&**x)) {
         return make_error(ec::unavailable, "the standby refused: " + r->reason);
       }

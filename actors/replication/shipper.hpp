@@ -44,7 +44,9 @@ public:
 
 private:
   void accept_loop();
-  void session(std::unique_ptr<tls_channel> ch);
+  void session(tls_listener::pending p);
+  /// Joins the threads of sessions that ended.
+  void reap();
   caf::error serve(tls_channel& ch, runtime::standby_view& view, int wake);
 
   ha_config cfg_;
@@ -54,8 +56,12 @@ private:
   uint16_t port_ = 0;
   stop_signal stop_;
   std::thread acceptor_;
+  struct session_thread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   std::mutex sessions_mutex_;
-  std::list<std::thread> sessions_;
+  std::list<session_thread> sessions_;
 };
 
 } // namespace almanac::replication

@@ -387,19 +387,26 @@ tls_listener::~tls_listener() {
     ::close(fd_);
 }
 
-caf::expected<std::unique_ptr<tls_channel>>
-tls_listener::accept(std::chrono::milliseconds timeout, int wake) {
+tls_listener::pending
+tls_listener::accept_socket(std::chrono::milliseconds timeout, int wake) {
   if ((wait_for(fd_, POLLIN, timeout, wake) & POLLIN) == 0)
-    return std::unique_ptr<tls_channel>{};
+    return {};
   sockaddr_in addr{};
   socklen_t len = sizeof(addr);
   int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
   if (fd < 0)
-    return std::unique_ptr<tls_channel>{};
+    return {};
   char ip[INET_ADDRSTRLEN] = "?";
   ::inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
-  auto peer = std::string{ip} + ":" + std::to_string(ntohs(addr.sin_port));
-  return tls_channel::accept(ctx_, fd, peer, std::chrono::seconds{5});
+  return {fd, std::string{ip} + ":" + std::to_string(ntohs(addr.sin_port))};
+}
+
+caf::expected<std::unique_ptr<tls_channel>>
+tls_listener::accept(std::chrono::milliseconds timeout, int wake) {
+  auto p = accept_socket(timeout, wake);
+  if (p.fd < 0)
+    return std::unique_ptr<tls_channel>{};
+  return tls_channel::accept(ctx_, p.fd, p.peer, std::chrono::seconds{5});
 }
 
 } // namespace almanac::replication

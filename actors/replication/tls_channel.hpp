@@ -154,6 +154,21 @@ public:
   caf::expected<std::unique_ptr<tls_channel>>
   accept(std::chrono::milliseconds timeout, int wake = -1);
 
+  /// A TCP connection accepted and not yet authenticated.
+  struct pending {
+    int fd = -1;
+    std::string peer;
+  };
+
+  /// Waits like accept() but leaves the handshake to the caller
+  /// (tls_channel::accept), so that a slow or silent peer holds only its
+  /// own thread. fd -1 if none came.
+  pending accept_socket(std::chrono::milliseconds timeout, int wake = -1);
+
+  std::shared_ptr<tls_context> context() const {
+    return ctx_;
+  }
+
 private:
   tls_listener() = default;
   std::shared_ptr<tls_context> ctx_;

@@ -3,6 +3,7 @@
 #include "messages/actors.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
+#include "runtime/ha_state.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -20,16 +21,20 @@ struct usage_state {
   std::map<std::pair<std::string, std::string>, std::pair<uint64_t, uint64_t>> searches;
   std::shared_ptr<runtime::actor_metrics> metrics;
   runtime::actor_registry* registry = nullptr;
+  std::shared_ptr<runtime::ha_state> ha;
   bool flush_scheduled = false;
+  bool told_standby = false;
 };
 
 usage_actor::behavior_type
 usage_impl(usage_actor::stateful_pointer<usage_state> self,
            std::chrono::milliseconds period,
            std::shared_ptr<runtime::actor_metrics> metrics,
-           runtime::actor_registry* registry) {
+           runtime::actor_registry* registry,
+           std::shared_ptr<runtime::ha_state> ha) {
   self->state.metrics = std::move(metrics);
   self->state.registry = registry;
+  self->state.ha = std::move(ha);
   auto schedule = [self, period] {
     if (!self->state.flush_scheduled) {
       self->state.flush_scheduled = true;
@@ -76,6 +81,14 @@ usage_impl(usage_actor::stateful_pointer<usage_state> self,
       }
       if (events.empty())
         return;
+      if (st.ha && st.ha->standby) {
+        // A standby's log is the primary's: nothing is appended here.
+        if (!st.told_standby)
+          spdlog::info("[usage] this node is a standby: reads and searches "
+                       "here are not recorded as usage");
+        st.told_standby = true;
+        return;
+      }
       auto log = st.registry->find(names::eventlog);
       if (!log) {
         spdlog::warn("[usage] event log down; {} usage events dropped",
@@ -94,10 +107,11 @@ usage_impl(usage_actor::stateful_pointer<usage_state> self,
 
 } // namespace
 
-runtime::child_spec usage_child(std::chrono::milliseconds period) {
-  return {"usage", [period](const runtime::child_context& ctx) {
+runtime::child_spec usage_child(std::chrono::milliseconds period,
+                                std::shared_ptr<runtime::ha_state> ha) {
+  return {"usage", [period, ha](const runtime::child_context& ctx) {
             auto h = ctx.system->spawn(usage_impl, period, ctx.metrics,
-                                       ctx.registry);
+                                       ctx.registry, ha);
             return caf::actor_cast<caf::actor>(h);
           }};
 }

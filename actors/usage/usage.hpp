@@ -10,6 +10,11 @@
 #include "runtime/supervisor.hpp"
 
 #include <chrono>
+#include <memory>
+
+namespace almanac::runtime {
+class ha_state;
+} // namespace almanac::runtime
 
 namespace almanac::usage {
 
@@ -17,6 +22,10 @@ namespace almanac::usage {
 constexpr size_t max_batch = 1000;
 
 /// The child spec of the usage actor named "usage", flushing every `period`.
-runtime::child_spec usage_child(std::chrono::milliseconds period);
+/// A standby (or a fenced node) cannot append: its usage is not recorded —
+/// the counts are dropped at each flush and counted in the actor's
+/// server log once (docs/ha.md).
+runtime::child_spec usage_child(std::chrono::milliseconds period,
+                                std::shared_ptr<runtime::ha_state> ha);
 
 } // namespace almanac::usage

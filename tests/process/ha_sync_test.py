@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""High availability in sync mode (issue 12), with a TCP proxy the test
+controls between the standby and its primary.
+
+1. Sync, ha.sync_fallback = refuse: every acknowledged write is already in
+   the standby's log when the client hears of it. A partition (the proxy
+   drops packets): a write fails with 503 `unavailable` naming the standby
+   after ha.sync_timeout_ms, later writes fail at once, readers on the
+   primary never see the write in doubt, /health and /monitor/replication
+   say why; healing resumes streaming and writes.
+2. Sync with ha.sync_fallback = async: through a partition writes go on,
+   and /health and /monitor/replication say `degraded` until the standby
+   has caught up again.
+3. A bit flipped on the wire by the proxy: the connection drops and is
+   re-established, nothing corrupt is written, the logs end byte-identical.
+4. RPO 0: rounds of SIGKILL of the primary under 8 writers and 2 readers,
+   promotion of the standby, and a check that every write any client saw
+   acknowledged, and every version any reader saw, is on the new primary
+   with its exact content; the old primary rejoins as the standby and the
+   roles swap. The standby follows through a proxy that delays the
+   primary's bytes by 20 ms, so that `--rpo-mode async` (by hand) shows
+   the check catching lost writes.
+
+  usage: ha_sync_test.py ALMANACD [--rounds N]
+"""
+
+import argparse
+import glob
+import hashlib
+import os
+import random
+import threading
+import time
+import urllib.parse
+
+from almanac_node import Checks, Node, quiet_port
+from tcp_proxy import Proxy
+
+ap = argparse.ArgumentParser()
+ap.add_argument("almanacd")
+ap.add_argument("--rounds", type=int, default=20)
+ap.add_argument("--rpo-only", action="store_true", help="only the kill rounds")
+ap.add_argument("--rpo-mode", default="sync",
+                help="the kill rounds' ha.mode: async shows what the check catches")
+args = ap.parse_args()
+
+check = Checks()
+ENV = {"ALMANAC_HA_SECRET": "sync mode test secret, 32 bytes!"}
+TABLES = [f"urn:almanac:table:shop.s.t{i}" for i in range(16)]
+nodes = []
+
+
+def q(urn):
+    return urllib.parse.quote(urn, safe="")
+
+
+def wait_for(what, cond, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            v = cond()
+        except (OSError, KeyError, TypeError):
+            v = None
+        if v:
+            return v
+        time.sleep(0.05)
+    check(False, f"{what} (timed out after {timeout} s)")
+    return None
+
+
+def segment_digests(node):
+    out = {}
+    for p in sorted(glob.glob(os.path.join(node.work, "data", "log", "*.log"))):
+        out[os.path.basename(p)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    return out
+
+
+def log_end(node):
+    return node.call("GET", "/api/v1/admin/log")[1]["end_offset"]
+
+
+def start(name, ha_port, role="primary", primary=None, extra=(), keep=None, mode="sync"):
+    flags = ["--ha-listen", f"127.0.0.1:{ha_port}", "--ha-name", name,
+             "--ha-mode", mode, "--eventlog-segment-bytes", str(1 << 20), *extra]
+    if role == "standby":
+        flags += ["--node-role", "standby", "--ha-primary", f"127.0.0.1:{primary}"]
+    if keep is not None:
+        keep.args = flags
+        keep._start()
+        return keep
+    n = Node(ALMANACD, f"almanac-sync-{name}-", args=flags, env=ENV, port=quiet_port())
+    nodes.append(n)
+    return n
+
+
+def seed(p):
+    lite = os.path.join(p.work, "shop.db")
+    open(lite, "w").close()
+    st, r = p.call("POST", "/api/v1/sources", {"name": "shop", "kind": "sqlite", "path": lite})
+    check(st == 201, f"register the source ({st} {r})")
+    p.call("POST", "/api/v1/entities", {"urn": "urn:almanac:schema:shop.s", "kind": "schema"})
+    for urn in TABLES:
+        st, r = p.call("POST", "/api/v1/entities", {"urn": urn, "kind": "table",
+                                                    "description": "start"})
+        check(st == 201, f"create {urn} ({st} {r})")
+
+
+def streaming(p, name):
+    return p.call("GET", "/monitor/replication")[1][name]["state"] == "streaming"
+
+
+def patch(p, urn, desc):
+    return p.call("PATCH", "/api/v1/entities/" + q(urn), {"description": desc})
+
+
+ALMANACD = args.almanacd
+try:
+    # -- 1. partition, ha.sync_fallback = refuse ------------------------------
+    if not args.rpo_only:
+        ha_a, ha_b = quiet_port(), quiet_port()
+        a = start("a", ha_a, extra=["--ha-sync-timeout-ms", "1000"])
+        proxy = Proxy(ha_a)
+        b = start("b", ha_b, role="standby", primary=proxy.port)
+        wait_for("b streams from a", lambda: streaming(a, "b"))
+        seed(a)
+        missing = 0
+        for i in range(30):
+            st, e = patch(a, TABLES[i % 4], f"sync edit {i}")
+            if st != 200:
+                check(False, f"sync write {i} acknowledged ({st} {e})")
+                break
+            # Acknowledged: the standby has it durably already.
+            if log_end(b) <= e["offset"]:
+                missing += 1
+        check(missing == 0, f"every acknowledged write was in the standby's log when the client "
+              f"heard of it ({missing} of 30 were not)")
+        st, mon = a.call("GET", "/monitor/replication")
+        check(mon["sync"] is True and mon["b"]["sync"] is True and mon["replicated_end"] == mon["log_end"]
+              and mon["writes_refused"] is False,
+              f"/monitor/replication: sync, watermark at the log end ({mon})")
+        st, before = a.call("GET", "/api/v1/entities/" + q(TABLES[0]))
+
+        proxy.partition(silent=True)
+        t0 = time.monotonic()
+        st, r = patch(a, TABLES[0], "in doubt")
+        took = time.monotonic() - t0
+        check(st == 503 and r["error"]["code"] == "unavailable"
+              and "did not confirm" in r["error"]["message"] and "standby b" in r["error"]["message"],
+              f"partitioned: the write fails with 503 naming the standby ({st} {r})")
+        check(0.9 <= took < 4, f"after ha.sync_timeout_ms (1000 ms): {1000 * took:.0f} ms")
+        t0 = time.monotonic()
+        st, r = patch(a, TABLES[1], "refused")
+        check(st == 503 and "refused until the standby" in r["error"]["message"]
+              and time.monotonic() - t0 < 0.5,
+              f"later writes are refused at once ({st} {r}, {1000 * (time.monotonic() - t0):.0f} ms)")
+        st, now = a.call("GET", "/api/v1/entities/" + q(TABLES[0]))
+        check(st == 200 and now["description"] == before["description"]
+              and now["version"] == before["version"],
+              f"readers on the primary do not see the write in doubt ({now.get('description')})")
+        st, h = a.call("GET", "/health", token=None)
+        check(h["status"] == "degraded"
+              and any(d["component"] == "replication" for d in h.get("degraded", [])),
+              f"/health says why writes are refused ({h})")
+        st, mon = a.call("GET", "/monitor/replication")
+        check(mon["writes_refused"] is True and mon["replicated_end"] < mon["log_end"],
+              f"/monitor/replication shows the refusal and the watermark ({mon})")
+
+        proxy.heal()
+        wait_for("after healing, writes are acknowledged again",
+                 lambda: patch(a, TABLES[2], "healed")[0] == 200, timeout=30)
+        st, now = a.call("GET", "/api/v1/entities/" + q(TABLES[0]))
+        check(now["description"] == "in doubt",
+              f"the write in doubt is visible once the standby has it ({now['description']})")
+        st, h = a.call("GET", "/health", token=None)
+        check(h["status"] == "ok", f"/health is ok again ({h})")
+        end = log_end(a)
+        wait_for("b has a's whole log", lambda: log_end(b) == end)
+        check(segment_digests(a) == segment_digests(b), "the logs are byte-identical after healing")
+
+        # -- 3. a bit flipped on the wire ------------------------------------------
+        wait_for("b streams again", lambda: streaming(a, "b"))
+        conns = proxy.connections
+        proxy.flip_bit(200)
+        for i in range(20):
+            patch(a, TABLES[3], "x" * 300 + f" flip {i}")
+        check(proxy.flipped == 1, "the proxy flipped a bit")
+        wait_for("b reconnects after the corrupt message", lambda: proxy.connections > conns, timeout=30)
+        wait_for("b streams after reconnecting", lambda: streaming(a, "b"))
+        patch(a, TABLES[3], "after the flip")
+        end = log_end(a)
+        wait_for("b has a's whole log after the flip", lambda: log_end(b) == end)
+        check(segment_digests(a) == segment_digests(b),
+              "nothing corrupt was written: the logs are byte-identical")
+        blog = b.log_tail(200000)
+        check("decrypt" in blog or "corrupt" in blog or "bad record mac" in blog.lower()
+              or "TLS" in blog,
+              "the standby says why it dropped the connection")
+
+        # -- 2. ha.sync_fallback = async ------------------------------------------
+        a.proc.terminate()
+        a.proc.wait()
+        start("a", ha_a, extra=["--ha-sync-timeout-ms", "1000", "--ha-sync-fallback", "async"], keep=a)
+        wait_for("b streams from a again", lambda: streaming(a, "b"))
+        proxy.partition()
+        t0 = time.monotonic()
+        st, r = patch(a, TABLES[4], "degraded edit")
+        check(st == 200, f"with the async fallback a write goes on through a partition ({st} {r})")
+        st, r = patch(a, TABLES[4], "degraded edit 2")
+        check(st == 200, f"and the next one ({st})")
+        st, mon = a.call("GET", "/monitor/replication")
+        check(mon["degraded"] is True and "fell back to async" in mon.get("problem", ""),
+              f"/monitor/replication says degraded ({mon})")
+        st, h = a.call("GET", "/health", token=None)
+        check(h["status"] == "degraded", f"/health says degraded ({h})")
+        st, now = a.call("GET", "/api/v1/entities/" + q(TABLES[4]))
+        check(now["description"] == "degraded edit 2", "degraded writes are readable on the primary")
+        proxy.heal()
+        wait_for("sync mode comes back once the standby caught up",
+                 lambda: a.call("GET", "/monitor/replication")[1]["degraded"] is False, timeout=30)
+        st, e = patch(a, TABLES[4], "sync again")
+        check(st == 200 and log_end(b) > e["offset"], "sync again: the standby has the write")
+        a.stop()
+        b.stop()
+        proxy.close()
+        nodes.clear()
+
+    # -- 4. RPO 0 ---------------------------------------------------------------
+    # The standby follows through a proxy that delays what the primary
+    # sends by 20 ms (a slow link): in async mode the kill then loses the
+    # writes of the last 20 ms, which this check catches (--rpo-mode async).
+    ha = {"c": quiet_port(), "d": quiet_port()}
+    link = {n: Proxy(p) for n, p in ha.items()}
+    for x in link.values():
+        x.delay = 0.02
+    pair = {"c": start("c", ha["c"], extra=["--ha-sync-timeout-ms", "3000"], mode=args.rpo_mode)}
+    pair["d"] = start("d", ha["d"], role="standby", primary=link["c"].port,
+                      extra=["--ha-sync-timeout-ms", "3000"], mode=args.rpo_mode)
+    wait_for("d streams from c", lambda: streaming(pair["c"], "d"))
+    seed(pair["c"])
+    primary, standby = "c", "d"
+    total_acked = 0
+    total_lost = 0
+    for rnd in range(args.rounds):
+        P, S = pair[primary], pair[standby]
+        if not wait_for(f"round {rnd}: {standby} streams from {primary}",
+                        lambda: streaming(P, standby)):
+            break
+        stop = threading.Event()
+        acked = {}   # urn -> (version, description)
+        count = [0]  # writes acknowledged
+        seen = {}    # urn -> highest version a reader saw on P
+        lock = threading.Lock()
+
+        def writer(n):
+            r = random.Random(rnd * 100 + n)
+            while not stop.is_set():
+                urn = r.choice(TABLES)
+                desc = f"r{rnd} w{n} {time.monotonic():.6f}"
+                try:
+                    st, body = patch(P, urn, desc)
+                except OSError:
+                    return
+                if st == 200:
+                    with lock:
+                        count[0] += 1
+                        if body["version"] > acked.get(urn, (0, ""))[0]:
+                            acked[urn] = (body["version"], desc)
+
+        def reader(n):
+            r = random.Random(rnd * 1000 + n)
+            while not stop.is_set():
+                urn = r.choice(TABLES)
+                try:
+                    st, body = P.call("GET", "/api/v1/entities/" + q(urn))
+                except OSError:
+                    return
+                if st == 200:
+                    with lock:
+                        seen[urn] = max(seen.get(urn, 0), body["version"])
+
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+        threads += [threading.Thread(target=reader, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3 + random.Random(rnd).random() * 1.2)
+        P.proc.kill()
+        P.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        st, r = S.call("POST", "/api/v1/admin/promote")
+        check(st == 200, f"round {rnd}: {standby} promoted ({st} {r})")
+        lost = 0
+        vanished = 0
+        for u in TABLES:
+            st, ent = S.call("GET", "/api/v1/entities/" + q(u))
+            if u in acked:
+                v, desc = acked[u]
+                if ent["version"] < v or (ent["version"] == v and ent["description"] != desc):
+                    lost += 1
+            if ent["version"] < seen.get(u, 0):
+                vanished += 1
+        total_acked += count[0]
+        total_lost += lost
+        check(lost == 0 and vanished == 0 and count[0] > 0,
+              f"round {rnd}: every acknowledged write ({count[0]} on {len(acked)} entities) and "
+              f"every version a reader saw is on {standby} ({lost} lost, {vanished} vanished)")
+        # The old primary rejoins as the standby (truncating what it alone had).
+        pair[primary] = start(primary, ha[primary], role="standby", primary=link[standby].port,
+                              extra=["--ha-sync-timeout-ms", "3000"], keep=P,
+                              mode=args.rpo_mode)
+        primary, standby = standby, primary
+    P, S = pair[primary], pair[standby]
+    if wait_for("the last standby streams", lambda: streaming(P, standby)):
+        end = log_end(P)
+        wait_for("the last standby has the whole log", lambda: log_end(S) == end)
+        check(segment_digests(P) == segment_digests(S),
+              f"after {args.rounds} rounds the logs are byte-identical")
+        for name in ["catalog_state", "lineage", "search", "event_counts"]:
+            dp = wait_for(f"{name} on {primary} at {end}",
+                          lambda: (lambda d: d if d["checkpoint"] == end else None)(
+                              P.call("GET", f"/api/v1/admin/projections/{name}/digest")[1]))
+            ds = wait_for(f"{name} on {standby} at {end}",
+                          lambda: (lambda d: d if d["checkpoint"] == end else None)(
+                              S.call("GET", f"/api/v1/admin/projections/{name}/digest")[1]))
+            check(dp and ds and dp["digest"] == ds["digest"],
+                  f"{name} on {standby} equals {primary}'s")
+    print(f"ha_sync: {args.rounds} rounds ({args.rpo_mode}), {total_acked} acknowledged "
+          f"writes, {total_lost} entities lost their last acknowledged edit")
+finally:
+    if check.failures:
+        for n in nodes:
+            print(f"--- node {n.work} (exit {n.proc.poll()}, port {n.port})")
+            print(n.log_tail(5000))
+    for n in nodes[1:]:
+        n.stop()
+    check.finish(nodes[0] if nodes else None)
