@@ -19,15 +19,14 @@ primary fences itself once the new primary's log shows it a later epoch
 """
 
 import argparse
-import glob
-import hashlib
 import os
 import random
 import threading
 import time
-import urllib.parse
 
 from almanac_node import Checks, Node, quiet_port
+from ha_common import q, segment_digests
+from ha_common import wait_for as wait_until
 
 ap = argparse.ArgumentParser()
 ap.add_argument("almanacd")
@@ -35,33 +34,12 @@ ap.add_argument("--rounds", type=int, default=3)
 args = ap.parse_args()
 
 check = Checks()
-ENV = {"ALMANAC_HA_SECRET": "failover test secret, 32 bytes long"}
-TABLES = [f"urn:almanac:table:shop.s.t{i}" for i in range(24)]
-
-
-def q(urn):
-    return urllib.parse.quote(urn, safe="")
 
 
 def wait_for(what, cond, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = cond()
-        except (OSError, KeyError, TypeError):
-            v = None
-        if v:
-            return v
-        time.sleep(0.05)
-    check(False, f"{what} (timed out after {timeout} s)")
-    return None
-
-
-def segment_digests(node):
-    out = {}
-    for p in sorted(glob.glob(os.path.join(node.work, "data", "log", "*.log"))):
-        out[os.path.basename(p)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
-    return out
+    return wait_until(check, what, cond, timeout)
+ENV = {"ALMANAC_HA_SECRET": "failover test secret, 32 bytes long"}
+TABLES = [f"urn:almanac:table:shop.s.t{i}" for i in range(24)]
 
 
 class Pair:

@@ -25,15 +25,14 @@ controls between the standby and its primary.
 """
 
 import argparse
-import glob
-import hashlib
 import os
 import random
 import threading
 import time
-import urllib.parse
 
 from almanac_node import Checks, Node, quiet_port
+from ha_common import log_end, q, segment_digests
+from ha_common import wait_for as wait_until
 from tcp_proxy import Proxy
 
 ap = argparse.ArgumentParser()
@@ -45,38 +44,13 @@ ap.add_argument("--rpo-mode", default="sync",
 args = ap.parse_args()
 
 check = Checks()
-ENV = {"ALMANAC_HA_SECRET": "sync mode test secret, 32 bytes!"}
-TABLES = [f"urn:almanac:table:shop.s.t{i}" for i in range(16)]
-nodes = []
-
-
-def q(urn):
-    return urllib.parse.quote(urn, safe="")
 
 
 def wait_for(what, cond, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = cond()
-        except (OSError, KeyError, TypeError):
-            v = None
-        if v:
-            return v
-        time.sleep(0.05)
-    check(False, f"{what} (timed out after {timeout} s)")
-    return None
-
-
-def segment_digests(node):
-    out = {}
-    for p in sorted(glob.glob(os.path.join(node.work, "data", "log", "*.log"))):
-        out[os.path.basename(p)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
-    return out
-
-
-def log_end(node):
-    return node.call("GET", "/api/v1/admin/log")[1]["end_offset"]
+    return wait_until(check, what, cond, timeout)
+ENV = {"ALMANAC_HA_SECRET": "sync mode test secret, 32 bytes!"}
+TABLES = [f"urn:almanac:table:shop.s.t{i}" for i in range(16)]
+nodes = []
 
 
 def start(name, ha_port, role="primary", primary=None, extra=(), keep=None, mode="sync"):
