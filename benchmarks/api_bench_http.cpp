@@ -216,8 +216,6 @@ int http_conn::request(const char* method, const std::string& path,
 
 // -- node ---------------------------------------------------------------------
 
-namespace {
-
 uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -232,16 +230,31 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-} // namespace
 
 node::node(const std::string& binary, const std::string& data_dir,
-           const std::string& token) {
-  port_ = free_port();
+           const std::string& token)
+  : node(binary, data_dir, token, {}, {}) {
+}
+
+void node::kill_now() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  pid_ = -1;
+}
+
+node::node(const std::string& binary, const std::string& data_dir,
+           const std::string& token, const std::vector<std::string>& flags,
+           const std::vector<std::string>& env, uint16_t port) {
+  port_ = port != 0 ? port : free_port();
   auto listen = "127.0.0.1:" + std::to_string(port_);
   auto log_path = data_dir + ".log";
   std::vector<std::string> args{binary,   "--data-dir",      data_dir,
                                 "--http-listen", listen, "--logging-level",
                                 "warn"};
+  args.insert(args.end(), flags.begin(), flags.end());
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
@@ -251,6 +264,7 @@ node::node(const std::string& binary, const std::string& data_dir,
     if (std::strncmp(*e, "ALMANAC_", 8) != 0)
       env_store.emplace_back(*e);
   env_store.push_back("ALMANAC_ADMIN_TOKEN=" + token);
+  env_store.insert(env_store.end(), env.begin(), env.end());
   std::vector<char*> envp;
   for (auto& e : env_store)
     envp.push_back(e.data());

@@ -6,9 +6,13 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 namespace api_bench {
+
+/// A free TCP port on 127.0.0.1.
+uint16_t free_port();
 
 /// One keep-alive connection to 127.0.0.1:port. Not thread-safe: one per
 /// client thread.
@@ -46,12 +50,20 @@ public:
   /// Exits the benchmark with a message on failure.
   node(const std::string& binary, const std::string& data_dir,
        const std::string& token);
+  /// The same with more flags and ALMANAC_* variables ("NAME=value"), on
+  /// `port` (0: a free one).
+  node(const std::string& binary, const std::string& data_dir,
+       const std::string& token, const std::vector<std::string>& flags,
+       const std::vector<std::string>& env, uint16_t port = 0);
   /// Stops it with SIGTERM (SIGKILL after 15 s).
   ~node();
 
   uint16_t port() const {
     return port_;
   }
+
+  /// SIGKILLs the process and reaps it (a crash, for failover).
+  void kill_now();
 
 private:
   pid_t pid_ = -1;
