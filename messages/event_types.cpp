@@ -230,6 +230,9 @@ void query_observed::fields(F& f, query_observed& x) {
   f("joins", x.joins, req, "the joins");
   f("table_lineage", x.table_lineage, req, "table-level lineage edges");
   f("column_lineage", x.column_lineage, req, "column-level lineage edges");
+  f("search_path", x.search_path, opt, "the search_path its one-part names resolved with");
+  f("unresolved_tables", x.unresolved_tables, opt,
+    "db.schema.table names whose db is neither its database nor a source");
 }
 
 template <class F>

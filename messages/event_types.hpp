@@ -324,6 +324,10 @@ struct query_observed {
   std::vector<join_columns> joins;
   std::vector<table_edge> table_lineage;
   std::vector<column_edge> column_lineage;
+  /// The search_path its one-part names resolved with, as given ("" if none).
+  std::string search_path;
+  /// Three-part names naming neither its database nor a source.
+  std::vector<std::string> unresolved_tables;
   json extra = json::object();
   template <class F>
   static void fields(F& f, query_observed& x);

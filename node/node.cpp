@@ -13,6 +13,7 @@
 #include "actors/lineage/store/lineage_routes.hpp"
 #include "actors/scheduler/scheduler.hpp"
 #include "actors/sources/source_routes.hpp"
+#include "actors/sources/source_config.hpp"
 #include "actors/usage/usage.hpp"
 #include "actors/eventlog/event_routes.hpp"
 #include "actors/eventlog/event_counts.hpp"
@@ -285,6 +286,9 @@ int run_node(const config::settings& settings) {
                                 });
     auto secrets = std::make_shared<sources::secret_store>(
       (fs::path{data_dir} / "secrets.json").string());
+    node.ha->set_password_check([projected_catalog, secrets] {
+      return sources::sources_without_password(*projected_catalog, *secrets);
+    });
     sources::add_routes(*routes, node, projected_catalog, secrets);
     compose::add_routes(*routes, node, projected_catalog, secrets);
     scheduler::add_routes(*routes, node, projected_catalog);
@@ -347,6 +351,7 @@ int run_node(const config::settings& settings) {
       exit_code = exit_root_failed;
     }
     root = nullptr;
+    node.ha->set_password_check({});
   }
   if (exit_code != 0)
     linger_failed(node);

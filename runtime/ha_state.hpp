@@ -56,8 +56,6 @@ struct follower_view {
   int64_t heard_ms = 0;
   /// How far behind the primary said we are, in ms (its last heartbeat).
   int64_t lag_ms = 0;
-  /// Sources whose password the standby lacks (docs/ha.md).
-  std::vector<std::string> missing_passwords;
 };
 
 class ha_state {
@@ -230,6 +228,22 @@ public:
     f(follower_);
   }
 
+  /// How to find the sources whose password this node lacks (set by the
+  /// node: the sources module knows how; docs/ha.md).
+  void set_password_check(std::function<std::vector<std::string>()> f) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    password_check_ = std::move(f);
+  }
+
+  std::vector<std::string> sources_without_password() const {
+    std::function<std::vector<std::string>()> f;
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      f = password_check_;
+    }
+    return f ? f() : std::vector<std::string>{};
+  }
+
   /// The primary's HTTP URL, for read_only errors ("" if unknown yet).
   std::string primary_url() const {
     std::lock_guard<std::mutex> guard{mutex_};
@@ -240,6 +254,7 @@ private:
   mutable std::mutex mutex_;
   std::shared_ptr<storage::segment_log> log_;
   std::function<void(uint64_t)> watermark_listener_;
+  std::function<std::vector<std::string>()> password_check_;
   bool watermark_set_ = false;
   std::map<std::string, standby_view> standbys_;
   follower_view follower_;

@@ -32,8 +32,9 @@ caf::error store_secrets(const std::string& data_dir, const std::string& content
 } // namespace
 
 follower::follower(ha_config cfg, std::shared_ptr<runtime::ha_state> ha,
-                   std::function<void()> truncated)
-  : cfg_(std::move(cfg)), ha_(std::move(ha)), truncated_(std::move(truncated)) {
+                   std::function<void()> truncated, runtime::actor_registry* registry)
+  : cfg_(std::move(cfg)), ha_(std::move(ha)), truncated_(std::move(truncated)),
+    row_(registry, "replication:receiver") {
 }
 
 follower::~follower() {
@@ -48,6 +49,7 @@ caf::error follower::start() {
   ha_->update_follower([&](runtime::follower_view& v) {
     v.primary = cfg_.primary_host + ":" + std::to_string(cfg_.primary_port);
   });
+  row_.declare();
   thread_ = std::thread{[this] { run(); }};
   return caf::none;
 }
@@ -57,6 +59,7 @@ void follower::stop() {
     return;
   if (thread_.joinable())
     thread_.join();
+  row_.stopped();
 }
 
 bool follower::sleep_for(std::chrono::milliseconds d) {
@@ -85,6 +88,7 @@ void follower::run() {
         v.state = "disconnected";
         v.last_error = render(err);
       });
+      row_.down(render(err));
     }
     if (!sleep_for(backoff))
       break;
@@ -154,6 +158,7 @@ caf::error follower::session(tls_channel& ch) {
   }
   spdlog::info("[replication] following {} ({}) from offset {}, epoch {}",
                s->primary_name, s->primary_url, log->end_offset(), s->epoch);
+  row_.up();
   auto heard = std::chrono::steady_clock::now();
   auto last_beat = heard;
   while (!stop_.raised()) {
@@ -185,6 +190,7 @@ caf::error follower::session(tls_channel& ch) {
       if (auto run = std::get_if<storage::frame_run>(&**x)) {
         auto done = std::make_shared<std::promise<caf::error>>();
         appending.push_back(done->get_future());
+        row_.count();
         log->append_frames(std::move(*run), [done](caf::expected<storage::append_result> r) {
           done->set_value(r ? caf::error{} : r.error());
         });

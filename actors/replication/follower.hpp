@@ -8,6 +8,7 @@
 // owns a follower and stops it when it exits.
 
 #include "actors/replication/ha_config.hpp"
+#include "actors/replication/link_row.hpp"
 #include "actors/replication/stop_signal.hpp"
 #include "actors/replication/tls_channel.hpp"
 #include "runtime/ha_state.hpp"
@@ -23,8 +24,9 @@ class follower {
 public:
   /// `truncated` runs (on the follower's thread) after the log lost a tail:
   /// the node restarts its log and projections, which rebuild.
+  /// `registry` (may be null) gets the row "replication:receiver".
   follower(ha_config cfg, std::shared_ptr<runtime::ha_state> ha,
-           std::function<void()> truncated);
+           std::function<void()> truncated, runtime::actor_registry* registry = nullptr);
 
   ~follower();
 
@@ -40,6 +42,7 @@ private:
   ha_config cfg_;
   std::shared_ptr<runtime::ha_state> ha_;
   std::function<void()> truncated_;
+  link_row row_;
   std::shared_ptr<tls_context> ctx_;
   stop_signal stop_;
   std::thread thread_;

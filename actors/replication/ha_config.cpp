@@ -53,6 +53,10 @@ caf::expected<ha_config> ha_config_from(const config::settings& s) {
   if (!standby && c.follows())
     return bad("ha.primary is set on a primary: start it with --node-role standby");
   c.sync = s.get("ha.mode") == "sync";
+  // A sync primary with no listener could never have a write confirmed.
+  if (c.sync && !c.listens())
+    return bad("ha.mode sync needs ha.listen (--ha-listen HOST:PORT): a write waits for a "
+               "standby, and standbys connect there");
   c.fallback_async = s.get("ha.sync_fallback") == "async";
   c.sync_timeout = std::chrono::milliseconds(s.get_uint("ha.sync_timeout_ms"));
   c.heartbeat = std::chrono::milliseconds(s.get_uint("ha.heartbeat_ms"));

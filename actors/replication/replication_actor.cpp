@@ -75,7 +75,7 @@ replication_state::promote(runtime::node_context& node, const std::string& user)
   ha.reset_watermark(log->end_offset());
   follow.reset();
   if (cfg.listens()) {
-    ship = std::make_unique<shipper>(cfg, node.ha);
+    ship = std::make_unique<shipper>(cfg, node.ha, &node.registry);
     if (auto err = ship->start())
       spdlog::error("[replication] promoted, but cannot open ha.listen: {}", render(err));
   }
@@ -109,13 +109,14 @@ replication_impl(replication_actor::stateful_pointer<replication_state> self,
         caf::anon_send(caf::actor_cast<supervisor_actor>(sup), atom::restart::value,
                        std::string{"eventlog"});
     };
-    self->state.follow = std::make_unique<follower>(*cfg, node->ha, restart_log);
+    self->state.follow = std::make_unique<follower>(*cfg, node->ha, restart_log,
+                                                    &node->registry);
     if (auto err = self->state.follow->start()) {
       self->quit(err);
       return replication_actor::behavior_type::make_empty_behavior();
     }
   } else if (cfg->listens()) {
-    self->state.ship = std::make_unique<shipper>(*cfg, node->ha);
+    self->state.ship = std::make_unique<shipper>(*cfg, node->ha, &node->registry);
     if (auto err = self->state.ship->start()) {
       self->quit(err);
       return replication_actor::behavior_type::make_empty_behavior();

@@ -82,8 +82,8 @@ json standby_status(const runtime::node_context& node,
       projections[a.name] = {{"checkpoint", *a.checkpoint},
                              {"lag", end - std::min(end, *a.checkpoint)}};
   j["projections"] = projections;
-  if (!f.missing_passwords.empty())
-    j["sources_without_password"] = f.missing_passwords;
+  if (auto missing = ha.sources_without_password(); !missing.empty())
+    j["sources_without_password"] = missing;
   return j;
 }
 

@@ -52,8 +52,9 @@ int64_t record_age_ms(const storage::segment_log& log, uint64_t offset) {
   return std::max<int64_t>(0, now_ms() - recs->front().timestamp_ms);
 }
 
-shipper::shipper(ha_config cfg, std::shared_ptr<runtime::ha_state> ha)
-  : cfg_(std::move(cfg)), ha_(std::move(ha)) {
+shipper::shipper(ha_config cfg, std::shared_ptr<runtime::ha_state> ha,
+                 runtime::actor_registry* registry)
+  : cfg_(std::move(cfg)), ha_(std::move(ha)), registry_(registry) {
 }
 
 shipper::~shipper() {
@@ -140,19 +141,26 @@ void shipper::session(tls_listener::pending p) {
   runtime::standby_view view;
   view.peer = ch->peer();
   view.sync = cfg_.sync;
-  auto err = serve(*ch, view, wake);
+  std::optional<link_row> row;
+  auto err = serve(*ch, view, wake, row);
   ha_->remove_waker(wake);
   ::close(wake);
   if (!view.name.empty()) {
     view.state = "disconnected";
-    ha_->update_standby_if_current(view);
+    if (ha_->update_standby_if_current(view) && row) {
+      if (stop_.raised())
+        row->stopped();
+      else
+        row->down(err ? render(err) : "disconnected");
+    }
   }
   if (err && !stop_.raised())
     spdlog::warn("[replication] standby {} ({}) disconnected: {}",
                  view.name.empty() ? "?" : view.name, view.peer, render(err));
 }
 
-caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake) {
+caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake,
+                          std::optional<link_row>& row) {
   auto deadline = std::chrono::steady_clock::now() + 10s;
   std::optional<message> first;
   while (!first && !stop_.raised()) {
@@ -211,6 +219,8 @@ caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake
   view.durable_position = at->first_position;
   view.state = "catching_up";
   ha_->update_standby(view);
+  row.emplace(registry_, "replication:sender:" + view.name);
+  row->up();
   spdlog::info("[replication] standby {} ({}) connected at offset {} (its log "
                "ends at {}{})",
                view.name, view.peer, agreed, h->end_offset,
@@ -243,6 +253,7 @@ caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake
       sent_segment = seg;
       next += run->count;
       ch.send(*run);
+      row->count();
     }
     auto now = std::chrono::steady_clock::now();
     if (now - last_beat >= cfg_.heartbeat) {

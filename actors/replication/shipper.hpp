@@ -9,6 +9,7 @@
 // owns a shipper and stops it when it exits.
 
 #include "actors/replication/ha_config.hpp"
+#include "actors/replication/link_row.hpp"
 #include "actors/replication/stop_signal.hpp"
 #include "actors/replication/tls_channel.hpp"
 #include "runtime/ha_state.hpp"
@@ -17,6 +18,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace almanac::replication {
@@ -27,7 +29,9 @@ int64_t record_age_ms(const storage::segment_log& log, uint64_t offset);
 
 class shipper {
 public:
-  shipper(ha_config cfg, std::shared_ptr<runtime::ha_state> ha);
+  /// `registry` (may be null) gets a row per standby (link_row.hpp).
+  shipper(ha_config cfg, std::shared_ptr<runtime::ha_state> ha,
+          runtime::actor_registry* registry = nullptr);
 
   ~shipper();
 
@@ -47,10 +51,12 @@ private:
   void session(tls_listener::pending p);
   /// Joins the threads of sessions that ended.
   void reap();
-  caf::error serve(tls_channel& ch, runtime::standby_view& view, int wake);
+  caf::error serve(tls_channel& ch, runtime::standby_view& view, int wake,
+                   std::optional<link_row>& row);
 
   ha_config cfg_;
   std::shared_ptr<runtime::ha_state> ha_;
+  runtime::actor_registry* registry_;
   std::shared_ptr<tls_context> ctx_;
   std::unique_ptr<tls_listener> listener_;
   uint16_t port_ = 0;

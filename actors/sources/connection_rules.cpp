@@ -46,7 +46,8 @@ caf::error check_password_ref(const std::string& source, const std::string& ref)
 caf::expected<json> connection_from(const json& body, bool partial, json base,
                                     std::optional<std::string>& password) {
   static const std::set<std::string> known{"name", "kind", "dsn", "path", "password",
-                                           "password_env", "description", "compose"};
+                                           "password_env", "description", "compose",
+                                           "database", "search_path"};
   if (!body.is_object())
     return make_error(ec::bad_request, "the body must be a JSON object");
   for (auto& [k, v] : body.items()) {
@@ -81,9 +82,20 @@ caf::expected<json> connection_from(const json& body, bool partial, json base,
   } else if (!partial) {
     return make_error(ec::bad_request, "missing required field 'kind'");
   }
-  for (auto key : {"dsn", "path", "password_env"})
+  for (auto key : {"dsn", "path", "password_env", "database", "search_path"})
     if (body.contains(key))
       base[key] = body[key];
+  // How query-log names resolve (docs/lineage.md): search_path as
+  // PostgreSQL writes it, e.g. "\"$user\", public, sales".
+  if (body.contains("search_path")) {
+    auto path = body["search_path"].get<std::string>();
+    if (std::count(path.begin(), path.end(), '"') % 2 != 0)
+      return make_error(ec::invalid_argument,
+                        "field 'search_path': an unbalanced double quote in '" + path + "'");
+    if (path.find_first_not_of(" ,") == std::string::npos && !path.empty())
+      return make_error(ec::invalid_argument,
+                        "field 'search_path' names no schema: '" + path + "'");
+  }
   if (body.contains("compose")) {
     auto compose = base.value("compose", json::object());
     if (!compose.is_object())

@@ -10,7 +10,10 @@
 //    "path": "...",              // sqlite: the database file
 //    "password_env": "VAR",      // a variable of the node, not ALMANAC_*
 //    "password_ref": "source:<name>",  // the source's own secret, only
-//    "compose": {"allow_privileged": true}}  // optional
+//    "compose": {"allow_privileged": true},  // optional
+//    "database": "...",          // optional: the database its queries run in
+//                                // (default: the dsn's dbname)
+//    "search_path": "\"$user\", public"}  // optional: for one-part names
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
@@ -35,8 +38,8 @@ caf::error check_password_ref(const std::string& source, const std::string& ref)
 
 /// Validates a body of POST (`partial` false) or PATCH /api/v1/sources over
 /// the current connection `base`: fields name, kind, dsn, path, password,
-/// password_env, description (strings) and compose ({"allow_privileged":
-/// bool}). Returns the new connection; `password`, if the body has one,
+/// password_env, description, database, search_path (strings) and compose
+/// ({"allow_privileged": bool}). Returns the new connection; `password`, if the body has one,
 /// receives it (the caller stores it and sets password_ref). The dsn is
 /// checked by its connector (connectors::check_config): a password in it is
 /// ec::invalid_argument.

@@ -39,6 +39,30 @@ resolve_source(const catalog::catalog_projection& catalog,
   return cfg;
 }
 
+std::vector<std::string> sources_without_password(const catalog::catalog_projection& catalog,
+                                                  const secret_store& secrets) {
+  std::vector<std::string> out;
+  auto urns = catalog.list("urn:almanac:source:", 10000);
+  if (!urns)
+    return out;
+  const std::string prefix = "urn:almanac:source:";
+  for (auto& urn : *urns) {
+    auto e = catalog.entity(urn);
+    if (!e || !*e)
+      continue;
+    auto conn = (**e).value("attributes", nlohmann::json::object())
+                  .value("connection", nlohmann::json::object());
+    auto env = conn.value("password_env", "");
+    auto ref = conn.value("password_ref", "");
+    if (env.empty() && ref.empty())
+      continue;
+    auto name = urn.substr(prefix.size());
+    if (!resolve_password(secrets, name, env, ref))
+      out.push_back(name);
+  }
+  return out;
+}
+
 caf::expected<std::unique_ptr<connectors::connector>>
 connect_source(const catalog::catalog_projection& catalog, const secret_store& secrets,
                const std::string& name, connectors::source_config* out) {

@@ -23,6 +23,12 @@ caf::expected<connectors::source_config>
 resolve_source(const catalog::catalog_projection& catalog,
                const secret_store& secrets, const std::string& name);
 
+/// The sources whose password this node cannot resolve (an environment
+/// variable it lacks, a secret not in its secrets file): a standby lists
+/// them in its status (docs/ha.md).
+std::vector<std::string> sources_without_password(const catalog::catalog_projection& catalog,
+                                                  const secret_store& secrets);
+
 /// Resolves source `name` and connects to it; `cfg`, if given, receives the
 /// resolved configuration.
 caf::expected<std::unique_ptr<connectors::connector>>

@@ -40,7 +40,7 @@ json source_json(const json& entity) {
   auto conn = entity.value("attributes", json::object()).value("connection", json::object());
   json j{{"name", entity.value("name", "")}, {"urn", entity.value("urn", "")},
          {"kind", conn.value("kind", "")}, {"description", entity.value("description", "")}};
-  for (auto key : {"dsn", "path", "password_env"})
+  for (auto key : {"dsn", "path", "password_env", "database", "search_path"})
     if (conn.contains(key))
       j[key] = conn[key];
   j["has_password"] = conn.contains("password_ref") || conn.contains("password_env");

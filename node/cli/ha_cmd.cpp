@@ -34,8 +34,14 @@ void print_status(const json& j) {
       std::cout << "error   " << field(j, "last_error") << "\n";
     return;
   }
-  if (j.value("degraded", false))
-    std::cout << "DEGRADED: sync mode fell back to async\n";
+  bool sync = j.value("sync", false);
+  std::cout << "mode    " << (sync ? "sync" : "async");
+  if (sync)
+    std::cout << "  (readers see up to offset " << field(j, "replicated_end") << ")";
+  std::cout << "\n";
+  if (j.contains("problem"))
+    std::cout << (j.value("degraded", false) ? "DEGRADED: " : "WRITES REFUSED: ")
+              << field(j, "problem") << "\n";
   bool any = false;
   for (auto& [name, row] : j.items()) {
     if (!row.is_object())

@@ -12,6 +12,9 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <sys/statvfs.h>
+
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -260,13 +263,28 @@ caf::expected<uint64_t> rocks_store::checkpoint() const {
   return *v ? decode_u64(**v) : 0;
 }
 
+bool rocks_store::room_to_resume() const {
+  struct statvfs fs{};
+  if (::statvfs(dir_.c_str(), &fs) != 0)
+    return true;
+  uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  uint64_t live = 0;
+  db_->GetIntProperty("rocksdb.live-sst-files-size", &live);
+  return free_bytes >= std::max<uint64_t>(live, 4u << 20);
+}
+
 caf::error rocks_store::commit(rocksdb::WriteBatch& batch, uint64_t next) {
   batch.Put(key_of(checkpoint_key), encode_u64(next));
   // The WAL makes the batch atomic; losing an unsynced tail on power loss
   // loses state and checkpoint together, and the log replays it.
   // After a failed write RocksDB refuses writes until it is resumed (a full
-  // disk sets a background error): resume first, then write.
-  if (needs_resume_ && db_->Resume().ok())
+  // disk sets a background error): resume first, then write. Resume()
+  // waits for the background work, and a compaction waits for room on the
+  // disk: with less free space than the store's live files (a compaction's
+  // most), it would block this actor, and the readers of its projection,
+  // until space returns. Then the write fails at once instead, and RocksDB's
+  // own recovery (its SstFileManager) or a later commit resumes it.
+  if (needs_resume_ && room_to_resume() && db_->Resume().ok())
     needs_resume_ = false;
   auto st = db_->Write(rocksdb::WriteOptions{}, &batch);
   if (!st.ok() && !st.IsCorruption())

@@ -75,6 +75,8 @@ public:
 
 private:
   rocks_store(std::string dir, rocksdb::DB* db);
+  /// Whether the disk has room for Resume() to finish (see commit()).
+  bool room_to_resume() const;
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   bool needs_resume_ = false; ///< A write failed: DB::Resume() before the next.

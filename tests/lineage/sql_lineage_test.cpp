@@ -52,10 +52,18 @@ BOOST_AUTO_TEST_CASE(insert_without_columns_uses_the_catalog) {
              boost::test_tools::per_element());
   BOOST_TEST(sources_of(a, "public.t", "b") == (refs{{"public.s", "y"}, {"public.s", "z"}}),
              boost::test_tools::per_element());
-  // Without the catalog the target's columns are unknown: table lineage only.
-  auto b = parsed("insert into t select x from s");
-  BOOST_TEST(b.column_lineage.empty());
+  // Without the catalog the target's columns are unknown: by position, each
+  // named as its output (issue 13); an unnamed output names no column.
+  auto b = parsed("insert into t select x, s.w as total, y + z from s");
+  BOOST_TEST(sources_of(b, "public.t", "x") == (refs{{"public.s", "x"}}),
+             boost::test_tools::per_element());
+  BOOST_TEST(sources_of(b, "public.t", "total") == (refs{{"public.s", "w"}}),
+             boost::test_tools::per_element());
+  BOOST_TEST(b.column_lineage.size() == 2u);
   BOOST_REQUIRE_EQUAL(b.table_lineage.size(), 1u);
+  // A * over a relation of unknown columns: positions unknown, no columns.
+  auto c = parsed("insert into t select * from s");
+  BOOST_TEST(c.column_lineage.empty());
 }
 
 BOOST_AUTO_TEST_CASE(create_table_as_select_into_and_views_name_columns_by_outputs) {

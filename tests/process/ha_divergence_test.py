@@ -70,6 +70,7 @@ try:
     refused(["--ha-listen", "nowhere"], ENV, "is not HOST:PORT")
     refused(["--node-role", "standby", "--ha-primary", "127.0.0.1"], ENV, "is not HOST:PORT")
     refused(["--ha-mode", "eventual", *listen], ENV, "ha.mode")
+    refused(["--ha-mode", "sync"], ENV, "ha.mode sync needs ha.listen")
     secret_dir = tempfile.mkdtemp(prefix="almanac-hasecret-")
     loose = os.path.join(secret_dir, "loose")
     with open(loose, "w") as f:
@@ -85,7 +86,7 @@ try:
 
     # -- 2. divergence -------------------------------------------------------
     ha_e, ha_f = quiet_port(), quiet_port()
-    e = Node(ALMANACD, "almanac-div-e-", env=ENV, port=quiet_port(),
+    e = Node(ALMANACD, "almanac-div-e-", env=dict(ENV, DIV_PG_PASSWORD="pw"), port=quiet_port(),
              args=["--ha-listen", f"127.0.0.1:{ha_e}", "--ha-name", "e"])
     nodes.append(e)
     proxy = Proxy(ha_e)
@@ -99,8 +100,19 @@ try:
     e.call("POST", "/api/v1/entities", {"urn": "urn:almanac:schema:shop.s", "kind": "schema"})
     for urn in TABLES:
         e.call("POST", "/api/v1/entities", {"urn": urn, "kind": "table", "description": "agreed"})
+    # A password from a variable only e has: f's status names the source.
+    st, r = e.call("POST", "/api/v1/sources", {"name": "pg", "kind": "postgresql",
+                                               "dsn": "host=127.0.0.1 dbname=x user=u",
+                                               "password_env": "DIV_PG_PASSWORD"})
+    check(st == 201, f"register a source whose password is in e's environment ({st} {r})")
     end = log_end(e)
     wait_for("f follows e", lambda: log_end(f) == end)
+    missing = wait_for("f's status lists the source whose password it lacks",
+                       lambda: f.call("GET", "/monitor/replication")[1].get(
+                           "sources_without_password"))
+    check(missing == ["pg"], f"only pg is listed, not the SQLite source ({missing})")
+    st, mon = e.call("GET", "/monitor/replication")
+    check("sources_without_password" not in mon, "e has every password")
 
     proxy.partition()
     wait_for("e sees f disconnected",

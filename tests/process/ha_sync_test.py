@@ -26,6 +26,7 @@ controls between the standby and its primary.
 
 import argparse
 import os
+import subprocess
 import random
 import threading
 import time
@@ -83,6 +84,16 @@ def streaming(p, name):
     return p.call("GET", "/monitor/replication")[1][name]["state"] == "streaming"
 
 
+def ha_status(node):
+    """What `almanac ha status` prints for `node`."""
+    cli = os.path.join(os.path.dirname(os.path.abspath(ALMANACD)), "almanac")
+    env = dict(os.environ, ALMANAC_SERVER=f"http://127.0.0.1:{node.port}",
+               ALMANAC_TOKEN=node.token)
+    r = subprocess.run([cli, "ha", "status"], capture_output=True, text=True, env=env,
+                       timeout=30)
+    return r.stdout + r.stderr
+
+
 def patch(p, urn, desc):
     return p.call("PATCH", "/api/v1/entities/" + q(urn), {"description": desc})
 
@@ -138,6 +149,9 @@ try:
         st, mon = a.call("GET", "/monitor/replication")
         check(mon["writes_refused"] is True and mon["replicated_end"] < mon["log_end"],
               f"/monitor/replication shows the refusal and the watermark ({mon})")
+        out = ha_status(a)
+        check("mode    sync" in out and "WRITES REFUSED" in out and "standby b" in out,
+              f"almanac ha status says so too ({out.strip()})")
 
         proxy.heal()
         wait_for("after healing, writes are acknowledged again",
@@ -165,6 +179,19 @@ try:
         wait_for("b has a's whole log after the flip", lambda: log_end(b) == end)
         check(segment_digests(a) == segment_digests(b),
               "nothing corrupt was written: the logs are byte-identical")
+        def row(node, name):
+            rows = node.call("GET", "/api/v1/admin/actors")[1]["actors"]
+            return next((x for x in rows if x["name"] == name), None)
+
+        sender = row(a, "replication:sender:b")
+        receiver = row(b, "replication:receiver")
+        check(sender and sender["state"] == "running" and sender["restarts"] >= 1
+              and sender["parent"] == "replication" and sender["processed"] > 0,
+              f"the registry shows the sender to b, running again after its reconnection "
+              f"({sender})")
+        check(receiver and receiver["state"] == "running" and receiver["restarts"] >= 1
+              and receiver["last_error"],
+              f"and b's receiver with its reconnection and the reason ({receiver})")
         blog = b.log_tail(200000)
         check("decrypt" in blog or "corrupt" in blog or "bad record mac" in blog.lower()
               or "TLS" in blog,
@@ -186,6 +213,8 @@ try:
               f"/monitor/replication says degraded ({mon})")
         st, h = a.call("GET", "/health", token=None)
         check(h["status"] == "degraded", f"/health says degraded ({h})")
+        out = ha_status(a)
+        check("DEGRADED" in out, f"almanac ha status says degraded ({out.strip()})")
         st, now = a.call("GET", "/api/v1/entities/" + q(TABLES[4]))
         check(now["description"] == "degraded edit 2", "degraded writes are readable on the primary")
         proxy.heal()

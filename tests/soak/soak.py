@@ -48,7 +48,12 @@ base = tempfile.mkdtemp(prefix="almanac-soak-")
 mnt = None
 if args.chaos:
     mnt = tempfile.mkdtemp(prefix="almanac-soak-fs-")
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", mnt]).returncode != 0:
+    # Room for the run's data (about 0.5 MB/s at 4,000 requests/s) besides
+    # the disk-full step's filler: 256 MB held a 2-minute run, not a
+    # 10-minute one (the stores filled it for good).
+    size_mb = 256 + args.seconds
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs",
+                       mnt]).returncode != 0:
         mnt = None
 data = (mnt or base) + "/data"
 logfile = open(base + "/node.log", "a")

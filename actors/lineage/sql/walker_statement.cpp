@@ -44,11 +44,11 @@ void walker::assign(const std::string& table, const std::string& column,
 void walker::write_columns(const std::string& table, std::vector<std::string> names,
                            const shape& from) {
   // Without names (CTAS, SELECT INTO, views) the query's outputs name the
-  // columns. An INSERT into a table of unknown columns without a column
-  // list gets no column edges: which column is which is unknown.
+  // columns; an empty name is a column not known by name (skipped).
   for (size_t i = 0; i < names.size(); ++i)
-    assign(table, names[i], i < from.cols.size() ? from.cols[i].sources
-                                                 : std::set<column_ref>{});
+    if (!names[i].empty())
+      assign(table, names[i], i < from.cols.size() ? from.cols[i].sources
+                                                   : std::set<column_ref>{});
 }
 
 void walker::statement(const json& stmt, statement_analysis& out) {
@@ -171,6 +171,13 @@ shape walker::insert(const json& s, cte_env env, effects& eff, shape& fed) {
     fed = query(s["selectStmt"], nullptr, env, eff);
   if (names.empty() && target.columns)
     names = *target.columns;
+  if (names.empty() && !target.columns && fed.opaque.empty())
+    // A target of unknown columns and no column list: the i-th output
+    // feeds the i-th column, which takes the output's name (as PostgreSQL
+    // maps them, by position; docs/lineage.md). An output without a name
+    // (`a + b`) names no column.
+    for (auto& c : fed.cols)
+      names.push_back(c.name == "?column?" ? std::string{} : c.name);
   write_columns(target.table, names, fed);
   scope sc;
   sc.rels.push_back(target);

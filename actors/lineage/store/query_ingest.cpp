@@ -5,6 +5,7 @@
 #include "actors/lineage/domain/lineage_keys.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
+#include "messages/urn.hpp"
 
 #include <algorithm>
 #include <set>
@@ -16,19 +17,27 @@ using nlohmann::json;
 
 namespace {
 
+bool has_entity(const catalog::catalog_projection* cat, const std::string& urn) {
+  if (!cat || urn.empty())
+    return false;
+  auto e = cat->entity(urn);
+  return e && *e;
+}
+
 // Columns of catalog tables, in ordinal order, for `*` expansion.
 class catalog_columns : public schema_provider {
 public:
-  catalog_columns(const catalog::catalog_projection* cat, std::string source)
-    : cat_(cat), source_(std::move(source)) {
+  catalog_columns(const catalog::catalog_projection* cat, const name_context& ctx)
+    : cat_(cat), ctx_(ctx) {
   }
 
   std::optional<std::vector<std::string>>
   columns(const std::string& qualified) const override {
     if (!cat_)
       return std::nullopt;
+    auto name = resolve_name(ctx_, qualified);
     for (bool view : {false, true}) {
-      auto urn = table_urn(source_, qualified, view);
+      auto urn = table_urn(name, view);
       auto kids = cat_->children(urn);
       if (!kids || kids->empty())
         continue;
@@ -48,38 +57,82 @@ public:
 
 private:
   const catalog::catalog_projection* cat_;
-  std::string source_;
+  const name_context& ctx_;
 };
 
 } // namespace
+
+name_context query_context(const json& entry, const catalog::catalog_projection* cat) {
+  name_context ctx;
+  ctx.source = entry.value("source", std::string{});
+  ctx.user = entry.value("user", std::string{});
+  json conn = json::object();
+  if (cat)
+    if (auto u = catalog::make_urn(catalog::entity_kind::source, {ctx.source}))
+      if (auto e = cat->entity(*u); e && *e)
+        conn = (**e).value("attributes", json::object()).value("connection", json::object());
+  if (!conn.is_object())
+    conn = json::object();
+  ctx.database = entry.value("database", std::string{});
+  if (ctx.database.empty())
+    ctx.database = conn.value("database", std::string{});
+  if (ctx.database.empty())
+    ctx.database = dsn_database(conn.value("dsn", std::string{}));
+  auto path = entry.value("search_path", std::string{});
+  if (path.empty())
+    path = conn.value("search_path", std::string{});
+  if (auto parsed = parse_search_path(path); !parsed.empty())
+    ctx.search_path = std::move(parsed);
+  if (cat) {
+    ctx.is_source = [cat](const std::string& name) {
+      auto u = catalog::make_urn(catalog::entity_kind::source, {name});
+      return u && has_entity(cat, *u);
+    };
+    ctx.exists = [cat](const std::string& source, const std::string& schema,
+                       const std::string& relation) {
+      resolved_name n{source, schema, relation, true};
+      return has_entity(cat, table_urn(n, false)) || has_entity(cat, table_urn(n, true));
+    };
+  }
+  return ctx;
+}
 
 ev::query_observed analyze_query(const json& entry, const std::string& origin,
                                  const catalog::catalog_projection* cat, const analysis* pre) {
   auto source = entry.value("source", std::string{});
   auto sql = entry.value("sql", std::string{});
-  catalog_columns cols{cat, source};
+  // Names resolve in the query's context (its database, search_path and
+  // source), so the analysis leaves one-part names as written.
+  auto ctx = query_context(entry, cat);
+  catalog_columns cols{cat, ctx};
   analysis fresh;
   if (!pre)
-    fresh = analyze(sql, &cols, "public");
+    fresh = analyze(sql, &cols, "");
   const analysis& a = pre ? *pre : fresh;
-  auto is_view = [&](const std::string& qualified) {
-    if (!cat)
-      return false;
-    auto e = cat->entity(table_urn(source, qualified, true));
-    return e && *e;
-  };
+  bool creates_view = a.kind == statement_kind::create_view
+                      || a.kind == statement_kind::create_materialized_view;
   std::map<std::string, std::string> urns; // qualified name -> URN
+  std::vector<std::string> unresolved;
   auto urn = [&](const std::string& q) {
     auto i = urns.find(q);
     if (i != urns.end())
       return i->second;
-    return urns[q] = table_urn(source, q, is_view(q));
+    auto name = resolve_name(ctx, q);
+    if (!name.resolved)
+      unresolved.push_back(q);
+    // A view: registered as one, or the one this statement creates.
+    auto view = has_entity(cat, table_urn(name, true))
+                || (creates_view
+                    && std::find(a.tables_written.begin(), a.tables_written.end(), q)
+                         != a.tables_written.end());
+    return urns[q] = table_urn(name, view);
   };
   auto col = [&](const column_ref& c) { return column_urn(urn(c.table), c.column); };
   ev::query_observed q;
   q.origin = origin;
   q.source = source;
   q.database = entry.value("database", "");
+  q.search_path = entry.value("search_path", "");
   q.user = entry.value("user", "");
   q.sql = sql;
   q.start_time = entry.value("start_time", "");
@@ -95,10 +148,15 @@ ev::query_observed analyze_query(const json& entry, const std::string& origin,
   q.fingerprint = a.fingerprint;
   if (q.fingerprint.empty())
     q.fingerprint = "err-" + execution_id(json{{"sql", sql}});
+  // Two spellings of one relation ("t", "public.t") are one URN.
+  auto add_once = [](std::vector<std::string>& v, std::string x) {
+    if (std::find(v.begin(), v.end(), x) == v.end())
+      v.push_back(std::move(x));
+  };
   for (auto& t : a.tables_read)
-    q.tables_read.push_back(urn(t));
+    add_once(q.tables_read, urn(t));
   for (auto& t : a.tables_written)
-    q.tables_written.push_back(urn(t));
+    add_once(q.tables_written, urn(t));
   for (auto& [t, cs] : a.columns_read)
     for (auto& c : cs)
       q.columns_read.push_back(column_urn(urn(t), c));
@@ -120,6 +178,9 @@ ev::query_observed analyze_query(const json& entry, const std::string& origin,
       out.sources.push_back(col(s));
     q.column_lineage.push_back(std::move(out));
   }
+  std::sort(unresolved.begin(), unresolved.end());
+  unresolved.erase(std::unique(unresolved.begin(), unresolved.end()), unresolved.end());
+  q.unresolved_tables = std::move(unresolved);
   return q;
 }
 
@@ -131,8 +192,8 @@ event_input observe_query(const json& entry, const std::string& origin,
 
 caf::expected<std::vector<json>> parse_query_lines(const std::string& body,
                                                    const std::string& default_source) {
-  static const std::set<std::string> known{"sql", "user", "database", "source",
-                                           "start_time", "duration_ms", "calls"};
+  static const std::set<std::string> known{"sql", "user", "database", "search_path",
+                                           "source", "start_time", "duration_ms", "calls"};
   std::vector<json> out;
   std::stringstream ss{body};
   std::string line;
@@ -150,7 +211,7 @@ caf::expected<std::vector<json>> parse_query_lines(const std::string& body,
         return make_error(ec::bad_request, where + "unknown field '" + k + "'");
     if (!j.contains("sql") || !j["sql"].is_string() || j["sql"].get<std::string>().empty())
       return make_error(ec::bad_request, where + "missing required string field 'sql'");
-    for (auto key : {"user", "database", "source", "start_time"})
+    for (auto key : {"user", "database", "search_path", "source", "start_time"})
       if (j.contains(key) && !j[key].is_string())
         return make_error(ec::bad_request, where + "field '" + key + "' must be a string");
     if (j.contains("duration_ms") && !j["duration_ms"].is_number())
