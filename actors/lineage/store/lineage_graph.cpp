@@ -8,6 +8,7 @@
 #include "actors/lineage/store/store_batch.hpp"
 #include "messages/error.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -96,8 +97,21 @@ void lineage_store::graph::upsert(const std::string& from, const std::string& to
   auto e = static_cast<uint32_t>(edges.size());
   edges.push_back({f, t});
   by_ends.emplace(key, e);
-  out[f].push_back(e);
-  in[t].push_back(e);
+  // Each node's edges stay sorted by the other end's URN: a walk cut by a
+  // cap (nodes, fan-out, depth) then takes the same edges whatever order
+  // the edges arrived in, so a projection answers as its rebuild does
+  // (batches of a rebuild apply in another order than the live ones).
+  auto place = [this](std::vector<uint32_t>& list, uint32_t edge, bool by_target) {
+    auto end_of = [&](uint32_t x) -> const std::string& {
+      return names[by_target ? edges[x].to : edges[x].from];
+    };
+    auto at = std::lower_bound(list.begin(), list.end(), edge, [&](uint32_t a, uint32_t b) {
+      return end_of(a) < end_of(b);
+    });
+    list.insert(at, edge);
+  };
+  place(out[f], e, true);
+  place(in[t], e, false);
 }
 
 void lineage_store::graph::clear() {
