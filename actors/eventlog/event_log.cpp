@@ -243,6 +243,13 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   // a log actor restarted in the same process keeps the watermark it had.
   if (ha && (!ha->watermark_set() || ha->replicated_end > st.log->end_offset()))
     ha->reset_watermark(st.log->end_offset());
+  // Sync mode, restarted in the same process with records the standby has
+  // not confirmed (in doubt, perhaps): refuse appends until it has them,
+  // as the predecessor did; otherwise accept them.
+  if (ha) {
+    st.stalled = ha->sync_active() && ha->replicated_end < st.log->end_offset();
+    ha->stalled = st.stalled;
+  }
   registry->log_end = st.ha ? ha->visible_end(st.log->end_offset()) : st.log->end_offset();
   // Runs on the log's writer thread: only atomics and messages here.
   st.log->set_commit_listener([registry, handoff = st.handoff, ha,

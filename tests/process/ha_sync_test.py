@@ -152,6 +152,17 @@ try:
         out = ha_status(a)
         check("mode    sync" in out and "WRITES REFUSED" in out and "standby b" in out,
               f"almanac ha status says so too ({out.strip()})")
+        # A restarted event log keeps refusing: the write in doubt is still
+        # not on the standby.
+        st, r = a.call("POST", "/api/v1/admin/actors/eventlog/restart")
+        check(st in (200, 202), f"restart the event log while refusing ({st} {r})")
+        wait_for("the event log is back", lambda: a.call("GET", "/api/v1/admin/log")[0] == 200)
+        st, r = patch(a, TABLES[1], "refused after restart")
+        check(st == 503 and "refused until the standby" in r["error"]["message"],
+              f"after a restart of the event log writes are still refused ({st} {r})")
+        st, now = a.call("GET", "/api/v1/entities/" + q(TABLES[0]))
+        check(now["description"] == before["description"],
+              f"and the write in doubt is still invisible ({now['description']})")
 
         proxy.heal()
         wait_for("after healing, writes are acknowledged again",
