@@ -117,7 +117,10 @@ public:
   /// Whether appends wait for the standby and readers stop at the
   /// watermark now: sync mode on a primary that has not fallen back.
   bool sync_active() const {
-    return sync && !standby && !degraded;
+    // A fenced primary (superseded_by) is a standby for writes, but what
+    // it holds unconfirmed stays unconfirmed: its readers stay at the
+    // watermark and its held acknowledgements fail.
+    return sync && !degraded && (!standby || superseded_by.load() != 0);
   }
 
   /// What readers of a log ending at `log_end` may see: all of it, or in

@@ -89,15 +89,22 @@ void event_log_state::settle() {
                  "accepted");
   }
   auto now = std::chrono::steady_clock::now();
+  // Fenced: a later primary exists; nothing unconfirmed may be acknowledged
+  // here any more, whatever the fallback.
+  bool fenced = ha->superseded_by.load() != 0;
   while (!held_acks.empty()) {
     auto& h = held_acks.front();
-    bool confirmed = !ha->sync_active() || h.ack.end_offset <= mark;
-    if (!confirmed && h.deadline > now)
+    bool confirmed = h.ack.end_offset <= mark || (!fenced && !ha->sync_active());
+    if (!confirmed && !fenced && h.deadline > now)
       break;
     auto i = pending.find(h.id);
     if (confirmed) {
       if (i != pending.end())
         i->second.deliver(h.ack);
+    } else if (fenced) {
+      if (i != pending.end())
+        i->second.deliver(make_error(ec::read_only, "not acknowledged: "
+                                                      + ha->read_only_reason()));
     } else if (ha->fallback_async) {
       ha->degraded = true;
       spdlog::error("[eventlog] {}: sync mode degrades to async "

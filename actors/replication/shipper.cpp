@@ -196,6 +196,7 @@ caf::error shipper::serve(tls_channel& ch, runtime::standby_view& view, int wake
     // The peer has seen a later epoch: a promotion happened elsewhere and
     // this node is a replaced primary. Stop taking writes at once.
     ha_->fence(h->epochs.latest());
+    ha_->replicated(0); // wakes the log actor: held acknowledgements now fail
     spdlog::error("[replication] {} ({}) has epoch {}, above this node's {}: this "
                   "primary was replaced; it refuses writes from now on",
                   h->name, ch.peer(), h->epochs.latest(), log->epoch());

@@ -238,6 +238,41 @@ try:
         proxy.close()
         nodes.clear()
 
+    # -- 5. a fenced primary acknowledges nothing it holds ---------------------
+    if not args.rpo_only:
+        ha_e, ha_f = quiet_port(), quiet_port()
+        e = start("e", ha_e, extra=["--ha-sync-timeout-ms", "8000"])
+        px = Proxy(ha_e)
+        f = start("f", ha_f, role="standby", primary=px.port)
+        wait_for("f streams from e", lambda: streaming(e, "f"))
+        seed(e)
+        px.partition(silent=True)
+        held = {}
+
+        def held_write():
+            held["answer"] = patch(e, TABLES[0], "held")
+
+        t = threading.Thread(target=held_write)
+        t.start()
+        time.sleep(0.5)
+        st, r = f.call("POST", "/api/v1/admin/promote")
+        check(st == 200, f"f promoted while e holds a write ({st} {r})")
+        # f, of the later epoch, says hello to e: e is fenced.
+        f.proc.terminate()
+        f.proc.wait()
+        start("f", ha_f, role="standby", primary=ha_e, keep=f)
+        t.join(timeout=20)
+        st, r = held.get("answer", (0, None))
+        check(st == 503 and r["error"]["code"] == "read_only",
+              f"the write e held fails once e is fenced, never 200 ({st} {r})")
+        st, ent = e.call("GET", "/api/v1/entities/" + q(TABLES[0]))
+        check(ent.get("description") == "start",
+              f"and e's readers never see it ({ent.get('description')})")
+        px.close()
+        e.stop()
+        f.stop()
+        nodes.clear()
+
     # -- 4. RPO 0 ---------------------------------------------------------------
     # The standby follows through a proxy that delays what the primary
     # sends by 20 ms (a slow link): in async mode the kill then loses the
