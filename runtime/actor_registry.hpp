@@ -97,6 +97,10 @@ public:
   /// The event log's end offset, kept current by the log (lag = end - checkpoint).
   std::atomic<uint64_t> log_end{0};
 
+  /// The end of what the event log has written, records that sync mode
+  /// still hides from readers included (docs/ha.md); >= log_end.
+  std::atomic<uint64_t> log_written_end{0};
+
   /// Marks component `name` as unable to write (a full disk, an I/O error),
   /// or as writing again; /health reports "degraded" while any is.
   void storage_fault(const std::string& name, bool faulty, const std::string& reason = {});

@@ -70,6 +70,11 @@ public:
   /// Sync mode gave way to async (ha.sync_fallback = async).
   std::atomic<bool> degraded{false};
 
+  /// The log's end when sync mode degraded: it comes back only once the
+  /// standby has confirmed all of that (it is connected and catching up,
+  /// not merely a few records behind a partition).
+  std::atomic<uint64_t> degraded_at_end{0};
+
   /// Sync mode refuses writes: the standby did not confirm one in time
   /// (ha.sync_fallback = refuse), until it has the whole log.
   std::atomic<bool> stalled{false};
@@ -114,6 +119,43 @@ public:
   std::atomic<uint64_t> sync_timeout_ms{5000};
   std::atomic<bool> fallback_async{false};
 
+  /// How close (in records) the standby must come to the log's end for a
+  /// degraded sync mode to come back: under steady load the watermark
+  /// trails the end by the records in flight, so it may never equal it.
+  static constexpr uint64_t catch_up_slack = 1024;
+
+  /// Records below this were acknowledged while sync mode was degraded:
+  /// readers saw them, so they stay visible when sync mode comes back
+  /// before the standby has confirmed them (docs/ha.md).
+  std::atomic<uint64_t> acknowledged_floor{0};
+
+  /// What sync mode counts as confirmed: the watermark, or what was
+  /// acknowledged while degraded if that is further.
+  uint64_t confirmed_end() const {
+    return std::max(replicated_end.load(), acknowledged_floor.load());
+  }
+
+  /// Raises `published` (the registry's log end) to what readers of a log
+  /// ending at `log_end` may see; under the same lock as
+  /// restore_sync(), so that a log end published while degraded is
+  /// always inside the floor restore_sync() sets.
+  void publish_visible(uint64_t log_end, std::atomic<uint64_t>& published) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto visible = visible_end(log_end);
+    auto old = published.load();
+    while (visible > old && !published.compare_exchange_weak(old, visible)) {
+    }
+  }
+
+  /// Ends a degraded sync mode with the log ending at `log_end`: what was
+  /// acknowledged (and perhaps published) until now stays visible, later
+  /// writes wait for the standby again.
+  void restore_sync(uint64_t log_end, const std::atomic<uint64_t>& published) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    acknowledged_floor = std::max({acknowledged_floor.load(), log_end, published.load()});
+    degraded = false;
+  }
+
   /// Whether appends wait for the standby and readers stop at the
   /// watermark now: sync mode on a primary that has not fallen back.
   bool sync_active() const {
@@ -126,15 +168,23 @@ public:
   /// What readers of a log ending at `log_end` may see: all of it, or in
   /// sync mode only what the standby has durably (docs/ha.md).
   uint64_t visible_end(uint64_t log_end) const {
-    return sync_active() ? std::min(log_end, replicated_end.load()) : log_end;
+    return sync_active() ? std::min(log_end, confirmed_end()) : log_end;
   }
 
   /// Sets the watermark to `end` exactly: when the log opens (what it holds
   /// then is readable, docs/ha.md) and when this node is promoted.
+  /// Tells the watermark listener, as a move of the watermark does.
   void reset_watermark(uint64_t end) {
-    std::lock_guard<std::mutex> guard{mutex_};
-    replicated_end = end;
-    watermark_set_ = true;
+    std::function<void(uint64_t)> f;
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      replicated_end = end;
+      acknowledged_floor = std::min(acknowledged_floor.load(), end);
+      watermark_set_ = true;
+      f = watermark_listener_;
+    }
+    if (f)
+      f(end);
   }
 
   /// Whether reset_watermark ran in this process.

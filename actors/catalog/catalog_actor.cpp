@@ -46,9 +46,21 @@ template <class R, class Validate>
 void catalog_actor_state::execute(caf::typed_response_promise<R> rp,
                                   const std::string& user, Validate& validate) {
   if (resyncing) {
-    if (appending > 0 || projected->checkpoint() < registry->log_end.load()) {
-      rp.deliver(make_error(ec::unavailable,
-                            "the catalog is catching up after a failed write; try again"));
+    // Caught up with everything the log has written, not only with what
+    // sync mode lets readers see: a write in doubt (the standby did not
+    // confirm it) becomes visible later, and a command validated without
+    // it must not reach the log after it does.
+    if (appending > 0
+        || projected->checkpoint()
+             < std::max(registry->log_end.load(), registry->log_written_end.load())) {
+      if (registry->log_written_end.load() > registry->log_end.load())
+        rp.deliver(make_error(ec::unavailable,
+                              "writes are refused until the standby has every record "
+                              "(ha.mode = sync): the event log holds records it has "
+                              "not confirmed; try again"));
+      else
+        rp.deliver(make_error(ec::unavailable,
+                              "the catalog is catching up after a failed write; try again"));
       return;
     }
     pending->clear();

@@ -55,6 +55,10 @@ uint64_t event_log_state::visible_end() const {
 }
 
 void event_log_state::publish_end() {
+  if (ha) {
+    ha->publish_visible(log->end_offset(), registry->log_end);
+    return;
+  }
   auto end = visible_end();
   auto old = registry->log_end.load();
   while (end > old && !registry->log_end.compare_exchange_weak(old, end)) {
@@ -76,11 +80,17 @@ void event_log_state::settle() {
   if (!ha)
     return;
   auto end = log->end_offset();
-  auto mark = ha->replicated_end.load();
-  if (ha->degraded && mark >= end && end > 0) {
-    ha->degraded = false;
-    spdlog::warn("[eventlog] the standby has the whole log again: sync mode is back "
-                 "(writes wait for it)");
+  auto mark = ha->confirmed_end();
+  // Back once the standby has everything of the time sync mode degraded
+  // and is within a batch of the end, not at it: under steady load it
+  // trails by the records in flight.
+  auto confirmed = ha->replicated_end.load();
+  if (ha->degraded && end > 0 && confirmed >= ha->degraded_at_end
+      && confirmed + runtime::ha_state::catch_up_slack >= end) {
+    ha->restore_sync(end, registry->log_end);
+    mark = ha->confirmed_end();
+    spdlog::warn("[eventlog] the standby has caught up (durable to {} of {}): sync mode "
+                 "is back (writes wait for it)", ha->replicated_end.load(), end);
   }
   if (stalled && mark >= end) {
     stalled = false;
@@ -106,6 +116,7 @@ void event_log_state::settle() {
         i->second.deliver(make_error(ec::read_only, "not acknowledged: "
                                                       + ha->read_only_reason()));
     } else if (ha->fallback_async) {
+      ha->degraded_at_end = end;
       ha->degraded = true;
       spdlog::error("[eventlog] {}: sync mode degrades to async "
                     "(ha.sync_fallback = async); writes are acknowledged on this "
@@ -254,19 +265,25 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
   // not confirmed (in doubt, perhaps): refuse appends until it has them,
   // as the predecessor did; otherwise accept them.
   if (ha) {
-    st.stalled = ha->sync_active() && ha->replicated_end < st.log->end_offset();
+    st.stalled = ha->sync_active() && ha->confirmed_end() < st.log->end_offset();
     ha->stalled = st.stalled;
   }
   registry->log_end = st.ha ? ha->visible_end(st.log->end_offset()) : st.log->end_offset();
+  registry->log_written_end = st.log->end_offset();
   // Runs on the log's writer thread: only atomics and messages here.
   st.log->set_commit_listener([registry, handoff = st.handoff, ha,
                                weak = caf::actor_cast<caf::weak_actor_ptr>(self)](uint64_t end) {
-    auto visible = ha ? ha->visible_end(end) : end;
-    auto old = registry->log_end.load();
-    while (visible > old && !registry->log_end.compare_exchange_weak(old, visible)) {
+    auto old = registry->log_written_end.load();
+    while (end > old && !registry->log_written_end.compare_exchange_weak(old, end)) {
     }
-    if (ha)
+    if (ha) {
+      ha->publish_visible(end, registry->log_end);
       ha->notify_commit();
+    } else {
+      old = registry->log_end.load();
+      while (end > old && !registry->log_end.compare_exchange_weak(old, end)) {
+      }
+    }
     hand_off(handoff, [weak, end] {
       if (auto strong = caf::actor_cast<caf::strong_actor_ptr>(weak))
         caf::anon_send(caf::actor_cast<event_log_actor>(strong),
@@ -336,7 +353,7 @@ event_log_impl(event_log_actor::stateful_pointer<event_log_state> self,
       auto& st = self->state;
       st.registry->storage_fault("eventlog", false);
       if (st.ha && st.ha->sync_active()
-          && (ack.end_offset > st.ha->replicated_end || !st.held_acks.empty())) {
+          && (ack.end_offset > st.ha->confirmed_end() || !st.held_acks.empty())) {
         // Durable here; acknowledged once the standby has it too.
         auto wait = std::chrono::milliseconds(st.ha->sync_timeout_ms.load());
         st.held_acks.push_back({id, ack, std::chrono::steady_clock::now() + wait});
