@@ -181,7 +181,10 @@ caf::error follower::session(tls_channel& ch) {
     for (;;) {
       auto x = ch.next();
       if (!x) {
-        settle();
+        // A write that failed matters more than the connection that broke
+        // after it: that is the error to report (and to back off on).
+        if (auto err = settle())
+          return err;
         return x.error();
       }
       if (!*x)
@@ -208,7 +211,8 @@ caf::error follower::session(tls_channel& ch) {
           spdlog::error("[replication] cannot store the secrets the primary sent: {}",
                         render(err));
       } else if (auto r = std::get_if<refused>(&**x)) {
-        settle();
+        if (auto err = settle())
+          return err;
         return make_error(ec::unavailable, "refused by the primary: " + r->reason);
       }
     }

@@ -30,7 +30,7 @@ public:
     if (!registry_)
       return;
     declare();
-    if (registry_->info(name_)->state != runtime::actor_state::starting)
+    if (auto row = registry_->info(name_); row && row->state != runtime::actor_state::starting)
       registry_->restarted(name_);
     registry_->set_state(name_, runtime::actor_state::running);
   }
