@@ -110,6 +110,9 @@ struct query_log_entry {
   std::string sql;
   std::string user;
   std::string database;
+  /// The search_path the statement ran with, as PostgreSQL writes it
+  /// ("$user", public), when the source says ("" if it does not).
+  std::string search_path;
   int64_t start_time_ms = 0;  ///< 0 if the source does not say.
   double duration_ms = 0;     ///< Mean duration if aggregated.
   uint64_t calls = 1;         ///< Executions represented by this entry.

@@ -340,9 +340,19 @@ postgresql_connector::read_query_log(uint64_t limit) {
                             "shared_preload_libraries = 'pg_stat_statements')");
     const std::string mean = session_->conn.server_version() >= 130000
                                ? "s.mean_exec_time" : "s.mean_time";
+    // pg_stat_statements does not keep the search_path a statement ran
+    // with; the role's default in the database does, as the server picks
+    // it at login: ALTER ROLE r IN DATABASE d SET, then ALTER ROLE r SET,
+    // then ALTER DATABASE d SET ("" for none: the server's default).
+    const std::string role_path =
+      "(SELECT substr(c, 13) FROM pg_db_role_setting rs, unnest(rs.setconfig) c"
+      " WHERE c LIKE 'search_path=%' AND rs.setrole IN (s.userid, 0)"
+      " AND rs.setdatabase IN (s.dbid, 0) AND (rs.setrole, rs.setdatabase) <> (0, 0)"
+      " ORDER BY rs.setrole <> 0 DESC, rs.setdatabase <> 0 DESC LIMIT 1)";
     auto rows = tx.exec_params(
       "SELECT s.query, coalesce(r.rolname, ''), coalesce(d.datname, ''), s.calls, "
-        + mean + " FROM " + ext[0][0].c_str() + ".pg_stat_statements s"
+        + mean + ", coalesce(" + role_path + ", '') FROM " + ext[0][0].c_str()
+        + ".pg_stat_statements s"
         " LEFT JOIN pg_roles r ON r.oid = s.userid"
         " LEFT JOIN pg_database d ON d.oid = s.dbid"
         " WHERE d.datname = current_database()"
@@ -355,6 +365,7 @@ postgresql_connector::read_query_log(uint64_t limit) {
       e.database = row[2].c_str();
       e.calls = row[3].as<unsigned long long>();
       e.duration_ms = row[4].as<double>();
+      e.search_path = row[5].c_str();
       out.push_back(std::move(e));
     }
     return {};

@@ -169,6 +169,34 @@ BOOST_AUTO_TEST_CASE(query_log_from_pg_stat_statements) {
   BOOST_TEST(c->read_query_log(1)->size() == 1u);
 }
 
+// Issue 13: pg_stat_statements keeps no search_path; the role's default in
+// the database (ALTER ROLE ... IN DATABASE ... SET) is what the statement
+// ran with, and it outranks the role's own default.
+BOOST_AUTO_TEST_CASE(query_log_carries_the_roles_search_path) {
+  auto su = must_connect(pagila_superuser());
+  auto pw = pg_env("PGTEST_PASSWORD");
+  must_run(*su, "DROP ROLE IF EXISTS almanac_sp");
+  must_run(*su, "CREATE ROLE almanac_sp LOGIN PASSWORD '" + pw + "' IN ROLE pg_read_all_data");
+  must_run(*su, "ALTER ROLE almanac_sp SET search_path = nowhere");
+  must_run(*su, "ALTER ROLE almanac_sp IN DATABASE pagila SET search_path = \"$user\", public");
+  {
+    auto cfg = pagila();
+    cfg.dsn += " user=almanac_sp";
+    auto as = must_connect(cfg);
+    must_query(*as, "SELECT count(*) FROM film WHERE film_id > 4242");
+  }
+  auto log = c->read_query_log(5000);
+  must_run(*su, "DROP ROLE almanac_sp");
+  BOOST_REQUIRE_MESSAGE(log, render(log.error()));
+  bool found = false;
+  for (auto& e : *log)
+    if (e.sql.find("FROM film WHERE film_id >") != std::string::npos && e.user == "almanac_sp") {
+      found = true;
+      BOOST_TEST(e.search_path == "\"$user\", public");
+    }
+  BOOST_TEST(found);
+}
+
 BOOST_AUTO_TEST_CASE(query_log_unavailable_without_the_extension) {
   auto cfg = pagila_superuser();
   auto pos = cfg.dsn.find("dbname=pagila");

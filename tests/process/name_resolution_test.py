@@ -108,6 +108,69 @@ try:
     e = ingest(json.dumps({"sql": "create view sales.recent as select id from orders"}))
     check(e.get("tables_written") == ["urn:almanac:view:shop.sales.recent"],
           f"CREATE VIEW yields a view ({e.get('tables_written')})")
+    # Server logs: a session's SET search_path applies to its later
+    # statements (and to no other session); RESET and SET LOCAL do not
+    # carry on.
+    def csv(session, message):
+        msg = message.replace('"', '""')
+        return (f'2026-11-01 10:00:00.000 UTC,"alice","shopdb",101,"127.0.0.1:5000",{session},1,'
+                f'"SELECT","2026-11-01 10:00:00 UTC",3/1,0,LOG,00000,"{msg}",,,,,,,,,"psql"\n')
+
+    def ingest_log(body, fmt):
+        st, log = node.call("GET", "/api/v1/admin/log")
+        start = log["end_offset"]
+        st, r = node.call("POST", f"/api/v1/queries?source=shop&format={fmt}", body)
+        check(st == 202, f"ingest a {fmt} ({st} {r})")
+        st, page = node.call("GET", f"/api/v1/events?from={start}&max=100")
+        return [e["payload"] for e in page["events"] if e["type"] == "QueryObserved"]
+
+    evs = ingest_log("".join([
+        csv("s1", "statement: SET search_path TO public"),
+        csv("s1", "duration: 0.5 ms  statement: select 1 from orders"),
+        csv("s2", "statement: select 2 from orders"),
+        csv("s1", "statement: SET search_path = 'Sales', \"sales\""),
+        csv("s1", "statement: select 3 from orders"),
+        csv("s1", "statement: RESET search_path"),
+        csv("s1", "statement: select 4 from orders"),
+        csv("s2", "statement: SET LOCAL search_path TO public"),
+        csv("s2", "statement: select 5 from orders")]), "csvlog")
+    by_sql = {e["sql"]: e for e in evs}
+    want = {"select 1 from orders": ("urn:almanac:table:shop.public.orders", "public"),
+            "select 2 from orders": ("urn:almanac:table:shop.sales.orders", None),
+            "select 3 from orders": ("urn:almanac:table:shop.sales.orders", '"Sales", "sales"'),
+            "select 4 from orders": ("urn:almanac:table:shop.sales.orders", None),
+            "select 5 from orders": ("urn:almanac:table:shop.sales.orders", None)}
+    for sql, (table, path) in want.items():
+        e = by_sql.get(sql, {})
+        check(e.get("tables_read") == [table] and (e.get("search_path") or None) == path,
+              f"csvlog: '{sql}' resolves with its session's search_path {path} "
+              f"({e.get('tables_read')}, {e.get('search_path')})")
+    jl = [{"timestamp": "2026-11-01 10:00:01.000 UTC", "user": "bob", "dbname": "shopdb",
+           "session_id": "j1", "message": "statement: set search_path to public"},
+          {"timestamp": "2026-11-01 10:00:02.000 UTC", "user": "bob", "dbname": "shopdb",
+           "session_id": "j1", "message": "statement: select 6 from orders"}]
+    evs = ingest_log("\n".join(json.dumps(x) for x in jl), "jsonlog")
+    e = next((x for x in evs if x["sql"] == "select 6 from orders"), {})
+    check(e.get("tables_read") == ["urn:almanac:table:shop.public.orders"],
+          f"jsonlog: the session's search_path applies too ({e.get('tables_read')})")
+
+    # Self-edges are edges, with their evidence.
+    e = ingest(json.dumps({"sql": "update sales.orders set total = total + 1"}))
+    col = "urn:almanac:column:shop.sales.orders.total"
+    st, g = node.call("GET", f"/api/v1/lineage/{q(col)}?level=column&direction=upstream")
+    self_edges = [x for x in g.get("edges", []) if x["from"] == col and x["to"] == col]
+    check(st == 200 and self_edges and self_edges[0]["evidence"][0]["kind"] == "query"
+          and self_edges[0]["evidence"][0]["id"] == e.get("fingerprint"),
+          f"UPDATE ... SET total = total + 1: total <- total, with the query as evidence "
+          f"({st} {g.get('edges')})")
+    e = ingest(json.dumps({"sql": "insert into sales.orders select * from sales.orders"}))
+    tab = "urn:almanac:table:shop.sales.orders"
+    st, g = node.call("GET", f"/api/v1/lineage/{q(tab)}?direction=downstream&depth=1")
+    check(st == 200 and any(x["from"] == tab and x["to"] == tab for x in g.get("edges", []))
+          and g.get("truncated") is False,
+          f"INSERT INTO t SELECT ... FROM t: the table edge t -> t, not a cut walk "
+          f"({g.get('edges')}, truncated {g.get('truncated')})")
+
     st, r = node.call("POST", "/api/v1/queries?source=shop",
                       json.dumps({"sql": "select 1", "search_path": 3}))
     check(st == 400 and "search_path" in r["error"]["message"],

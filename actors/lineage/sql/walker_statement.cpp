@@ -112,10 +112,11 @@ void walker::statement(const json& stmt, statement_analysis& out) {
   } else {
     ddl(key, s, eff, out);
   }
+  // A table read into itself (INSERT INTO t SELECT ... FROM t) is a
+  // self-edge, kept like any (docs/lineage.md).
   for (auto& from : eff.tables_read)
     for (auto& to : written_)
-      if (from != to)
-        table_edges_.insert({from, to});
+      table_edges_.insert({from, to});
   finish(eff, outputs, out);
 }
 

@@ -23,7 +23,9 @@ namespace store_detail {
 void add_edge(batch& bs, const std::string& from,
               const std::string& to, const std::string& kind, const std::string& id,
               int64_t ms) {
-  if (from.empty() || to.empty() || from == to)
+  // A self-edge (`UPDATE t SET c = c + 1`: c <- c; `INSERT INTO t SELECT
+  // ... FROM t`) is an edge like any, with its evidence (docs/lineage.md).
+  if (from.empty() || to.empty())
     return;
   auto k = key2("d/", from, to);
   auto e = bs.get_json(k);
@@ -150,7 +152,8 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
         if (d >= lim.depth) {
           // Cut at the depth cap: truncated if the graph goes on from here.
           for (auto e : (down ? g.out[u] : g.in[u]))
-            if (is_column(g.names[down ? g.edges[e].to : g.edges[e].from]) == column_level) {
+            if (auto other = down ? g.edges[e].to : g.edges[e].from;
+                other != u && is_column(g.names[other]) == column_level) {
               truncated = true;
               depth_cut = true;
               break;

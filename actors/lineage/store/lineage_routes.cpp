@@ -130,6 +130,8 @@ caf::expected<json> run_query_log(jobs::job_env& env) {
     auto& q = (*entries)[i];
     json entry{{"sql", q.sql}, {"user", q.user}, {"database", q.database},
                {"source", env.source}, {"duration_ms", q.duration_ms}, {"calls", q.calls}};
+    if (!q.search_path.empty())
+      entry["search_path"] = q.search_path;
     auto observed = analyze_query(entry, "pg_stat_statements", env.catalog.get());
     if (observed.parse_error)
       ++unparsable;

@@ -5,9 +5,13 @@
 #include "actors/lineage/domain/lineage_keys.hpp"
 #include "messages/error.hpp"
 #include "messages/event_types.hpp"
+#include "messages/text.hpp"
 #include "messages/urn.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -309,6 +313,90 @@ std::optional<std::pair<std::string, double>> statement_of(const std::string& me
   return std::nullopt;
 }
 
+// What a logged `SET search_path ...` sets, as PostgreSQL writes a
+// search_path ("sales", public): "" for SET ... TO DEFAULT and RESET;
+// nullopt for any other statement (and for SET LOCAL, which ends with its
+// transaction).
+std::optional<std::string> search_path_set_by(const std::string& sql) {
+  auto text = sql;
+  while (!text.empty() && (std::isspace(static_cast<unsigned char>(text.back())) || text.back() == ';'))
+    text.pop_back();
+  size_t pos = 0;
+  auto skip_space = [&] {
+    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
+      ++pos;
+  };
+  auto word = [&](const char* w) {
+    skip_space();
+    size_t n = std::strlen(w);
+    if (text.size() - pos < n || lower(text.substr(pos, n)) != w)
+      return false;
+    if (pos + n < text.size() && (std::isalnum(static_cast<unsigned char>(text[pos + n]))
+                                  || text[pos + n] == '_'))
+      return false;
+    pos += n;
+    return true;
+  };
+  if (word("reset"))
+    return word("search_path") || word("all") ? std::optional<std::string>{""} : std::nullopt;
+  if (!word("set"))
+    return std::nullopt;
+  if (word("local"))
+    return std::nullopt;
+  word("session");
+  if (!word("search_path"))
+    return std::nullopt;
+  skip_space();
+  if (pos < text.size() && text[pos] == '=')
+    ++pos;
+  else if (!word("to"))
+    return std::nullopt;
+  skip_space();
+  if (lower(text.substr(pos)) == "default")
+    return std::string{};
+  // Items are identifiers or string literals: 'Sales' names the schema
+  // Sales exactly, as "Sales" does.
+  std::string out, item;
+  auto flush = [&] {
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.pop_back();
+    if (!item.empty())
+      out += (out.empty() ? "" : ", ") + item;
+    item.clear();
+  };
+  for (; pos < text.size(); ++pos) {
+    char c = text[pos];
+    if (c == '\'' || c == '"') {
+      // A quoted item, copied as a double-quoted identifier.
+      char q = c;
+      std::string name;
+      for (++pos; pos < text.size(); ++pos) {
+        if (text[pos] == q) {
+          if (pos + 1 < text.size() && text[pos + 1] == q) {
+            name += q;
+            ++pos;
+            continue;
+          }
+          break;
+        }
+        name += text[pos];
+      }
+      if (pos >= text.size())
+        return std::nullopt; // unbalanced: not a statement PostgreSQL ran
+      std::string ident;
+      for (char ch : name)
+        ident += ch == '"' ? std::string{"\"\""} : std::string(1, ch);
+      item += "\"" + ident + "\"";
+    } else if (c == ',') {
+      flush();
+    } else if (!(item.empty() && std::isspace(static_cast<unsigned char>(c)))) {
+      item += c;
+    }
+  }
+  flush();
+  return out;
+}
+
 } // namespace
 
 caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
@@ -317,13 +405,26 @@ caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
   if (source.empty())
     return make_error(ec::bad_request, "query parameter source is required for a server log");
   std::vector<json> out;
+  // The search_path each session set (server logs say it when the session
+  // ran SET search_path); its later statements resolve names with it.
+  std::map<std::string, std::string> session_path;
   auto add = [&](const std::string& time, const std::string& user, const std::string& db,
-                 const std::string& message) {
+                 const std::string& session, const std::string& message) {
     auto st = statement_of(message);
     if (!st)
       return;
     json e{{"sql", st->first}, {"user", user}, {"database", db}, {"source", source},
            {"duration_ms", st->second}};
+    if (!session.empty()) {
+      if (auto set = search_path_set_by(st->first)) {
+        if (set->empty())
+          session_path.erase(session);
+        else
+          session_path[session] = *set;
+      } else if (auto i = session_path.find(session); i != session_path.end()) {
+        e["search_path"] = i->second;
+      }
+    }
     // "2026-11-01 10:00:00.123 UTC" -> ISO-8601
     auto t = time;
     if (t.size() >= 19 && t[10] == ' ')
@@ -351,8 +452,9 @@ caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
         return make_error(ec::bad_request, "csvlog record " + std::to_string(n) + ": "
                                              + std::to_string(f.size())
                                              + " fields, expected at least 14");
-      // log_time, user_name, database_name, ..., message (14th)
-      add(f[0], f[1], f[2], f[13]);
+      // log_time, user_name, database_name, process_id, connection_from,
+      // session_id, ..., message (14th)
+      add(f[0], f[1], f[2], f[5], f[13]);
     }
   } else if (format == "jsonlog") {
     std::stringstream ss{body};
@@ -366,7 +468,7 @@ caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
       if (!j.is_object())
         return make_error(ec::bad_request, "jsonlog line " + std::to_string(n) + ": not a JSON object");
       add(j.value("timestamp", ""), j.value("user", ""), j.value("dbname", ""),
-          j.value("message", ""));
+          j.value("session_id", ""), j.value("message", ""));
     }
   } else {
     return make_error(ec::invalid_argument, "format must be jsonlines, csvlog or jsonlog");
