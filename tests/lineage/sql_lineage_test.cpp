@@ -208,3 +208,20 @@ BOOST_AUTO_TEST_CASE(whole_row_references_read_every_column) {
   auto b = parsed("select row_to_json(t) from t");
   BOOST_TEST(b.columns_read.empty());
 }
+
+// Issue 13: a relation read into itself is a self-edge, kept like any.
+BOOST_AUTO_TEST_CASE(self_edges_are_kept) {
+  auto a = parsed("update orders set total = total + 1");
+  BOOST_TEST(sources_of(a, "public.orders", "total") == (refs{{"public.orders", "total"}}),
+             boost::test_tools::per_element());
+  BOOST_TEST(a.table_lineage.empty()); // an UPDATE does not read its target as a source
+  auto b = parsed("insert into orders (id, total) select id, total * 2 from orders");
+  BOOST_REQUIRE(b.table_lineage.size() == 1u);
+  BOOST_TEST(b.table_lineage[0].from == "public.orders");
+  BOOST_TEST(b.table_lineage[0].to == "public.orders");
+  BOOST_TEST(sources_of(b, "public.orders", "total") == (refs{{"public.orders", "total"}}),
+             boost::test_tools::per_element());
+  auto c = parsed("update orders set total = 0 where id > 5");
+  BOOST_TEST(sources_of(c, "public.orders", "total").empty());
+  BOOST_TEST(c.table_lineage.empty());
+}
