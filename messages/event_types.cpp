@@ -207,6 +207,12 @@ void column_edge::fields(F& f, column_edge& x) {
 }
 
 template <class F>
+void output_column::fields(F& f, output_column& x) {
+  f("name", x.name, req, "the column's name in the result, as PostgreSQL names it");
+  f("sources", x.sources, req, "the URNs of the columns it is computed from");
+}
+
+template <class F>
 void query_observed::fields(F& f, query_observed& x) {
   f("origin", x.origin, req, "query_log, upload or compose");
   f("source", x.source, req, "the source it ran on");
@@ -233,6 +239,9 @@ void query_observed::fields(F& f, query_observed& x) {
   f("search_path", x.search_path, opt, "the search_path its one-part names resolved with");
   f("unresolved_tables", x.unresolved_tables, opt,
     "db.schema.table names whose db is neither its database nor a source");
+  f("outputs", x.outputs, opt,
+    "the columns its query yields (a SELECT's result; what feeds an INSERT, "
+    "CREATE TABLE AS or view), in order, with their source columns");
 }
 
 template <class F>

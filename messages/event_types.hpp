@@ -298,6 +298,14 @@ struct column_edge {
   static void fields(F& f, column_edge& x);
 };
 
+/// One result column of a query (a SELECT's, or RETURNING's), in order.
+struct output_column {
+  std::string name;
+  std::vector<std::string> sources;
+  template <class F>
+  static void fields(F& f, output_column& x);
+};
+
 /// QueryObserved: a query ran on a source, with what its analysis found.
 struct query_observed {
   static constexpr const char* type_name = "QueryObserved";
@@ -328,6 +336,9 @@ struct query_observed {
   std::string search_path;
   /// Three-part names naming neither its database nor a source.
   std::vector<std::string> unresolved_tables;
+  /// The columns its query yields (a SELECT's result; what feeds an
+  /// INSERT, CREATE TABLE AS or view), with the columns each comes from.
+  std::vector<output_column> outputs;
   json extra = json::object();
   template <class F>
   static void fields(F& f, query_observed& x);

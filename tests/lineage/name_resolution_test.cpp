@@ -18,7 +18,10 @@ name_context shop() {
   name_context ctx;
   ctx.source = "shop";
   ctx.database = "shopdb";
-  ctx.is_source = [](const std::string& n) { return n == "warehouse"; };
+  // Source "warehouse", whose database is "dwh".
+  ctx.source_of = [](const std::string& db) {
+    return db == "warehouse" || db == "dwh" ? std::string{"warehouse"} : std::string{};
+  };
   return ctx;
 }
 
@@ -41,6 +44,8 @@ BOOST_AUTO_TEST_CASE(three_part_names) {
   auto w = resolve_name(ctx, "warehouse.dw.facts");
   BOOST_TEST(w.resolved);
   BOOST_TEST(table_urn(w) == "urn:almanac:table:warehouse.dw.facts");
+  // Another source's database: that source.
+  BOOST_TEST(table_urn(ctx, "dwh.dw.facts") == "urn:almanac:table:warehouse.dw.facts");
   // Neither: the query's source, unresolved, and not mangled.
   auto u = resolve_name(ctx, "elsewhere.s.t");
   BOOST_TEST(!u.resolved);

@@ -81,8 +81,8 @@ resolved_name resolve_name(const name_context& ctx, const std::string& qualified
     auto& db = parts[parts.size() - 3];
     if (db == ctx.database || db == ctx.source)
       return r;
-    if (ctx.is_source && ctx.is_source(db)) {
-      r.source = db;
+    if (auto other = ctx.source_of ? ctx.source_of(db) : std::string{}; !other.empty()) {
+      r.source = other;
       return r;
     }
     r.resolved = false;

@@ -30,9 +30,10 @@ struct name_context {
   /// Schemas for one-part names, in order ("$user" is `user`'s schema).
   std::vector<std::string> search_path{"public"};
   std::string user;
-  /// Whether `name` is a registered source (a three-part name naming
-  /// another database resolves into the source of that name). May be empty.
-  std::function<bool(const std::string& name)> is_source;
+  /// The registered source a three-part name's database `db` names: the
+  /// source of that name, else one whose database is `db` ("" if none).
+  /// May be empty.
+  std::function<std::string(const std::string& db)> source_of;
   /// Whether `schema`.`relation` exists in source `source` (the first
   /// search_path schema holding a one-part name wins). May be empty.
   std::function<bool(const std::string& source, const std::string& schema,

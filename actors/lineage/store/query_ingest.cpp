@@ -88,9 +88,27 @@ name_context query_context(const json& entry, const catalog::catalog_projection*
   if (auto parsed = parse_search_path(path); !parsed.empty())
     ctx.search_path = std::move(parsed);
   if (cat) {
-    ctx.is_source = [cat](const std::string& name) {
-      auto u = catalog::make_urn(catalog::entity_kind::source, {name});
-      return u && has_entity(cat, *u);
+    ctx.source_of = [cat](const std::string& db) -> std::string {
+      if (auto u = catalog::make_urn(catalog::entity_kind::source, {db}); u && has_entity(cat, *u))
+        return db;
+      // A source whose database (its setting, else its dsn's dbname) is db.
+      auto urns = cat->list("urn:almanac:source:", 10000);
+      if (!urns)
+        return {};
+      for (auto& u : *urns) {
+        auto e = cat->entity(u);
+        if (!e || !*e)
+          continue;
+        auto c = (**e).value("attributes", json::object()).value("connection", json::object());
+        if (!c.is_object())
+          continue;
+        auto database = c.value("database", std::string{});
+        if (database.empty())
+          database = dsn_database(c.value("dsn", std::string{}));
+        if (database == db)
+          return (**e).value("name", std::string{});
+      }
+      return {};
     };
     ctx.exists = [cat](const std::string& source, const std::string& schema,
                        const std::string& relation) {
@@ -181,6 +199,12 @@ ev::query_observed analyze_query(const json& entry, const std::string& origin,
     for (auto& s : e.sources)
       out.sources.push_back(col(s));
     q.column_lineage.push_back(std::move(out));
+  }
+  for (auto& o : a.outputs) {
+    ev::output_column out{o.name, {}};
+    for (auto& s : o.sources)
+      out.sources.push_back(col(s));
+    q.outputs.push_back(std::move(out));
   }
   std::sort(unresolved.begin(), unresolved.end());
   unresolved.erase(std::unique(unresolved.begin(), unresolved.end()), unresolved.end());
