@@ -225,3 +225,58 @@ BOOST_AUTO_TEST_CASE(self_edges_are_kept) {
   BOOST_TEST(sources_of(c, "public.orders", "total").empty());
   BOOST_TEST(c.table_lineage.empty());
 }
+
+// Issue 13: PostgreSQL's names for the rest of FigureColname's cases.
+BOOST_AUTO_TEST_CASE(output_names_of_fields_casts_and_sublinks) {
+  auto a = parsed("select (w).asset.id, (arr)[1], 1::int, 'x'::text, nullif(a, b), "
+                  "greatest(a, b), least(a, b), current_date, exists (select 1 from u), "
+                  "(select max(z) from u), array(select z from u), row(a, b), "
+                  "case when f then 1 else g end from t");
+  std::vector<std::string> names;
+  for (auto& o : a.outputs)
+    names.push_back(o.name);
+  BOOST_TEST(names == (std::vector<std::string>{"id", "arr", "int4", "text", "nullif", "greatest",
+                                                "least", "current_date", "exists", "max",
+                                                "array", "row", "g"}),
+             boost::test_tools::per_element());
+}
+
+// WHEN NOT MATCHED ... INSERT VALUES (x): there is no target row, so x is
+// the source's even when the target's columns are unknown too.
+BOOST_AUTO_TEST_CASE(merge_not_matched_values_see_only_the_source) {
+  auto a = parsed("merge into t using a s on false when not matched then insert (x) values (x)");
+  BOOST_TEST(sources_of(a, "public.t", "x") == (refs{{"public.a", "x"}}),
+             boost::test_tools::per_element());
+}
+
+// A set operation of `SELECT *`s over tables of unknown columns: each
+// branch feeds the column of that name; a join of two such tables still
+// cannot tell.
+BOOST_AUTO_TEST_CASE(union_of_opaque_stars_feeds_by_name) {
+  auto a = parsed("select x from (select * from a union all select * from b) s");
+  BOOST_REQUIRE(a.outputs.size() == 1u);
+  BOOST_TEST(a.outputs[0].sources == (refs{{"public.a", "x"}, {"public.b", "x"}}),
+             boost::test_tools::per_element());
+  auto j = parsed("select x from (select * from a, b) s");
+  BOOST_TEST(j.outputs[0].sources.empty());
+}
+
+// Temporary tables live in pg_temp; DROP/ALTER VIEW name views.
+BOOST_AUTO_TEST_CASE(temp_tables_and_views_named_by_ddl) {
+  auto a = parsed("create temp table tt as select c from s.src");
+  BOOST_TEST(a.tables_written == (std::vector<std::string>{"pg_temp.tt"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(parsed("select c into temporary t2 from s.src").tables_written
+               == (std::vector<std::string>{"pg_temp.t2"}), boost::test_tools::per_element());
+  BOOST_TEST(parsed("create temp table t3 (a int)").tables_written
+               == (std::vector<std::string>{"pg_temp.t3"}), boost::test_tools::per_element());
+  BOOST_TEST(parsed("drop view s.v").views == (std::vector<std::string>{"s.v"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(parsed("drop materialized view s.mv").views == (std::vector<std::string>{"s.mv"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(parsed("alter view s.v rename to w").views
+               == (std::vector<std::string>{"s.v", "s.w"}), boost::test_tools::per_element());
+  BOOST_TEST(parsed("create view s.v as select 1").views == (std::vector<std::string>{"s.v"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(parsed("drop table s.t").views.empty());
+}

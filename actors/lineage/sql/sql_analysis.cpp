@@ -157,6 +157,7 @@ void merge_statements(analysis& a) {
       first_parsed = &s;
     add_sorted(a.tables_read, s.tables_read);
     add_sorted(a.tables_written, s.tables_written);
+    add_sorted(a.views, s.views);
     add_sorted(a.columns_written, s.columns_written);
     add_sorted(a.filter_columns, s.filter_columns);
     add_sorted(a.unresolved_columns, s.unresolved_columns);

@@ -92,6 +92,9 @@ struct statement_analysis {
   statement_kind kind = statement_kind::other;
   std::vector<std::string> tables_read;    ///< sorted, unique
   std::vector<std::string> tables_written; ///< sorted, unique
+  /// Relations the statement names as views (CREATE/ALTER/DROP [MATERIALIZED]
+  /// VIEW, ALTER VIEW ... RENAME): sorted, unique.
+  std::vector<std::string> views;
   /// Columns read, per table (select list, conditions, grouping, ordering).
   std::map<std::string, std::vector<std::string>> columns_read;
   std::vector<column_ref> columns_written; ///< sorted, unique

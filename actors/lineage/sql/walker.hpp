@@ -45,6 +45,10 @@ struct out_col {
 struct shape {
   std::vector<out_col> cols;
   std::vector<relation> opaque;
+  /// The opaque relations are the branches of a set operation (UNION of
+  /// `SELECT *`s), each feeding the same columns: a name comes from every
+  /// one that may hold it, not from exactly one.
+  bool opaque_branches = false;
 };
 
 /// What a query reads.
@@ -146,6 +150,7 @@ private:
   std::set<column_ref> columns_written_;
   std::map<column_ref, std::set<column_ref>> edges_;
   std::set<std::pair<std::string, std::string>> table_edges_;
+  std::set<std::string> views_; ///< relations named as views
   int depth_ = 0;
 };
 

@@ -44,6 +44,20 @@ std::optional<std::set<column_ref>> resolve_in(const relation& r, const std::str
     for (auto& c : r.derived->cols)
       if (c.name == col)
         return c.sources;
+    if (r.derived->opaque_branches) {
+      // Branches of a set operation: each that may hold the column feeds it.
+      std::set<column_ref> all;
+      bool any = false;
+      for (auto& o : r.derived->opaque)
+        if (has(o, col) != has_column::no)
+          if (auto s = resolve_in(o, col)) {
+            all.insert(s->begin(), s->end());
+            any = true;
+          }
+      if (any)
+        return all;
+      return std::nullopt;
+    }
     const relation* maybe = nullptr;
     size_t maybes = 0;
     for (auto& o : r.derived->opaque) {
@@ -90,6 +104,8 @@ const relation* find_relation(const scope& sc, const std::vector<std::string>& q
 
 void expand(const relation& r, shape& out) {
   if (r.derived) {
+    if (out.opaque.empty() && r.derived->opaque_branches)
+      out.opaque_branches = true;
     out.cols.insert(out.cols.end(), r.derived->cols.begin(), r.derived->cols.end());
     out.opaque.insert(out.opaque.end(), r.derived->opaque.begin(), r.derived->opaque.end());
   } else if (r.columns) {

@@ -56,6 +56,8 @@ std::vector<std::string> walker::range_var_parts(const json& rv) const {
     parts.push_back(rv["catalogname"].get<std::string>());
   if (rv.contains("schemaname"))
     parts.push_back(rv["schemaname"].get<std::string>());
+  else if (rv.value("relpersistence", "") == "t")
+    parts.push_back("pg_temp"); // CREATE TEMP TABLE t: where PostgreSQL puts it
   parts.push_back(rv.value("relname", ""));
   return parts;
 }
@@ -111,29 +113,102 @@ void walker::apply_alias(relation& r, const json& alias) {
   r.columns.reset();
 }
 
-std::string figure_name(const json& e) {
+namespace {
+
+// PostgreSQL's FigureColnameInternal (parser/parse_target.c): a name and
+// its strength: 2 a real name, 1 a fallback (a type's or "case"), 0 none.
+std::pair<std::string, int> figure(const json& e) {
   if (!e.is_object() || e.empty())
-    return "?column?";
+    return {"?column?", 0};
   auto it = e.begin();
   const std::string& key = it.key();
   const json& v = it.value();
   if (key == "ColumnRef") {
-    auto names = strings(child(v, "fields"));
-    return names.empty() ? "?column?" : names.back();
+    auto& fields = child(v, "fields");
+    if (fields.is_array() && !fields.empty() && fields.back().contains("String"))
+      return {fields.back()["String"].value("sval", ""), 2};
+    return {"?column?", 0};
+  }
+  if (key == "A_Indirection") {
+    // (widget).asset.id is named id; (arr)[1] is named as arr is.
+    auto& ind = child(v, "indirection");
+    if (ind.is_array())
+      for (auto i = ind.rbegin(); i != ind.rend(); ++i)
+        if (i->contains("String"))
+          return {(*i)["String"].value("sval", ""), 2};
+    return figure(child(v, "arg"));
   }
   if (key == "FuncCall") {
     auto names = strings(child(v, "funcname"));
-    return names.empty() ? "?column?" : names.back();
+    return names.empty() ? std::pair<std::string, int>{"?column?", 0}
+                         : std::pair<std::string, int>{names.back(), 2};
   }
-  if (key == "TypeCast")
-    return figure_name(child(v, "arg"));
-  if (key == "CaseExpr")
-    return "case";
-  if (key == "CoalesceExpr")
-    return "coalesce";
+  if (key == "A_Expr" && v.value("kind", "") == "AEXPR_NULLIF")
+    return {"nullif", 2};
+  if (key == "TypeCast") {
+    auto inner = figure(child(v, "arg"));
+    if (inner.second > 1)
+      return inner;
+    auto names = strings(child(child(v, "typeName"), "names"));
+    return names.empty() ? inner : std::pair<std::string, int>{names.back(), 1};
+  }
+  if (key == "CollateClause")
+    return figure(child(v, "arg"));
+  if (key == "GroupingFunc")
+    return {"grouping", 2};
+  if (key == "SubLink") {
+    auto type = v.value("subLinkType", "");
+    if (type == "EXISTS_SUBLINK")
+      return {"exists", 2};
+    if (type == "ARRAY_SUBLINK")
+      return {"array", 2};
+    if (type == "EXPR_SUBLINK" || type == "MULTIEXPR_SUBLINK") {
+      // Named as the subquery's single output.
+      auto& targets = child(child(child(v, "subselect"), "SelectStmt"), "targetList");
+      if (targets.is_array() && targets.size() == 1) {
+        auto& rt = child(targets[0], "ResTarget");
+        if (rt.contains("name"))
+          return {rt["name"].get<std::string>(), 2};
+        return figure(child(rt, "val"));
+      }
+    }
+    return {"?column?", 0};
+  }
+  if (key == "CaseExpr") {
+    auto inner = figure(child(v, "defresult"));
+    return inner.second > 1 ? inner : std::pair<std::string, int>{"case", 1};
+  }
   if (key == "A_ArrayExpr")
-    return "array";
-  return "?column?";
+    return {"array", 2};
+  if (key == "RowExpr")
+    return {"row", 2};
+  if (key == "CoalesceExpr")
+    return {"coalesce", 2};
+  if (key == "MinMaxExpr")
+    return {v.value("op", "") == "IS_LEAST" ? "least" : "greatest", 2};
+  if (key == "SQLValueFunction") {
+    static const std::pair<const char*, const char*> ops[] = {
+      {"SVFOP_CURRENT_DATE", "current_date"}, {"SVFOP_CURRENT_TIME", "current_time"},
+      {"SVFOP_CURRENT_TIME_N", "current_time"},
+      {"SVFOP_CURRENT_TIMESTAMP", "current_timestamp"},
+      {"SVFOP_CURRENT_TIMESTAMP_N", "current_timestamp"}, {"SVFOP_LOCALTIME", "localtime"},
+      {"SVFOP_LOCALTIME_N", "localtime"}, {"SVFOP_LOCALTIMESTAMP", "localtimestamp"},
+      {"SVFOP_LOCALTIMESTAMP_N", "localtimestamp"}, {"SVFOP_CURRENT_ROLE", "current_role"},
+      {"SVFOP_CURRENT_USER", "current_user"}, {"SVFOP_USER", "user"},
+      {"SVFOP_SESSION_USER", "session_user"}, {"SVFOP_CURRENT_CATALOG", "current_catalog"},
+      {"SVFOP_CURRENT_SCHEMA", "current_schema"}};
+    auto op = v.value("op", "");
+    for (auto& [k, name] : ops)
+      if (op == k)
+        return {name, 2};
+  }
+  return {"?column?", 0};
+}
+
+} // namespace
+
+std::string figure_name(const json& e) {
+  return figure(e).first;
 }
 
 } // namespace almanac::lineage::detail

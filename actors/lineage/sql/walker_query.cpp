@@ -45,6 +45,7 @@ shape walker::select(const json& s, const scope* outer, cte_env env, effects& ef
     // each column by position.
     out = select(child(s, "larg"), outer, env, eff);
     merge_positional(out, select(child(s, "rarg"), outer, env, eff));
+    out.opaque_branches = !out.opaque.empty();
     leave();
     return out;
   }

@@ -23,6 +23,10 @@ bool is_table_object(const std::string& type) {
          || type == "OBJECT_FOREIGN_TABLE";
 }
 
+bool is_view_object(const std::string& type) {
+  return type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW";
+}
+
 template <class T>
 std::vector<T> sorted(const std::set<T>& s) {
   return {s.begin(), s.end()};
@@ -91,12 +95,15 @@ void walker::statement(const json& stmt, statement_analysis& out) {
     const auto& into = child(s, "into");
     auto table = qualify(range_var_parts(child(into, "rel")));
     write(table);
+    if (out.kind == statement_kind::create_materialized_view)
+      views_.insert(table);
     write_columns(table, into_names(into), outputs);
   } else if (key == "ViewStmt") {
     outputs = query(child(s, "query"), nullptr, {}, eff);
     out.kind = statement_kind::create_view;
     auto table = qualify(range_var_parts(child(s, "view")));
     write(table);
+    views_.insert(table);
     auto names = strings(child(s, "aliases"));
     if (names.empty())
       for (auto& c : outputs.cols)
@@ -251,9 +258,14 @@ shape walker::merge(const json& s, cte_env env, effects& eff) {
       auto names = target_names(list);
       if (names.empty() && target.columns)
         names = *target.columns;
+      // WHEN NOT MATCHED: there is no target row; the values see only the
+      // source relation.
+      scope source_only = sc;
+      if (!w.value("matched", false) && !source_only.rels.empty())
+        source_only.rels.erase(source_only.rels.begin());
       const auto& values = child(w, "values");
       for (size_t i = 0; i < values.size(); ++i) {
-        auto sources = expr(values[i], sc, env, eff, context::plain);
+        auto sources = expr(values[i], source_only, env, eff, context::plain);
         if (i < names.size())
           assign(target.table, names[i], sources);
       }
@@ -313,21 +325,36 @@ void walker::ddl(const std::string& key, const json& s, effects& eff,
       if (p.contains("RangeVar"))
         eff.tables_read.insert(target_relation(p["RangeVar"]).table);
   } else if (key == "AlterTableStmt" && s.contains("relation")) {
-    write(target_relation(s["relation"]).table);
+    auto t = target_relation(s["relation"]).table;
+    write(t);
+    if (is_view_object(s.value("objtype", "")))
+      views_.insert(t);
   } else if (key == "RenameStmt" && s.contains("relation")) {
     auto old = target_relation(s["relation"]);
+    bool view = is_view_object(s.value("renameType", ""))
+                || is_view_object(s.value("relationType", ""));
     if (is_table_object(s.value("renameType", ""))) {
       eff.tables_read.insert(old.table);
       auto parts = range_var_parts(s["relation"]);
       parts.back() = s.value("newname", "");
       write(qualify(parts));
+      if (view) {
+        views_.insert(old.table);
+        views_.insert(qualify(parts));
+      }
     } else {
       write(old.table);
+      if (view)
+        views_.insert(old.table);
     }
   } else if (key == "DropStmt" && is_table_object(s.value("removeType", ""))) {
     for (auto& o : child(s, "objects"))
-      if (o.contains("List"))
-        write(qualify(strings(child(o["List"], "items"))));
+      if (o.contains("List")) {
+        auto t = qualify(strings(child(o["List"], "items")));
+        write(t);
+        if (is_view_object(s.value("removeType", "")))
+          views_.insert(t);
+      }
   } else if (key == "TruncateStmt") {
     for (auto& r : child(s, "relations"))
       if (r.contains("RangeVar"))
@@ -339,6 +366,7 @@ void walker::finish(const effects& eff, const shape& outputs,
                     statement_analysis& out) const {
   out.tables_read = sorted(eff.tables_read);
   out.tables_written = sorted(written_);
+  out.views = sorted(views_);
   out.columns_read.clear();
   for (auto& c : eff.columns_read)
     out.columns_read[c.table].push_back(c.column);

@@ -131,8 +131,6 @@ ev::query_observed analyze_query(const json& entry, const std::string& origin,
   if (!pre)
     fresh = analyze(sql, &cols, "");
   const analysis& a = pre ? *pre : fresh;
-  bool creates_view = a.kind == statement_kind::create_view
-                      || a.kind == statement_kind::create_materialized_view;
   std::map<std::string, std::string> urns; // qualified name -> URN
   std::vector<std::string> unresolved;
   auto urn = [&](const std::string& q) {
@@ -142,11 +140,10 @@ ev::query_observed analyze_query(const json& entry, const std::string& origin,
     auto name = resolve_name(ctx, q);
     if (!name.resolved)
       unresolved.push_back(q);
-    // A view: registered as one, or the one this statement creates.
+    // A view: registered as one, or one the statement names as a view
+    // (CREATE, ALTER, DROP [MATERIALIZED] VIEW).
     auto view = has_entity(cat, table_urn(name, true))
-                || (creates_view
-                    && std::find(a.tables_written.begin(), a.tables_written.end(), q)
-                         != a.tables_written.end());
+                || std::find(a.views.begin(), a.views.end(), q) != a.views.end();
     return urns[q] = table_urn(name, view);
   };
   auto col = [&](const column_ref& c) { return column_urn(urn(c.table), c.column); };
