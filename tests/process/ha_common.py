@@ -1,6 +1,6 @@
 """Pieces the high-availability process tests share: URN quoting, waiting
 for a condition, a node's log end, digests of its segment files and of its
-projections at a checkpoint."""
+projections at the log's end."""
 import glob
 import hashlib
 import os
@@ -47,7 +47,16 @@ def log_end(node):
     return node.call("GET", "/api/v1/admin/log")[1]["end_offset"]
 
 
-def projection_digest_at(node, name, end):
-    """The digest of projection `name` once its checkpoint is `end`, else None."""
-    d = node.call("GET", f"/api/v1/admin/projections/{name}/digest")[1]
-    return d if d["checkpoint"] == end else None
+def digests_at_end(check, primary, other, name, timeout=60):
+    """(primary's digest, other's digest) of projection `name` once both
+    are at the primary's log end, read again on every try: usage the
+    test's own reads caused (EntityViewed, SearchPerformed) is appended
+    later, at the usage actor's next flush, and moves the end. (None, None)
+    and a failed check if that never happens within `timeout` s."""
+    def both():
+        end = log_end(primary)
+        a = primary.call("GET", f"/api/v1/admin/projections/{name}/digest")[1]
+        b = other.call("GET", f"/api/v1/admin/projections/{name}/digest")[1]
+        return (a, b) if a["checkpoint"] == b["checkpoint"] == end else None
+    got = wait_for(check, f"{name} at the log's end on both nodes", both, timeout)
+    return got if got else (None, None)

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 
 from almanac_node import Checks, Node, quiet_port
-from ha_common import PROJECTIONS, log_end, projection_digest_at, q, segment_digests
+from ha_common import PROJECTIONS, digests_at_end, log_end, q, segment_digests
 from ha_common import wait_for as wait_until
 from tcp_proxy import Proxy
 
@@ -142,8 +142,7 @@ try:
           f"e truncated exactly its {divergent} divergent records ({m and m.group(0)})")
     check(segment_digests(e) == segment_digests(f), "e's log is byte-identical to f's")
     for name in PROJECTIONS:
-        de = wait_for(f"{name} on e at {f_end}", lambda: projection_digest_at(e, name, f_end))
-        df = wait_for(f"{name} on f at {f_end}", lambda: projection_digest_at(f, name, f_end))
+        df, de = digests_at_end(check, f, e, name)
         check(de and df and de["digest"] == df["digest"], f"{name} on e equals f's")
     for i in range(7):
         st, ent = e.call("GET", "/api/v1/entities/" + q(TABLES[i]))

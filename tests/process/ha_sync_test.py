@@ -32,7 +32,7 @@ import threading
 import time
 
 from almanac_node import Checks, Node, quiet_port
-from ha_common import log_end, q, segment_digests
+from ha_common import digests_at_end, log_end, q, segment_digests
 from ha_common import wait_for as wait_until
 from tcp_proxy import Proxy
 
@@ -455,12 +455,7 @@ try:
         check(segment_digests(P) == segment_digests(S),
               f"after {args.rounds} rounds the logs are byte-identical")
         for name in ["catalog_state", "lineage", "search", "event_counts"]:
-            dp = wait_for(f"{name} on {primary} at {end}",
-                          lambda: (lambda d: d if d["checkpoint"] == end else None)(
-                              P.call("GET", f"/api/v1/admin/projections/{name}/digest")[1]))
-            ds = wait_for(f"{name} on {standby} at {end}",
-                          lambda: (lambda d: d if d["checkpoint"] == end else None)(
-                              S.call("GET", f"/api/v1/admin/projections/{name}/digest")[1]))
+            dp, ds = digests_at_end(check, P, S, name)
             check(dp and ds and dp["digest"] == ds["digest"],
                   f"{name} on {standby} equals {primary}'s")
     print(f"ha_sync: {args.rounds} rounds ({args.rpo_mode}), {total_acked} acknowledged "
