@@ -9,6 +9,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 
 namespace almanac::catalog {
 
@@ -46,14 +48,13 @@ template <class R, class Validate>
 void catalog_actor_state::execute(caf::typed_response_promise<R> rp,
                                   const std::string& user, Validate& validate) {
   if (resyncing) {
-    // Caught up with everything the log has written, not only with what
-    // sync mode lets readers see: a write in doubt (the standby did not
-    // confirm it) becomes visible later, and a command validated without
-    // it must not reach the log after it does.
-    if (appending > 0
-        || projected->checkpoint()
-             < std::max(registry->log_end.load(), registry->log_written_end.load())) {
-      if (registry->log_written_end.load() > registry->log_end.load())
+    // Caught up with everything the log had written when the write failed,
+    // not only with what sync mode lets readers see: a write in doubt (the
+    // standby did not confirm it) becomes visible later, and a command
+    // validated without it must not reach the log after it does. (Not the
+    // log's current end: other writers keep moving that.)
+    if (appending > 0 || projected->checkpoint() < resync_target) {
+      if (resync_target > registry->log_end.load())
         rp.deliver(make_error(ec::unavailable,
                               "writes are refused until the standby has every record "
                               "(ha.mode = sync): the event log holds records it has "
@@ -65,6 +66,7 @@ void catalog_actor_state::execute(caf::typed_response_promise<R> rp,
     }
     pending->clear();
     resyncing = false;
+    resync_target = 0;
   }
   pending->trim(projected->checkpoint());
   // A command that throws (data no validator foresaw) is refused; it never
@@ -100,6 +102,10 @@ void catalog_actor_state::execute(caf::typed_response_promise<R> rp,
       [this, seq, rp, reply](append_ack& ack) mutable {
         --appending;
         pending->acked(seq, ack.end_offset);
+        // While resyncing, the overlay is dropped once caught up: caught up
+        // must then include this write too.
+        if (resyncing)
+          resync_target = std::max(resync_target, ack.end_offset);
         reply.offset = ack.end_offset - 1;
         rp.deliver(std::move(reply));
       },
@@ -119,6 +125,8 @@ void catalog_actor_state::execute(caf::typed_response_promise<R> rp,
                          render(err), held);
           rp.deliver(err);
           resyncing = true;
+          resync_target = std::max({resync_target, registry->log_end.load(),
+                                    registry->log_written_end.load()});
           return;
         }
         // The append may still land (a timeout) and the overlay no longer

@@ -38,6 +38,9 @@ struct catalog_actor_state {
   uint64_t next_seq = 0;
   int appending = 0;       ///< Appends sent and not yet answered.
   bool resyncing = false;  ///< A write was refused: revalidate once caught up.
+  /// What "caught up" means then: everything the log had written when the
+  /// write failed (hidden, in-doubt records included).
+  uint64_t resync_target = 0;
   bool ready = false;      ///< The state has applied the log's end at start.
   /// A command that arrived before `ready`: how to run it, how to refuse it.
   struct waiting_command {

@@ -343,11 +343,12 @@ postgresql_connector::read_query_log(uint64_t limit) {
     // pg_stat_statements does not keep the search_path a statement ran
     // with; the role's default in the database does, as the server picks
     // it at login: ALTER ROLE r IN DATABASE d SET, then ALTER ROLE r SET,
-    // then ALTER DATABASE d SET ("" for none: the server's default).
+    // then ALTER DATABASE d SET, then ALTER ROLE ALL SET ("" for none: the
+    // server's default).
     const std::string role_path =
       "(SELECT substr(c, 13) FROM pg_db_role_setting rs, unnest(rs.setconfig) c"
-      " WHERE c LIKE 'search_path=%' AND rs.setrole IN (s.userid, 0)"
-      " AND rs.setdatabase IN (s.dbid, 0) AND (rs.setrole, rs.setdatabase) <> (0, 0)"
+      " WHERE starts_with(c, 'search_path=') AND rs.setrole IN (s.userid, 0)"
+      " AND rs.setdatabase IN (s.dbid, 0)"
       " ORDER BY rs.setrole <> 0 DESC, rs.setdatabase <> 0 DESC LIMIT 1)";
     auto rows = tx.exec_params(
       "SELECT s.query, coalesce(r.rolname, ''), coalesce(d.datname, ''), s.calls, "

@@ -280,3 +280,15 @@ BOOST_AUTO_TEST_CASE(temp_tables_and_views_named_by_ddl) {
              boost::test_tools::per_element());
   BOOST_TEST(parsed("drop table s.t").views.empty());
 }
+
+// A branch that joins two opaque relations is not an alternative: which
+// holds x stays unknown (review of 1b34dc1).
+BOOST_AUTO_TEST_CASE(union_branch_with_a_join_cannot_tell) {
+  auto a = parsed("select x from (select * from a union all select * from b, c) s");
+  BOOST_TEST(a.outputs[0].sources.empty());
+  auto m = parsed("merge into t using a s on false when not matched and y > 0 "
+                  "then insert (x) values (x)");
+  BOOST_TEST(sources_of(m, "public.t", "x") == (refs{{"public.a", "x"}}),
+             boost::test_tools::per_element());
+  BOOST_TEST(m.filter_columns == (refs{{"public.a", "y"}}), boost::test_tools::per_element());
+}

@@ -157,7 +157,11 @@ try:
         st, r = a.call("POST", "/api/v1/admin/actors/eventlog/restart")
         check(st in (200, 202), f"restart the event log while refusing ({st} {r})")
         wait_for("the event log is back", lambda: a.call("GET", "/api/v1/admin/log")[0] == 200)
-        st, r = patch(a, TABLES[1], "refused after restart")
+        # (The catalog restarts after the log: "restarting" until it is up.)
+        def refused_again():
+            st, r = patch(a, TABLES[1], "refused after restart")
+            return (st, r) if "restarting" not in str(r) else None
+        st, r = wait_for("the catalog is back after the event log", refused_again, 30) or (0, {})
         check(st == 503 and "refused until the standby" in r["error"]["message"],
               f"after a restart of the event log writes are still refused ({st} {r})")
         st, now = a.call("GET", "/api/v1/entities/" + q(TABLES[0]))

@@ -133,13 +133,22 @@ try:
         csv("s1", "statement: RESET search_path"),
         csv("s1", "statement: select 4 from orders"),
         csv("s2", "statement: SET LOCAL search_path TO public"),
-        csv("s2", "statement: select 5 from orders")]), "csvlog")
+        csv("s2", "statement: select 5 from orders"),
+        csv("s3", "statement: SET search_path TO public; select 7 from orders"),
+        csv("s3", "statement: /* app */ SET search_path TO E'sales' -- note"),
+        csv("s3", "statement: select 8 from items"),
+        csv("s3", "statement: DISCARD ALL"),
+        csv("s3", "statement: select 9 from orders")]), "csvlog")
     by_sql = {e["sql"]: e for e in evs}
     want = {"select 1 from orders": ("urn:almanac:table:shop.public.orders", "public"),
             "select 2 from orders": ("urn:almanac:table:shop.sales.orders", None),
-            "select 3 from orders": ("urn:almanac:table:shop.sales.orders", '"Sales", "sales"'),
+            "select 3 from orders": ("urn:almanac:table:shop.sales.orders", '"Sales", sales'),
             "select 4 from orders": ("urn:almanac:table:shop.sales.orders", None),
-            "select 5 from orders": ("urn:almanac:table:shop.sales.orders", None)}
+            "select 5 from orders": ("urn:almanac:table:shop.sales.orders", None),
+            "SET search_path TO public; select 7 from orders":
+                ("urn:almanac:table:shop.public.orders", "public"),
+            "select 8 from items": ("urn:almanac:table:shop.sales.items", "sales"),
+            "select 9 from orders": ("urn:almanac:table:shop.sales.orders", None)}
     for sql, (table, path) in want.items():
         e = by_sql.get(sql, {})
         check(e.get("tables_read") == [table] and (e.get("search_path") or None) == path,

@@ -9,6 +9,8 @@
 
 #include <pg_query.h>
 
+#include <cctype>
+
 #include <algorithm>
 #include <set>
 
@@ -203,6 +205,60 @@ std::string_view to_string(statement_kind kind) {
     case statement_kind::other: return "other";
   }
   return "other";
+}
+
+namespace {
+
+/// `name` as an element of a search_path: bare if PostgreSQL would not
+/// quote it, else double-quoted (quote_identifier).
+std::string path_element(const std::string& name) {
+  bool bare = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) || name[0] == '_');
+  for (char c : name)
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c))
+          || c == '_'))
+      bare = false;
+  if (bare)
+    return name;
+  std::string out = "\"";
+  for (char c : name)
+    out += c == '"' ? std::string{"\"\""} : std::string(1, c);
+  return out + "\"";
+}
+
+} // namespace
+
+std::vector<std::optional<std::string>> search_path_changes(const std::string& text) {
+  std::vector<std::optional<std::string>> out;
+  statement_analysis ignored;
+  auto tree = parse(to_valid_utf8(text), ignored);
+  if (!tree)
+    return out;
+  for (auto& raw : tree->value("stmts", json::array())) {
+    auto stmt = raw.value("stmt", json::object());
+    std::optional<std::string> change;
+    if (stmt.contains("VariableSetStmt")) {
+      auto& v = stmt["VariableSetStmt"];
+      auto kind = v.value("kind", "");
+      bool ours = v.value("name", "") == "search_path";
+      if (kind == "VAR_RESET_ALL" || (ours && (kind == "VAR_RESET" || kind == "VAR_SET_DEFAULT")))
+        change = "";
+      else if (ours && kind == "VAR_SET_VALUE" && !v.value("is_local", false)) {
+        std::string path;
+        for (auto& a : v.value("args", json::array())) {
+          auto c = a.value("A_Const", json::object());
+          auto value = c.value("sval", json::object()).value("sval", std::string{});
+          if (!value.empty())
+            path += (path.empty() ? "" : ", ") + path_element(value);
+        }
+        change = path;
+      }
+    } else if (stmt.contains("DiscardStmt")
+               && stmt["DiscardStmt"].value("target", "") == "DISCARD_ALL") {
+      change = "";
+    }
+    out.push_back(std::move(change));
+  }
+  return out;
 }
 
 std::vector<std::string> statement_nodes(const std::string& text) {

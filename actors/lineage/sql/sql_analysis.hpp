@@ -127,6 +127,14 @@ struct analysis : statement_analysis {
 analysis analyze(const std::string& sql, const schema_provider* schemas = nullptr,
                  const std::string& default_schema = "public");
 
+/// What each top-level statement of `sql` does to the session's
+/// search_path, in order: nullopt if nothing; "" if it resets it (`RESET
+/// search_path`, `RESET ALL`, `SET search_path TO DEFAULT`, `DISCARD
+/// ALL`); else the new value as PostgreSQL writes it (`sales, "Mixed"`).
+/// `SET LOCAL` (it ends with its transaction) counts as nothing. Empty if
+/// the text does not parse.
+std::vector<std::optional<std::string>> search_path_changes(const std::string& sql);
+
 /// The parse node names of the top-level statements of `sql`, in order
 /// ("SelectStmt", "LockStmt", ...). When the whole text does not parse, the
 /// statements the scanner splits out that do parse on their own; unparsable

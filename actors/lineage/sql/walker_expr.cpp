@@ -104,8 +104,6 @@ const relation* find_relation(const scope& sc, const std::vector<std::string>& q
 
 void expand(const relation& r, shape& out) {
   if (r.derived) {
-    if (out.opaque.empty() && r.derived->opaque_branches)
-      out.opaque_branches = true;
     out.cols.insert(out.cols.end(), r.derived->cols.begin(), r.derived->cols.end());
     out.opaque.insert(out.opaque.end(), r.derived->opaque.begin(), r.derived->opaque.end());
   } else if (r.columns) {

@@ -44,8 +44,13 @@ shape walker::select(const json& s, const scope* outer, cte_env env, effects& ef
     // Set operations: the left branch names the columns; every branch feeds
     // each column by position.
     out = select(child(s, "larg"), outer, env, eff);
-    merge_positional(out, select(child(s, "rarg"), outer, env, eff));
-    out.opaque_branches = !out.opaque.empty();
+    auto right = select(child(s, "rarg"), outer, env, eff);
+    // Each branch one opaque relation (or itself a set of branches): the
+    // opaque relations are alternatives. A branch joining two is not.
+    auto alternatives = [](const shape& b) { return b.opaque.size() <= 1 || b.opaque_branches; };
+    bool branches = alternatives(out) && alternatives(right);
+    merge_positional(out, right);
+    out.opaque_branches = branches && !out.opaque.empty();
     leave();
     return out;
   }

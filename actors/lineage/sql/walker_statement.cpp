@@ -244,8 +244,13 @@ shape walker::merge(const json& s, cte_env env, effects& eff) {
     if (!item.contains("MergeWhenClause"))
       continue;
     auto& w = item["MergeWhenClause"];
+    // WHEN NOT MATCHED: there is no target row; the condition and the
+    // values see only the source relation.
+    scope source_only = sc;
+    if (!w.value("matched", false) && !source_only.rels.empty())
+      source_only.rels.erase(source_only.rels.begin());
     if (w.contains("condition"))
-      expr(w["condition"], sc, env, eff, context::filter);
+      expr(w["condition"], source_only, env, eff, context::filter);
     auto command = w.value("commandType", "");
     const auto& list = child(w, "targetList");
     if (command == "CMD_UPDATE") {
@@ -258,11 +263,6 @@ shape walker::merge(const json& s, cte_env env, effects& eff) {
       auto names = target_names(list);
       if (names.empty() && target.columns)
         names = *target.columns;
-      // WHEN NOT MATCHED: there is no target row; the values see only the
-      // source relation.
-      scope source_only = sc;
-      if (!w.value("matched", false) && !source_only.rels.empty())
-        source_only.rels.erase(source_only.rels.begin());
       const auto& values = child(w, "values");
       for (size_t i = 0; i < values.size(); ++i) {
         auto sources = expr(values[i], source_only, env, eff, context::plain);

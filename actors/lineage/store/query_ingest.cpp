@@ -9,8 +9,6 @@
 #include "messages/urn.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
@@ -91,10 +89,12 @@ name_context query_context(const json& entry, const catalog::catalog_projection*
     ctx.source_of = [cat](const std::string& db) -> std::string {
       if (auto u = catalog::make_urn(catalog::entity_kind::source, {db}); u && has_entity(cat, *u))
         return db;
-      // A source whose database (its setting, else its dsn's dbname) is db.
+      // The one source whose database (its setting, else its dsn's
+      // dbname) is db; none if several are (which one is unknowable).
       auto urns = cat->list("urn:almanac:source:", 10000);
       if (!urns)
         return {};
+      std::string found;
       for (auto& u : *urns) {
         auto e = cat->entity(u);
         if (!e || !*e)
@@ -105,10 +105,13 @@ name_context query_context(const json& entry, const catalog::catalog_projection*
         auto database = c.value("database", std::string{});
         if (database.empty())
           database = dsn_database(c.value("dsn", std::string{}));
-        if (database == db)
-          return (**e).value("name", std::string{});
+        if (database == db) {
+          if (!found.empty())
+            return {};
+          found = (**e).value("name", std::string{});
+        }
       }
-      return {};
+      return found;
     };
     ctx.exists = [cat](const std::string& source, const std::string& schema,
                        const std::string& relation) {
@@ -334,90 +337,6 @@ std::optional<std::pair<std::string, double>> statement_of(const std::string& me
   return std::nullopt;
 }
 
-// What a logged `SET search_path ...` sets, as PostgreSQL writes a
-// search_path ("sales", public): "" for SET ... TO DEFAULT and RESET;
-// nullopt for any other statement (and for SET LOCAL, which ends with its
-// transaction).
-std::optional<std::string> search_path_set_by(const std::string& sql) {
-  auto text = sql;
-  while (!text.empty() && (std::isspace(static_cast<unsigned char>(text.back())) || text.back() == ';'))
-    text.pop_back();
-  size_t pos = 0;
-  auto skip_space = [&] {
-    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
-      ++pos;
-  };
-  auto word = [&](const char* w) {
-    skip_space();
-    size_t n = std::strlen(w);
-    if (text.size() - pos < n || lower(text.substr(pos, n)) != w)
-      return false;
-    if (pos + n < text.size() && (std::isalnum(static_cast<unsigned char>(text[pos + n]))
-                                  || text[pos + n] == '_'))
-      return false;
-    pos += n;
-    return true;
-  };
-  if (word("reset"))
-    return word("search_path") || word("all") ? std::optional<std::string>{""} : std::nullopt;
-  if (!word("set"))
-    return std::nullopt;
-  if (word("local"))
-    return std::nullopt;
-  word("session");
-  if (!word("search_path"))
-    return std::nullopt;
-  skip_space();
-  if (pos < text.size() && text[pos] == '=')
-    ++pos;
-  else if (!word("to"))
-    return std::nullopt;
-  skip_space();
-  if (lower(text.substr(pos)) == "default")
-    return std::string{};
-  // Items are identifiers or string literals: 'Sales' names the schema
-  // Sales exactly, as "Sales" does.
-  std::string out, item;
-  auto flush = [&] {
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
-      item.pop_back();
-    if (!item.empty())
-      out += (out.empty() ? "" : ", ") + item;
-    item.clear();
-  };
-  for (; pos < text.size(); ++pos) {
-    char c = text[pos];
-    if (c == '\'' || c == '"') {
-      // A quoted item, copied as a double-quoted identifier.
-      char q = c;
-      std::string name;
-      for (++pos; pos < text.size(); ++pos) {
-        if (text[pos] == q) {
-          if (pos + 1 < text.size() && text[pos + 1] == q) {
-            name += q;
-            ++pos;
-            continue;
-          }
-          break;
-        }
-        name += text[pos];
-      }
-      if (pos >= text.size())
-        return std::nullopt; // unbalanced: not a statement PostgreSQL ran
-      std::string ident;
-      for (char ch : name)
-        ident += ch == '"' ? std::string{"\"\""} : std::string(1, ch);
-      item += "\"" + ident + "\"";
-    } else if (c == ',') {
-      flush();
-    } else if (!(item.empty() && std::isspace(static_cast<unsigned char>(c)))) {
-      item += c;
-    }
-  }
-  flush();
-  return out;
-}
-
 } // namespace
 
 caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
@@ -437,14 +356,31 @@ caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
     json e{{"sql", st->first}, {"user", user}, {"database", db}, {"source", source},
            {"duration_ms", st->second}};
     if (!session.empty()) {
-      if (auto set = search_path_set_by(st->first)) {
-        if (set->empty())
-          session_path.erase(session);
-        else
-          session_path[session] = *set;
-      } else if (auto i = session_path.find(session); i != session_path.end()) {
-        e["search_path"] = i->second;
+      // Statement by statement: the entry resolves with the path in force
+      // at its first statement that is not a SET.
+      std::optional<std::string> path;
+      if (auto i = session_path.find(session); i != session_path.end())
+        path = i->second;
+      std::optional<std::optional<std::string>> at_first_other;
+      auto changes = search_path_changes(st->first);
+      for (auto& change : changes) {
+        if (!change) {
+          if (!at_first_other)
+            at_first_other = path;
+        } else if (change->empty()) {
+          path.reset();
+        } else {
+          path = *change;
+        }
       }
+      if (changes.empty())
+        at_first_other = path; // unparsable: resolved as it stands
+      if (path)
+        session_path[session] = *path;
+      else
+        session_path.erase(session);
+      if (at_first_other && *at_first_other)
+        e["search_path"] = **at_first_other;
     }
     // "2026-11-01 10:00:00.123 UTC" -> ISO-8601
     auto t = time;
