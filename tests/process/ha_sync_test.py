@@ -94,6 +94,20 @@ def ha_status(node):
     return r.stdout + r.stderr
 
 
+def proxied_pair(p_name, s_name, timeout_ms):
+    """A sync primary and its standby, which follows it through a Proxy the
+    test controls; seeded once the standby streams. (primary, proxy,
+    standby), each node with its ha_port."""
+    p_port, s_port = quiet_port(), quiet_port()
+    p = start(p_name, p_port, extra=["--ha-sync-timeout-ms", str(timeout_ms)])
+    px = Proxy(p_port)
+    s = start(s_name, s_port, role="standby", primary=px.port)
+    wait_for(f"{s_name} streams from {p_name}", lambda: streaming(p, s_name))
+    seed(p)
+    p.ha_port, s.ha_port = p_port, s_port
+    return p, px, s
+
+
 def patch(p, urn, desc):
     return p.call("PATCH", "/api/v1/entities/" + q(urn), {"description": desc})
 
@@ -102,12 +116,7 @@ ALMANACD = args.almanacd
 try:
     # -- 1. partition, ha.sync_fallback = refuse ------------------------------
     if not args.rpo_only:
-        ha_a, ha_b = quiet_port(), quiet_port()
-        a = start("a", ha_a, extra=["--ha-sync-timeout-ms", "1000"])
-        proxy = Proxy(ha_a)
-        b = start("b", ha_b, role="standby", primary=proxy.port)
-        wait_for("b streams from a", lambda: streaming(a, "b"))
-        seed(a)
+        a, proxy, b = proxied_pair("a", "b", 1000)
         missing = 0
         for i in range(30):
             st, e = patch(a, TABLES[i % 4], f"sync edit {i}")
@@ -244,7 +253,7 @@ try:
         # -- 2. ha.sync_fallback = async ------------------------------------------
         a.proc.terminate()
         a.proc.wait()
-        start("a", ha_a, extra=["--ha-sync-timeout-ms", "1000", "--ha-sync-fallback", "async"], keep=a)
+        start("a", a.ha_port, extra=["--ha-sync-timeout-ms", "1000", "--ha-sync-fallback", "async"], keep=a)
         wait_for("b streams from a again", lambda: streaming(a, "b"))
         proxy.partition()
         t0 = time.monotonic()
@@ -324,12 +333,7 @@ try:
 
     # -- 5. a fenced primary acknowledges nothing it holds ---------------------
     if not args.rpo_only:
-        ha_e, ha_f = quiet_port(), quiet_port()
-        e = start("e", ha_e, extra=["--ha-sync-timeout-ms", "8000"])
-        px = Proxy(ha_e)
-        f = start("f", ha_f, role="standby", primary=px.port)
-        wait_for("f streams from e", lambda: streaming(e, "f"))
-        seed(e)
+        e, px, f = proxied_pair("e", "f", 8000)
         px.partition(silent=True)
         held = {}
 
@@ -344,7 +348,7 @@ try:
         # f, of the later epoch, says hello to e: e is fenced.
         f.proc.terminate()
         f.proc.wait()
-        start("f", ha_f, role="standby", primary=ha_e, keep=f)
+        start("f", f.ha_port, role="standby", primary=e.ha_port, keep=f)
         t.join(timeout=20)
         st, r = held.get("answer", (0, None))
         check(st == 503 and r["error"]["code"] == "read_only",

@@ -362,7 +362,14 @@ caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
       if (auto i = session_path.find(session); i != session_path.end())
         path = i->second;
       std::optional<std::optional<std::string>> at_first_other;
-      auto changes = search_path_changes(st->first);
+      // Parsed again only if it can change the path (the analysis parses
+      // every statement once already).
+      auto text = lower(st->first);
+      bool may_set = text.find("search_path") != std::string::npos
+                     || text.find("reset") != std::string::npos
+                     || text.find("discard") != std::string::npos;
+      auto changes = may_set ? search_path_changes(st->first)
+                             : std::vector<std::optional<std::string>>{};
       for (auto& change : changes) {
         if (!change) {
           if (!at_first_other)
@@ -374,7 +381,7 @@ caf::expected<std::vector<json>> parse_pg_log(const std::string& body,
         }
       }
       if (changes.empty())
-        at_first_other = path; // unparsable: resolved as it stands
+        at_first_other = path; // no SET, or unparsable: as it stands
       if (path)
         session_path[session] = *path;
       else
