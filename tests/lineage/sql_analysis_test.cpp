@@ -251,6 +251,64 @@ BOOST_AUTO_TEST_CASE(cache_reuses_analyses_by_fingerprint) {
   BOOST_CHECK_EQUAL(cache.size(), 0u);
 }
 
+BOOST_AUTO_TEST_CASE(shape_keys_ignore_plain_constants_case_and_white_space) {
+  auto k = [](const std::string& s) { return shape_key(s).value_or("<none>"); };
+  BOOST_CHECK_EQUAL(k("select a from t where x = 1 and y = 'bob' -- a note"),
+                    k("SELECT a\tFROM t WHERE x = 22 AND y = 'alice''s' -- note"));
+  BOOST_CHECK_EQUAL(k("select /* app=1 */ a from t where z = 1.5"),
+                    k("select /* app=2 /* nested */ */ a from t where z = .25"));
+  // Names stay: digits in names, quoted names and their case.
+  BOOST_CHECK_NE(k("select a from snap_2024"), k("select a from snap_2025"));
+  BOOST_CHECK_NE(k("select \"A\" from t"), k("select \"a\" from t"));
+  BOOST_CHECK_EQUAL(k("select \"A\" from T"), k("select \"A\" from t"));
+}
+
+BOOST_AUTO_TEST_CASE(shape_keys_keep_constants_that_can_change_the_statement) {
+  auto k = [](const std::string& s) { return shape_key(s).value_or("<none>"); };
+  // Integer and decimal places differ in the grammar (varchar(10)); a long
+  // integer is a numeric constant to the scanner.
+  BOOST_CHECK_NE(k("select 1::varchar(10)"), k("select 1::varchar(1.5)"));
+  BOOST_CHECK_NE(k("select 1::varchar(10)"), k("select 1::varchar(12345678901)"));
+  // Strings on two lines are one constant, on one line two.
+  BOOST_CHECK_NE(k("select 'a'\n'b'"), k("select 'a' 'b'"));
+  BOOST_CHECK_EQUAL(k("select 'a'\n  'b'"), k("select 'c' \n 'd'"));
+  // Prefixed strings (E'', B'', U&'') and strings with a backslash stay.
+  BOOST_CHECK_NE(k("select E'a' from t"), k("select E'b' from t"));
+  BOOST_CHECK_NE(k("select B'01'"), k("select B'02'"));
+  BOOST_CHECK_NE(k("select 'a\\' from t"), k("select 'b\\' from t"));
+  BOOST_CHECK_NE(k("select U&'d!0061' uescape '!'"), k("select U&'d!0061' uescape '?'"));
+  // COPY's file and IDENTIFIER's table are strings that name things.
+  BOOST_CHECK_NE(k("copy t to '/tmp/a.csv'"), k("copy t to '/tmp/b.csv'"));
+  BOOST_CHECK_NE(k("select * from identifier('a')"), k("select * from identifier('b')"));
+  // Dollar quotes are kept whole, quotes inside them included.
+  BOOST_CHECK_NE(k("select $$it's$$, 'x'"), k("select $$it is$$, 'x'"));
+  BOOST_CHECK_EQUAL(k("select $1 from t where a = 'x'"), k("select $1 from t where a = 'y'"));
+  // Unterminated quotes and comments give no key.
+  BOOST_CHECK(!shape_key("select 'abc"));
+  BOOST_CHECK(!shape_key("select \"abc"));
+  BOOST_CHECK(!shape_key("select 1 /* open"));
+  BOOST_CHECK(!shape_key("select $x$ abc"));
+}
+
+BOOST_AUTO_TEST_CASE(cache_analyses_again_when_the_columns_changed) {
+  map_schema_provider cols;
+  cols.add("public.t", {"a", "b"});
+  analysis_cache cache(8);
+  auto a = cache.lookup("select * from t where a = 1", &cols, "public");
+  BOOST_CHECK_EQUAL(a->outputs.size(), 2u);
+  auto b = cache.lookup("select * from t where a = 2", &cols, "public");
+  BOOST_CHECK_EQUAL(cache.hits(), 1u);
+  BOOST_CHECK(a == b);
+  cols.add("public.t", {"a", "b", "c"});
+  auto c = cache.lookup("select * from t where a = 3", &cols, "public");
+  BOOST_CHECK_EQUAL(cache.hits(), 1u);
+  BOOST_CHECK_EQUAL(c->outputs.size(), 3u);
+  // Another default schema is another key.
+  auto d = cache.lookup("select * from t where a = 4", &cols, "sales");
+  BOOST_CHECK_EQUAL(cache.misses(), 3u);
+  BOOST_CHECK(d->tables_read == std::vector<std::string>{"sales.t"});
+}
+
 // Found by fuzz/sql_fuzz: the scanner quotes the text near an error byte by
 // byte, so "2" followed by the U+FFFD that replaced a stray byte came back
 // as "2\xEF", and dumping the analysis threw.

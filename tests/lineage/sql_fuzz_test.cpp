@@ -6,6 +6,7 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include "actors/lineage/sql/analysis_cache.hpp"
 #include "actors/lineage/sql/analysis_json.hpp"
 #include "actors/lineage/sql/sql_analysis.hpp"
 
@@ -88,6 +89,62 @@ BOOST_AUTO_TEST_CASE(mutations_never_crash) {
       check(s);
     }
   }
+}
+
+// The analysis cache (issue 14) hands out an analysis for every text of the
+// same token shape: for the corpus, its variants in constants and spacing,
+// and random mutations of both, a cached analysis must equal a fresh one
+// (but for the text and normalized text, which are the first one's).
+BOOST_AUTO_TEST_CASE(cached_analyses_equal_fresh_ones) {
+  auto sqls = corpus();
+  std::mt19937 rng(11);
+  const std::string alphabet = "();,.*'\"$ \n\t-/=<>|:[]{}\\\x80" "0123456789eE" "abcselect";
+  analysis_cache cache(100000);
+  auto comparable = [](const analysis& a) {
+    auto j = to_json(a);
+    j.erase("text");
+    j.erase("normalized");
+    for (auto& st : j["statements"]) {
+      st.erase("text");
+      st.erase("normalized");
+    }
+    return j;
+  };
+  auto variants = [&](const std::string& sql) {
+    std::vector<std::string> out{sql};
+    auto digits = sql, spaced = sql;
+    for (auto& c : digits)
+      if (c >= '0' && c <= '9')
+        c = static_cast<char>('0' + (c - '0' + 1 + rng() % 9) % 10);
+    out.push_back(digits);
+    for (size_t at = spaced.find(' '); at != std::string::npos; at = spaced.find(' ', at + 3))
+      spaced.insert(at, rng() % 2 ? " " : "\t");
+    out.push_back(spaced);
+    for (int i = 0; i < 6; ++i) {
+      auto m = out[rng() % 3];
+      if (m.empty())
+        continue;
+      size_t at = rng() % m.size();
+      switch (rng() % 3) {
+        case 0: m.erase(at, 1 + rng() % 3); break;
+        case 1: m.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        default: m[at] = alphabet[rng() % alphabet.size()];
+      }
+      out.push_back(m);
+    }
+    return out;
+  };
+  size_t texts = 0;
+  for (auto& sql : sqls)
+    for (auto& v : variants(sql)) {
+      ++texts;
+      auto cached = cache.analyze(v);
+      auto fresh = analyze(v);
+      BOOST_CHECK_MESSAGE(comparable(cached) == comparable(fresh), "for: " << v);
+      BOOST_CHECK_EQUAL(cached.text, v);
+    }
+  BOOST_TEST_MESSAGE(texts << " texts, " << cache.hits() << " hits");
+  BOOST_CHECK_GT(cache.hits(), sqls.size() / 2); // the variants in constants hit
 }
 
 BOOST_AUTO_TEST_CASE(odd_inputs) {

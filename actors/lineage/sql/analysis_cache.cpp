@@ -1,54 +1,201 @@
-// A bounded LRU cache of analyses by fingerprint.
+// A bounded, thread-safe LRU cache of analyses by token shape.
 
 #include "actors/lineage/sql/analysis_cache.hpp"
 
 #include <cctype>
+#include <cstring>
 
 namespace almanac::lineage {
 
 namespace {
 
-// pg_query_fingerprint ignores digits in identifiers (snap_20241020 and
-// snap_20240913 share a fingerprint), so the key adds every identifier that
-// holds a digit, in order. Literals (quoted strings, bare numbers) stay out,
-// so queries differing only in constants still share a key.
-std::string cache_key(const std::string& fp, const std::string& sql) {
-  std::string key = fp;
-  size_t i = 0;
-  auto ident_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
-  };
-  while (i < sql.size()) {
-    char c = sql[i];
-    if (c == '\'') { // string literal, '' escapes
-      for (++i; i < sql.size(); ++i)
-        if (sql[i] == '\'' && !(i + 1 < sql.size() && sql[i + 1] == '\'' && ++i))
-          break;
-      ++i;
-    } else if (c == '"') { // quoted identifier, kept as written
-      auto end = sql.find('"', i + 1);
-      auto id = sql.substr(i, end == std::string::npos ? std::string::npos : end - i + 1);
-      if (id.find_first_of("0123456789") != std::string::npos)
-        key += '\x1f' + id;
-      i = end == std::string::npos ? sql.size() : end + 1;
-    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      auto start = i;
-      while (i < sql.size() && ident_char(sql[i]))
+bool ident_start(unsigned char c) {
+  return std::isalpha(c) || c == '_' || c >= 0x80;
+}
+
+bool ident_cont(unsigned char c) {
+  return ident_start(c) || std::isdigit(c) || c == '$';
+}
+
+/// Characters of a number-like chunk: PostgreSQL's scanner rejects a
+/// number running into a word (PostgreSQL 15), so the chunk is taken whole.
+bool chunk_char(unsigned char c) {
+  return ident_cont(c) || c == '.';
+}
+
+bool all_digits(const std::string& s, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i])))
+      return false;
+  return to > from;
+}
+
+/// The end (one past the closing quote) of the quoted text starting at
+/// s[at], a doubled quote standing for one; npos if it does not end.
+size_t quoted_end(const std::string& s, size_t at) {
+  char q = s[at];
+  for (size_t i = at + 1; i < s.size(); ++i)
+    if (s[i] == q) {
+      if (i + 1 < s.size() && s[i + 1] == q)
         ++i;
-      auto id = sql.substr(start, i - start);
-      if (id.find_first_of("0123456789") != std::string::npos) {
-        for (auto& ch : id)
-          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        key += '\x1f' + id;
+      else
+        return i + 1;
+    }
+  return std::string::npos;
+}
+
+// Marks in a key; no SQL text holds them (they are control characters the
+// scanner rejects outside quotes, and quoted text is kept verbatim).
+constexpr char string_mark = '\x01';
+constexpr char integer_mark = '\x02';
+constexpr char decimal_mark = '\x03';
+constexpr char block_comment_mark = '\x04';
+constexpr char line_comment_mark = '\x05';
+
+/// The shape of `s`; string constants masked only if `mask_strings`.
+/// `words` collects whether the text names a word that makes string
+/// constants matter.
+std::optional<std::string> shape(const std::string& s, bool mask_strings, bool& strings_matter) {
+  std::string key;
+  key.reserve(s.size());
+  size_t i = 0, n = s.size();
+  auto prev_ident = [&](size_t at) {
+    return at > 0 && ident_cont(static_cast<unsigned char>(s[at - 1]));
+  };
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      bool newline = false;
+      for (; i < n && std::strchr(" \t\n\r\f\v", s[i]) && s[i]; ++i)
+        newline = newline || s[i] == '\n' || s[i] == '\r';
+      key += newline ? '\n' : ' ';
+    } else if (c == '-' && i + 1 < n && s[i + 1] == '-') {
+      while (i < n && s[i] != '\n' && s[i] != '\r')
+        ++i;
+      key += line_comment_mark;
+    } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+      int depth = 0;
+      for (;;) {
+        if (i + 1 >= n)
+          return std::nullopt; // unterminated
+        if (s[i] == '/' && s[i + 1] == '*')
+          ++depth, i += 2;
+        else if (s[i] == '*' && s[i + 1] == '/') {
+          i += 2;
+          if (--depth == 0)
+            break;
+        } else {
+          ++i;
+        }
       }
+      key += block_comment_mark;
+    } else if (c == '\'') {
+      // A prefix (E'', B'', X'', N'', U&'') or a word before the quote
+      // changes what the text means: such strings stay as written.
+      bool plain = mask_strings && !prev_ident(i) && !(i > 0 && s[i - 1] == '&');
+      size_t start = i;
+      i = quoted_end(s, i);
+      if (i == std::string::npos)
+        return std::nullopt;
+      if (std::memchr(s.data() + start, '\\', i - start))
+        strings_matter = true; // backslash escapes (E'', standard_conforming_strings off)
+      if (plain)
+        key += string_mark;
+      else
+        key.append(s, start, i - start);
+    } else if (c == '"') {
+      size_t start = i;
+      i = quoted_end(s, i);
+      if (i == std::string::npos)
+        return std::nullopt;
+      key.append(s, start, i - start);
+    } else if (c == '$' && !prev_ident(i)) {
+      size_t j = i + 1;
+      if (j < n && std::isdigit(static_cast<unsigned char>(s[j]))) { // $1: a parameter
+        while (j < n && std::isdigit(static_cast<unsigned char>(s[j])))
+          ++j;
+        key.append(s, i, j - i);
+        i = j;
+        continue;
+      }
+      if (j < n && ident_start(static_cast<unsigned char>(s[j])))
+        while (j < n && s[j] != '$' && ident_cont(static_cast<unsigned char>(s[j])))
+          ++j;
+      if (j < n && s[j] == '$') { // $tag$ ... $tag$: kept whole
+        auto tag = s.substr(i, j - i + 1);
+        auto end = s.find(tag, j + 1);
+        if (end == std::string::npos)
+          return std::nullopt;
+        key.append(s, i, end + tag.size() - i);
+        i = end + tag.size();
+      } else {
+        key += s[i++];
+      }
+    } else if ((std::isdigit(c) || (c == '.' && i + 1 < n && std::isdigit(static_cast<unsigned char>(s[i + 1]))))
+               && !prev_ident(i)) {
+      size_t j = i;
+      while (j < n && chunk_char(static_cast<unsigned char>(s[j])))
+        ++j;
+      auto dot = s.find('.', i);
+      bool has_dot = dot != std::string::npos && dot < j;
+      if (!has_dot && j - i <= 9 && all_digits(s, i, j))
+        key += integer_mark; // always an integer constant
+      else if (has_dot && s.find('.', dot + 1) >= j && all_digits(s, dot + 1, j)
+               && (dot == i || all_digits(s, i, dot)))
+        key += decimal_mark; // d.d or .d: always a numeric constant
+      else
+        key.append(s, i, j - i);
+      i = j;
+    } else if (ident_start(c)) {
+      size_t j = i;
+      while (j < n && ident_cont(static_cast<unsigned char>(s[j])))
+        ++j;
+      size_t at = key.size();
+      for (size_t k = i; k < j; ++k)
+        key += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+      auto word = std::string_view{key}.substr(at);
+      if (word == "copy" || word == "identifier" || word == "uescape")
+        strings_matter = true;
+      i = j;
     } else {
-      ++i;
+      if (c == '\\')
+        strings_matter = true; // backslash escapes (E'', standard_conforming_strings off)
+      if (c == '&' && i + 1 < n && (s[i + 1] == '\'' || s[i + 1] == '"'))
+        strings_matter = true; // U&'' with UESCAPE
+      if (c < 0x20)
+        return std::nullopt; // a control character could be taken for a mark
+      key += s[i++];
     }
   }
   return key;
 }
 
+/// A schema_provider that remembers what it was asked and answered.
+class recording_provider : public schema_provider {
+public:
+  explicit recording_provider(const schema_provider* inner) : inner_(inner) {}
+
+  std::optional<std::vector<std::string>> columns(const std::string& table) const override {
+    auto answer = inner_ ? inner_->columns(table) : std::nullopt;
+    asked_.emplace_back(table, answer);
+    return answer;
+  }
+
+  mutable std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>> asked_;
+
+private:
+  const schema_provider* inner_;
+};
+
 } // namespace
+
+std::optional<std::string> shape_key(const std::string& sql) {
+  bool strings_matter = false;
+  auto key = shape(sql, true, strings_matter);
+  if (key && strings_matter)
+    key = shape(sql, false, strings_matter);
+  return key;
+}
 
 analysis_cache::analysis_cache(size_t capacity, const schema_provider* schemas,
                                std::string default_schema)
@@ -56,26 +203,52 @@ analysis_cache::analysis_cache(size_t capacity, const schema_provider* schemas,
     schemas_(schemas),
     default_schema_(std::move(default_schema)) {}
 
-analysis analysis_cache::analyze(const std::string& sql) {
-  auto fp = fingerprint(sql);
-  auto key = fp.empty() ? fp : cache_key(fp, sql);
-  if (!fp.empty()) {
-    if (auto i = index_.find(key); i != index_.end()) {
-      lru_.splice(lru_.begin(), lru_, i->second);
-      ++hits_;
-      analysis a = i->second->second;
-      a.text = sql;
-      a.statements.front().text = a.text;
-      return a;
+std::shared_ptr<const analysis> analysis_cache::lookup(const std::string& sql,
+                                                       const schema_provider* schemas,
+                                                       const std::string& default_schema) {
+  auto shape = shape_key(sql);
+  std::string key;
+  if (shape)
+    key = default_schema + '\0' + *shape;
+  if (shape) {
+    std::shared_ptr<const analysis> found;
+    lookups asked;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (auto i = index_.find(key); i != index_.end()) {
+        lru_.splice(lru_.begin(), lru_, i->second);
+        found = i->second->second.result;
+        asked = i->second->second.asked;
+      }
+    }
+    if (found) {
+      bool same = true;
+      for (auto& [table, answer] : asked)
+        if ((schemas ? schemas->columns(table) : std::nullopt) != answer) {
+          same = false;
+          break;
+        }
+      if (same) {
+        std::lock_guard<std::mutex> guard{mtx_};
+        ++hits_;
+        return found;
+      }
     }
   }
+  recording_provider recorder{schemas};
+  auto a = std::make_shared<const analysis>(lineage::analyze(sql, &recorder, default_schema));
+  std::lock_guard<std::mutex> guard{mtx_};
   ++misses_;
-  auto a = lineage::analyze(sql, schemas_, default_schema_);
-  // Only single statements that parsed: their fingerprint is the whole
-  // text's, and they have no per-statement texts to keep apart.
-  if (fp.empty() || a.parse_error || a.statements.size() != 1)
+  // Only single statements that parsed: an error's position and the texts
+  // of several statements belong to one text.
+  if (!shape || a->parse_error || a->statements.size() != 1)
     return a;
-  lru_.emplace_front(key, a);
+  if (auto i = index_.find(key); i != index_.end()) {
+    i->second->second = {a, std::move(recorder.asked_)};
+    lru_.splice(lru_.begin(), lru_, i->second);
+    return a;
+  }
+  lru_.emplace_front(key, value{a, std::move(recorder.asked_)});
   index_[key] = lru_.begin();
   if (index_.size() > capacity_) {
     index_.erase(lru_.back().first);
@@ -84,9 +257,35 @@ analysis analysis_cache::analyze(const std::string& sql) {
   return a;
 }
 
+analysis analysis_cache::analyze(const std::string& sql) {
+  analysis a = *lookup(sql, schemas_, default_schema_);
+  if (a.text != sql) {
+    a.text = sql;
+    if (a.statements.size() == 1)
+      a.statements.front().text = sql;
+  }
+  return a;
+}
+
 void analysis_cache::clear() {
+  std::lock_guard<std::mutex> guard{mtx_};
   lru_.clear();
   index_.clear();
+}
+
+size_t analysis_cache::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return index_.size();
+}
+
+size_t analysis_cache::hits() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return hits_;
+}
+
+size_t analysis_cache::misses() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return misses_;
 }
 
 } // namespace almanac::lineage

@@ -20,6 +20,24 @@ using nlohmann::json;
 
 namespace store_detail {
 
+bool edge_shape(const json& j) {
+  if (!j.is_object() || !j.contains("count") || !j["count"].is_number())
+    return false;
+  auto ev = j.find("evidence");
+  if (ev == j.end() || !ev->is_array())
+    return false;
+  for (auto& x : *ev)
+    if (!x.is_object() || !x.contains("kind") || !x.contains("id") || !x.contains("count")
+        || !x["count"].is_number())
+      return false;
+  return true;
+}
+
+void load_edge(batch& bs, const std::string& from, const std::string& to) {
+  if (!from.empty() && !to.empty())
+    bs.doc(key2("d/", from, to), edge_shape);
+}
+
 void add_edge(batch& bs, const std::string& from,
               const std::string& to, const std::string& kind, const std::string& id,
               int64_t ms) {
@@ -27,8 +45,8 @@ void add_edge(batch& bs, const std::string& from,
   // ... FROM t`) is an edge like any, with its evidence (docs/lineage.md).
   if (from.empty() || to.empty())
     return;
-  auto k = key2("d/", from, to);
-  auto e = bs.get_json(k);
+  auto& e = bs.doc(key2("d/", from, to), edge_shape);
+  bs.changed();
   if (e.is_null())
     e = json{{"from", from}, {"to", to}, {"count", 0}, {"first_seen", ms},
              {"evidence", json::array()}};
@@ -45,7 +63,6 @@ void add_edge(batch& bs, const std::string& from,
   if (!found && ev.size() < 20)
     ev.push_back({{"kind", kind}, {"id", id}, {"count", 1}, {"first_seen", ms},
                   {"last_seen", ms}});
-  bs.put(k, e.dump());
   bs.put(key2("u/", to, from), "");
 }
 
@@ -70,12 +87,17 @@ void apply_view(batch& bs, const view_definition& v, int64_t ms) {
     bool view = q == n[1] + "." + n[2] || bs.get("k/" + table_urn(n[0], q, true)).has_value();
     return table_urn(n[0], q, view);
   };
+  std::vector<std::pair<std::string, std::string>> edges;
   for (auto& e : v.parsed.table_lineage)
-    add_edge(bs, resolve(e.from), resolve(e.to), "view", v.urn, ms);
+    edges.emplace_back(resolve(e.from), resolve(e.to));
   for (auto& e : v.parsed.column_lineage)
     for (auto& s : e.sources)
-      add_edge(bs, column_urn(resolve(s.table), s.column),
-               column_urn(resolve(e.target.table), e.target.column), "view", v.urn, ms);
+      edges.emplace_back(column_urn(resolve(s.table), s.column),
+                         column_urn(resolve(e.target.table), e.target.column));
+  for (auto& [from, to] : edges)
+    load_edge(bs, from, to);
+  for (auto& [from, to] : edges)
+    add_edge(bs, from, to, "view", v.urn, ms);
 }
 
 } // namespace store_detail

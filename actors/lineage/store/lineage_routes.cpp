@@ -1,6 +1,8 @@
 #include "actors/jobs/job_connect.hpp"
 #include "actors/lineage/store/lineage_routes.hpp"
 
+#include "actors/lineage/sql/analysis_cache.hpp"
+
 #include "messages/time.hpp"
 #include "messages/urn.hpp"
 #include "actors/lineage/domain/lineage_keys.hpp"
@@ -158,8 +160,10 @@ void add_routes(http::router& r, runtime::node_context& node,
                 std::shared_ptr<catalog::catalog_projection> catalog,
                 std::shared_ptr<lineage_store> store) {
   using http::role;
+  // Analyses shared by every upload (logs repeat their statements).
+  auto cache = std::make_shared<analysis_cache>(10000);
   r.add_async("POST", "/api/v1/queries", role::steward,
-         [&node, catalog](http::request& req, const http::principal&, http::responder reply) {
+         [&node, catalog, cache](http::request& req, const http::principal&, http::responder reply) {
            auto def = req.query.count("source") ? req.query.at("source") : "";
            auto format = req.query.count("format") ? req.query.at("format") : "jsonlines";
            auto lines = format == "jsonlines" ? parse_query_lines(req.body, def)
@@ -167,9 +171,7 @@ void add_routes(http::router& r, runtime::node_context& node,
            auto origin = format == "jsonlines" ? "upload" : "server_log";
            if (!lines)
              return reply(http::error_response(lines.error()));
-           std::vector<event_input> evs;
-           for (auto& l : *lines)
-             evs.push_back(observe_query(l, origin, catalog.get()));
+           auto evs = observe_all(*lines, origin, catalog.get(), *cache);
            if (evs.empty())
              return reply(http::json_response(202, {{"accepted", 0}, {"offset", nullptr}}));
            auto n = evs.size();

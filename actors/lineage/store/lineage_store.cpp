@@ -124,7 +124,7 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
   for (auto& r : events)
     decoded.push_back(decode_record(r));
   std::unique_lock<std::shared_mutex> guard{mtx_};
-  batch bs{*store_, {}, {}};
+  batch bs{*store_};
   for (size_t i = 0; i < events.size(); ++i) {
     auto& r = events[i];
     auto& d = decoded[i];
@@ -136,6 +136,7 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
       continue;
     }
     bs.undo.clear();
+    bs.doc_changed = false;
     try {
       if (d.query)
         apply_query(bs, half_life_ms_, *d.query, r);
@@ -147,11 +148,18 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
       else if (d.run)
         apply_run(bs, *d.run, d.raw_run, r);
     } catch (const std::exception& e) {
+      // Documents are loaded and checked before an event changes any: an
+      // exception after a change (out of memory) cannot be undone, and the
+      // batch is not written.
+      if (bs.doc_changed)
+        return make_error(ec::unspecified, "lineage store: applying offset "
+                                          + std::to_string(r.offset) + " failed: " + e.what());
       bs.rollback_event();
       ++skipped_;
       last_skip_ = "offset " + std::to_string(r.offset) + ": " + e.what();
     }
   }
+  bs.flush_docs();
   rocksdb::WriteBatch batch;
   for (auto& [k, v] : bs.pending)
     batch.Put(k, v);
@@ -163,9 +171,10 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
       auto nul = k.find('\0', 2);
       if (nul != std::string::npos)
         graph_.upsert(k.substr(2, nul - 2), k.substr(nul + 1));
-    } else if (k.compare(0, 2, "p/") == 0) {
-      remember_score(scores_, k, v);
     }
+  for (auto& [k, p] : bs.docs)
+    if (k.compare(0, 2, "p/") == 0 && p.is_object())
+      scores_[k.substr(2)] = {p["score"].get<double>(), p["last_ms"].get<int64_t>()};
   return caf::none;
 }
 

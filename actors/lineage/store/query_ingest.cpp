@@ -1,6 +1,7 @@
 #include "actors/lineage/store/query_ingest.hpp"
 
 #include "messages/time.hpp"
+#include "actors/lineage/sql/analysis_cache.hpp"
 #include "actors/lineage/sql/sql_analysis.hpp"
 #include "actors/lineage/domain/lineage_keys.hpp"
 #include "messages/error.hpp"
@@ -12,6 +13,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace almanac::lineage {
 
@@ -122,18 +124,24 @@ name_context query_context(const json& entry, const catalog::catalog_projection*
   return ctx;
 }
 
-ev::query_observed analyze_query(const json& entry, const std::string& origin,
-                                 const catalog::catalog_projection* cat, const analysis* pre) {
+namespace {
+
+ev::query_observed analyze_in(const json& entry, const std::string& origin,
+                              const catalog::catalog_projection* cat, const analysis* pre,
+                              analysis_cache* cache) {
   auto source = entry.value("source", std::string{});
   auto sql = entry.value("sql", std::string{});
   // Names resolve in the query's context (its database, search_path and
   // source), so the analysis leaves one-part names as written.
   auto ctx = query_context(entry, cat);
   catalog_columns cols{cat, ctx};
+  std::shared_ptr<const analysis> shared;
   analysis fresh;
-  if (!pre)
+  if (!pre && cache)
+    shared = cache->lookup(sql, &cols, "");
+  else if (!pre)
     fresh = analyze(sql, &cols, "");
-  const analysis& a = pre ? *pre : fresh;
+  const analysis& a = pre ? *pre : shared ? *shared : fresh;
   std::map<std::string, std::string> urns; // qualified name -> URN
   std::vector<std::string> unresolved;
   auto urn = [&](const std::string& q) {
@@ -212,10 +220,51 @@ ev::query_observed analyze_query(const json& entry, const std::string& origin,
   return q;
 }
 
+} // namespace
+
+ev::query_observed analyze_query(const json& entry, const std::string& origin,
+                                 const catalog::catalog_projection* cat, const analysis* pre) {
+  return analyze_in(entry, origin, cat, pre, nullptr);
+}
+
+ev::query_observed analyze_query(const json& entry, const std::string& origin,
+                                 const catalog::catalog_projection* cat, analysis_cache& cache) {
+  return analyze_in(entry, origin, cat, nullptr, &cache);
+}
+
 event_input observe_query(const json& entry, const std::string& origin,
                           const catalog::catalog_projection* cat, const analysis* pre) {
   auto q = analyze_query(entry, origin, cat, pre);
   return ev::to_event(q, "query:" + q.fingerprint);
+}
+
+event_input observe_query(const json& entry, const std::string& origin,
+                          const catalog::catalog_projection* cat, analysis_cache& cache) {
+  auto q = analyze_query(entry, origin, cat, cache);
+  return ev::to_event(q, "query:" + q.fingerprint);
+}
+
+std::vector<event_input> observe_all(const std::vector<json>& entries, const std::string& origin,
+                                     const catalog::catalog_projection* cat,
+                                     analysis_cache& cache, unsigned threads) {
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  // A thread is worth starting for a few hundred queries.
+  threads = static_cast<unsigned>(std::min<size_t>(threads, entries.size() / 256 + 1));
+  std::vector<event_input> out(entries.size());
+  auto run = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i)
+      out[i] = observe_query(entries[i], origin, cat, cache);
+  };
+  std::vector<std::thread> helpers;
+  size_t per = (entries.size() + threads - 1) / std::max(1u, threads);
+  for (unsigned t = 1; t < threads; ++t)
+    helpers.emplace_back(run, std::min(entries.size(), t * per),
+                         std::min(entries.size(), (t + 1) * per));
+  run(0, std::min(entries.size(), per));
+  for (auto& h : helpers)
+    h.join();
+  return out;
 }
 
 caf::expected<std::vector<json>> parse_query_lines(const std::string& body,

@@ -28,6 +28,7 @@
 namespace almanac::lineage {
 
 struct analysis;
+class analysis_cache;
 
 /// Analyzes one entry {"sql", "user", "database", "source", "start_time",
 /// "duration_ms", "calls"} into a QueryObserved event. With `pre`, that
@@ -37,10 +38,29 @@ ev::query_observed analyze_query(const nlohmann::json& entry, const std::string&
                                  const catalog::catalog_projection* catalog,
                                  const analysis* pre = nullptr);
 
+/// analyze_query with the analysis from `cache` (shared by every thread
+/// that ingests; the catalog's columns for the entry's context are checked
+/// on each hit).
+ev::query_observed analyze_query(const nlohmann::json& entry, const std::string& origin,
+                                 const catalog::catalog_projection* catalog,
+                                 analysis_cache& cache);
+
 /// analyze_query as the event to append (keyed by the query's fingerprint).
 event_input observe_query(const nlohmann::json& entry, const std::string& origin,
                           const catalog::catalog_projection* catalog,
                           const analysis* pre = nullptr);
+
+/// observe_query with the analysis from `cache`.
+event_input observe_query(const nlohmann::json& entry, const std::string& origin,
+                          const catalog::catalog_projection* catalog, analysis_cache& cache);
+
+/// observe_query of every entry, in order, analysed on up to `threads`
+/// threads beside the caller (0: one per core) when there are enough
+/// entries to share; the events are the same as one thread's.
+std::vector<event_input> observe_all(const std::vector<nlohmann::json>& entries,
+                                     const std::string& origin,
+                                     const catalog::catalog_projection* catalog,
+                                     analysis_cache& cache, unsigned threads = 0);
 
 /// Parses an upload body of JSON lines; fails naming the first bad line (and
 /// nothing is appended then). `default_source` fills a missing "source".

@@ -27,25 +27,60 @@ void remember_score(std::unordered_map<std::string, popularity::decayed_uses>& s
     scores[key.substr(2)] = {p.value("score", 0.0), p.value("last_ms", int64_t{0})};
 }
 
+namespace {
+
+bool numbers(const json& j, std::initializer_list<const char*> keys) {
+  for (auto k : keys) {
+    auto i = j.find(k);
+    if (i == j.end() || !i->is_number())
+      return false;
+  }
+  return true;
+}
+
+bool strings_array(const json& j, const char* key) {
+  auto i = j.find(key);
+  if (i == j.end() || !i->is_array())
+    return false;
+  for (auto& x : *i)
+    if (!x.is_string())
+      return false;
+  return true;
+}
+
+/// Adds `user` to a document's "users" (at most 1,000 kept).
+void add_user(json& doc, const std::string& user) {
+  auto& users = doc["users"];
+  if (!user.empty() && users.size() < 1000
+      && std::find(users.begin(), users.end(), user) == users.end())
+    users.push_back(user);
+}
+
+} // namespace
+
+bool usage_shape(const json& j) {
+  return j.is_object() && numbers(j, {"count", "score", "last_ms"}) && strings_array(j, "users");
+}
+
+bool query_shape(const json& j) {
+  return j.is_object() && numbers(j, {"count", "first_seen", "last_seen", "total_duration_ms"})
+         && strings_array(j, "users");
+}
+
 void bump(batch& bs, double half_life_ms, const std::string& urn, const std::string& user,
           int64_t ms, uint64_t n) {
   if (urn.empty())
     return;
-  auto k = "p/" + urn;
-  auto p = bs.get_json(k);
+  auto& p = bs.doc("p/" + urn, usage_shape);
+  bs.changed();
   if (p.is_null())
     p = json{{"count", 0}, {"score", 0.0}, {"last_ms", ms}, {"users", json::array()}};
-  popularity::decayed_uses d{p["score"].get<double>(),
-                            p["last_ms"].get<int64_t>()};
+  popularity::decayed_uses d{p["score"].get<double>(), p["last_ms"].get<int64_t>()};
   popularity::add(d, static_cast<double>(n), ms, half_life_ms);
   p["score"] = d.score;
   p["last_ms"] = d.last_ms;
   p["count"] = p["count"].get<uint64_t>() + n;
-  auto& users = p["users"];
-  if (!user.empty() && users.size() < 1000
-      && std::find(users.begin(), users.end(), user) == users.end())
-    users.push_back(user);
-  bs.put(k, p.dump());
+  add_user(p, user);
 }
 
 void apply_query(batch& bs, double half_life_ms, const ev::query_observed& q,
@@ -53,11 +88,26 @@ void apply_query(batch& bs, double half_life_ms, const ev::query_observed& q,
   auto& exec = q.execution_id;
   if (exec.empty() || bs.get("x/" + exec))
     return; // ingested before: idempotent
-  bs.put("x/" + exec, "");
   auto& fp = q.fingerprint;
+  std::set<std::string> touched;
+  for (auto* list : {&q.tables_read, &q.tables_written, &q.columns_read, &q.columns_written})
+    touched.insert(list->begin(), list->end());
+  // Every document this event changes, loaded (and checked) first.
+  bs.doc("q/" + fp, query_shape);
+  for (auto& u : touched)
+    if (!u.empty())
+      bs.doc("p/" + u, usage_shape);
+  for (auto& e : q.table_lineage)
+    load_edge(bs, e.from, e.to);
+  for (auto& e : q.column_lineage)
+    for (auto& source : e.sources)
+      load_edge(bs, source, e.target);
+
+  bs.put("x/" + exec, "");
   auto ms = q.start_ms != 0 ? q.start_ms : r.timestamp_ms;
   auto calls = q.calls;
-  json stored = bs.get_json("q/" + fp);
+  auto& stored = bs.doc("q/" + fp, query_shape);
+  bs.changed();
   if (stored.is_null())
     stored = json{{"fingerprint", fp}, {"normalized", q.normalized}, {"kind", q.kind},
                   {"count", 0}, {"users", json::array()}, {"first_seen", ms},
@@ -72,19 +122,12 @@ void apply_query(batch& bs, double half_life_ms, const ev::query_observed& q,
                                 + q.duration_ms * static_cast<double>(calls);
   stored["mean_duration_ms"] = stored["total_duration_ms"].get<double>()
                                / stored["count"].get<double>();
-  auto& users = stored["users"];
-  if (!q.user.empty() && users.size() < 1000
-      && std::find(users.begin(), users.end(), q.user) == users.end())
-    users.push_back(q.user);
-  bs.put("q/" + fp, stored.dump());
+  add_user(stored, q.user);
   bs.put("e/" + fp + std::string(1, sep) + be64(static_cast<uint64_t>(ms))
            + std::string(1, sep) + exec,
          json{{"user", q.user}, {"start_ms", ms}, {"duration_ms", q.duration_ms},
               {"calls", calls}, {"origin", q.origin}, {"offset", r.offset}}
-           .dump());
-  std::set<std::string> touched;
-  for (auto* list : {&q.tables_read, &q.tables_written, &q.columns_read, &q.columns_written})
-    touched.insert(list->begin(), list->end());
+           .dump(-1, ' ', false, json::error_handler_t::replace));
   for (auto& u : touched) {
     bs.put(key2("t/", u, fp), "");
     bump(bs, half_life_ms, u, q.user, ms, calls);

@@ -24,12 +24,19 @@ void apply_run(batch& bs, const ev::lineage_observed& l, const json& raw,
     ms = *t;
   auto lineage = read_openlineage(raw);
   for (auto& [from, to] : lineage.column_edges)
+    load_edge(bs, from, to);
+  for (auto& i : lineage.inputs)
+    for (auto& o : lineage.outputs)
+      load_edge(bs, i, o);
+  auto rk = "r/" + run;
+  auto merged = merge_run(bs.get_json(rk), raw, ms).dump(-1, ' ', false,
+                                                         json::error_handler_t::replace);
+  for (auto& [from, to] : lineage.column_edges)
     add_edge(bs, from, to, "openlineage", run, ms);
   for (auto& i : lineage.inputs)
     for (auto& o : lineage.outputs)
       add_edge(bs, i, o, "openlineage", run, ms);
-  auto rk = "r/" + run;
-  bs.put(rk, merge_run(bs.get_json(rk), raw, ms).dump());
+  bs.put(rk, std::move(merged));
 }
 
 } // namespace store_detail

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -46,7 +47,17 @@ inline std::string kind_of(const std::string& urn) {
 
 /// Reads through the writes of one batch; remembers what the current event
 /// wrote, to undo a bad event.
+///
+/// Values that events update again and again (a query's totals, a table's
+/// popularity, an edge's evidence: q/, p/, d/) are documents: decoded once
+/// per batch, changed in memory, encoded once when the batch is written
+/// (flush_docs). An event first loads every document it will change
+/// (`doc`, which checks its shape and throws on a bad one before anything
+/// changed), then changes them without throwing; `doc_changed` marks that it
+/// did, so an exception after that point cannot be undone and stops the batch.
 struct batch {
+  explicit batch(const storage::rocks_store& s) : store(s) {}
+
   const storage::rocks_store& store;
   std::map<std::string, std::string> pending;
 
@@ -68,6 +79,39 @@ struct batch {
     return j.is_discarded() ? json(nullptr) : j;
   }
 
+  /// Checks the shape of a stored document.
+  using doc_shape = bool (*)(const json&);
+
+  /// The document at `k`, decoded once per batch (null if absent). Throws
+  /// if the stored value is not JSON of `shape`.
+  json& doc(const std::string& k, doc_shape shape) {
+    auto i = docs.find(k);
+    if (i != docs.end())
+      return i->second;
+    json j = nullptr;
+    if (auto v = get(k)) {
+      j = json::parse(*v, nullptr, false);
+      if (j.is_discarded() || !shape(j))
+        throw std::runtime_error("the stored value of " + printable(k) + " is malformed");
+    }
+    return docs.emplace(k, std::move(j)).first->second;
+  }
+
+  /// Marks that the current event changed a document.
+  void changed() { doc_changed = true; }
+
+  /// Encodes every document into the pending writes.
+  void flush_docs() {
+    for (auto& [k, j] : docs)
+      if (!j.is_null())
+        pending[k] = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
+  /// Decoded documents of this batch.
+  std::unordered_map<std::string, json> docs;
+  /// The current event changed a document (cannot be undone).
+  bool doc_changed = false;
+
   /// Old values of the keys the current event wrote (to undo a bad event).
   std::map<std::string, std::optional<std::string>> undo;
 
@@ -88,8 +132,23 @@ struct batch {
     }
     undo.clear();
   }
+
+  /// A key for a message: its separators shown as '|'.
+  static std::string printable(std::string k) {
+    for (auto& c : k)
+      if (c == sep)
+        c = '|';
+    return k;
+  }
 };
 
+/// Shapes of the documents, each defined beside its store.
+bool usage_shape(const json& j); ///< p/<urn>
+bool query_shape(const json& j); ///< q/<fingerprint>
+bool edge_shape(const json& j);  ///< d/<from>\0<to>
+
+/// Loads the edge document from -> to (checks its shape; changes nothing).
+void load_edge(batch& bs, const std::string& from, const std::string& to);
 
 // -- the query store (query_store.cpp) ----------------------------------------
 
