@@ -13,6 +13,9 @@
 //      threads, records shaped like the server's EntityEdited events. The
 //      ratio patch/log is what HTTP, authentication, validation, the catalog
 //      actor and the projection cost on top of the durable append.
+//   4. Floor of a GET: GET /api/v1/whoami from C clients, on the same
+//      listener: authentication, a handler thread and an answer, but no
+//      projection read. get/whoami is what reading the entity costs on top.
 //
 // Noise: with one client an append_sync() is a wake-up of the log's writer
 // and one of the producer per record; on a busy 2-core VM the 1-client log
@@ -92,6 +95,18 @@ std::function<operation(int)> getter(uint16_t port, int entities,
       auto i = (*rng)() % static_cast<uint64_t>(entities);
       return conn->request("GET", paths[i], "", *body) == 200
              && body->size() > 100;
+    };
+  };
+}
+
+/// Floor workers: GET /api/v1/whoami (authenticated, answered by a handler
+/// that reads nothing), on the same listener.
+std::function<operation(int)> floor_getter(uint16_t port) {
+  return [port](int) -> operation {
+    auto conn = std::make_shared<http_conn>(port, token);
+    auto body = std::make_shared<std::string>();
+    return [=](uint64_t) {
+      return conn->request("GET", "/api/v1/whoami", "", *body) == 200 && body->size() > 10;
     };
   };
 }
@@ -188,7 +203,7 @@ int main(int argc, char** argv) {
 
   struct row {
     int clients;
-    sample patch, get, log;
+    sample patch, get, log, floor;
   };
   std::vector<row> rows;
   {
@@ -210,11 +225,12 @@ int main(int argc, char** argv) {
     if (!log)
       die("cannot open the baseline log: " + almanac::render(log.error()));
 
-    std::printf("%7s %10s %8s %8s %10s %8s %8s %13s %8s %8s %12s\n", "clients",
-                "patch/s", "p50 ms", "p99 ms", "get/s", "p50 ms", "p99 ms",
-                "log_append/s", "p50 ms", "p99 ms", "patch_vs_log");
+    std::printf("%7s %10s %8s %8s %10s %8s %8s %13s %8s %8s %12s %10s %8s %8s %12s\n",
+                "clients", "patch/s", "p50 ms", "p99 ms", "get/s", "p50 ms", "p99 ms",
+                "log_append/s", "p50 ms", "p99 ms", "patch_vs_log", "whoami/s", "p50 ms",
+                "p99 ms", "get_vs_floor");
     for (int c : cfg.clients) {
-      row r{c, {}, {}, {}};
+      row r{c, {}, {}, {}, {}};
       // Interleaved slices, so that load from elsewhere on the machine
       // falls on the API and on its baseline alike.
       for (int k = 0; k < cfg.slices; ++k) {
@@ -222,21 +238,26 @@ int main(int argc, char** argv) {
         auto patch = run(c, patcher(server.port(), cfg.entities, paths), slice);
         auto logged = run(c, appender(**log, cfg.entities), 0, patch.ops);
         auto get = run(c, getter(server.port(), cfg.entities, paths), slice);
+        auto floor = run(c, floor_getter(server.port()), slice);
         r.patch.add(patch);
+        r.floor.add(floor);
         r.log.add(logged);
         r.get.add(get);
       }
-      if (r.patch.errors || r.get.errors || r.log.errors)
+      if (r.patch.errors || r.get.errors || r.log.errors || r.floor.errors)
         die("errors: patch " + std::to_string(r.patch.errors) + ", get "
             + std::to_string(r.get.errors) + ", log " + std::to_string(r.log.errors)
             + " (see " + root + "/data.log)");
-      std::printf("%7d %10.0f %8.2f %8.2f %10.0f %8.2f %8.2f %13.0f %8.2f %8.2f %12.3f\n",
+      std::printf("%7d %10.0f %8.2f %8.2f %10.0f %8.2f %8.2f %13.0f %8.2f %8.2f %12.3f "
+                  "%10.0f %8.2f %8.2f %12.3f\n",
                   c, r.patch.per_s(), r.patch.percentile_ms(0.5),
                   r.patch.percentile_ms(0.99), r.get.per_s(),
                   r.get.percentile_ms(0.5), r.get.percentile_ms(0.99),
                   r.log.per_s(), r.log.percentile_ms(0.5),
                   r.log.percentile_ms(0.99),
-                  r.log.per_s() > 0 ? r.patch.per_s() / r.log.per_s() : 0.0);
+                  r.log.per_s() > 0 ? r.patch.per_s() / r.log.per_s() : 0.0,
+                  r.floor.per_s(), r.floor.percentile_ms(0.5), r.floor.percentile_ms(0.99),
+                  r.floor.per_s() > 0 ? r.get.per_s() / r.floor.per_s() : 0.0);
       std::fflush(stdout);
       rows.push_back(std::move(r));
     }
@@ -245,7 +266,9 @@ int main(int argc, char** argv) {
   } // stops almanacd
   std::printf("(log_append: the same number of writes as the PATCH run, "
               "EntityEdited-shaped records appended with append_sync() from as "
-              "many threads; patch_vs_log = patch/s over log_append/s)\n");
+              "many threads; patch_vs_log = patch/s over log_append/s; whoami: GET "
+              "/api/v1/whoami, a handler that reads nothing, on the same listener, the "
+              "floor of a GET; get_vs_floor = get/s over whoami/s)\n");
   if (!cfg.keep)
     std::filesystem::remove_all(root);
   else
@@ -253,10 +276,14 @@ int main(int argc, char** argv) {
   auto best = std::min_element(rows.begin(), rows.end(), [](auto& a, auto& b) {
     return std::abs(a.clients - 8) < std::abs(b.clients - 8);
   });
+  auto wide = std::max_element(rows.begin(), rows.end(),
+                               [](auto& a, auto& b) { return a.clients < b.clients; });
   std::printf("api_bench: clients=%d patch_per_s=%.0f get_per_s=%.0f "
-              "log_append_per_s=%.0f patch_vs_log=%.3f\n",
+              "log_append_per_s=%.0f patch_vs_log=%.3f get_clients=%d get_vs_floor=%.3f\n",
               best->clients, best->patch.per_s(), best->get.per_s(),
               best->log.per_s(),
-              best->log.per_s() > 0 ? best->patch.per_s() / best->log.per_s() : 0.0);
+              best->log.per_s() > 0 ? best->patch.per_s() / best->log.per_s() : 0.0,
+              wide->clients,
+              wide->floor.per_s() > 0 ? wide->get.per_s() / wide->floor.per_s() : 0.0);
   return 0;
 }

@@ -9,6 +9,8 @@
 
 #include <caf/all.hpp>
 
+#include <functional>
+
 namespace almanac::catalog {
 
 namespace {
@@ -58,8 +60,11 @@ json flatten(json entity) {
   return entity;
 }
 
+/// The answer to a read of `urn`; `found` (if set) adds to an entity found
+/// before it is written out.
 http::response from_read(caf::expected<std::optional<json>> res,
-                         const std::string& urn, http::role level = http::role::viewer) {
+                         const std::string& urn, http::role level = http::role::viewer,
+                         const std::function<void(json&)>& found = nullptr) {
   if (!res)
     return http::error_response(res.error());
   if (!*res)
@@ -68,6 +73,8 @@ http::response from_read(caf::expected<std::optional<json>> res,
   auto j = flatten(std::move(**res));
   if (level != http::role::admin)
     redact_connections(j); // a source's connection is for admins only
+  if (found)
+    found(j);
   return http::json_response(200, j);
 }
 
@@ -105,16 +112,11 @@ void add_routes(http::router& r, runtime::node_context& node,
                                  + v + "'"));
           return from_read(state->get_as_of_time(urn, *ms), urn, level);
         }
-        auto resp = from_read(state->get(urn), urn, level);
-        if (resp.status == 200) {
+        return from_read(state->get(urn), urn, level, [&](json& j) {
           record_view(node, user, urn);
-          if (popularity) {
-            auto j = json::parse(resp.body);
+          if (popularity)
             j["popularity"] = popularity(urn);
-            resp = http::json_response(200, j);
-          }
-        }
-        return resp;
+        });
       });
     });
   r.add_async("PATCH", "/api/v1/entities/{urn}", role::steward,
@@ -188,6 +190,13 @@ void add_routes(http::router& r, runtime::node_context& node,
                                 http::responder reply) {
                 account_command(token_reply{}, 201, std::move(reply), atom::user::value,
                                 json_body{std::move(req.json)}, who.user);
+              });
+  // Who the caller's token says they are; reads nothing (the HTTP floor
+  // of api_bench: everything a GET costs but the projection read).
+  r.add_async("GET", "/api/v1/whoami", role::viewer,
+              [](http::request&, const http::principal& who, http::responder reply) {
+                reply(http::json_response(200, {{"user", who.user},
+                                                {"role", runtime::to_string(who.level)}}));
               });
   r.add_async("GET", "/api/v1/users", role::admin,
               [&node, state](http::request& req, const http::principal&, http::responder reply) {
