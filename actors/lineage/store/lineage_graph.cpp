@@ -106,6 +106,7 @@ uint32_t lineage_store::graph::id(const std::string& urn) {
   auto [it, fresh] = ids.emplace(urn, static_cast<uint32_t>(names.size()));
   if (fresh) {
     names.push_back(urn);
+    column.push_back(is_column(urn));
     out.emplace_back();
     in.emplace_back();
   }
@@ -142,6 +143,33 @@ void lineage_store::graph::clear() {
   *this = graph{};
 }
 
+namespace {
+
+/// Visit marks over node or edge ids, one set per thread: a mark is set when
+/// it equals the generation, so starting a traversal clears nothing.
+struct marks {
+  std::vector<uint32_t> at;
+  uint32_t gen = 0;
+
+  void start(size_t n) {
+    if (at.size() < n)
+      at.resize(n, 0);
+    if (++gen == 0) {
+      std::fill(at.begin(), at.end(), 0);
+      gen = 1;
+    }
+  }
+  /// Marks `i`; false if it was marked already.
+  bool set(uint32_t i) {
+    if (at[i] == gen)
+      return false;
+    at[i] = gen;
+    return true;
+  }
+};
+
+} // namespace
+
 caf::expected<json> lineage_store::traverse(const std::string& root,
                                             const traversal_limits& lim) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
@@ -151,31 +179,34 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
   bool depth_cut = false;
   auto& g = graph_;
   std::vector<uint32_t> edge_ids;
-  std::unordered_map<uint32_t, bool> nodes; // node id -> seen in any walk
+  std::vector<uint32_t> node_ids; // every node seen in any walk
+  thread_local marks nodes, seen, edges_seen;
   auto r = g.ids.find(root);
   if (r != g.ids.end()) {
-    nodes[r->second] = true;
-    std::unordered_map<uint32_t, bool> edges_seen;
+    nodes.start(g.names.size());
+    edges_seen.start(g.edges.size());
+    nodes.set(r->second);
+    node_ids.push_back(r->second);
     auto walk = [&](bool down) {
-      std::deque<std::pair<uint32_t, uint64_t>> frontier{{r->second, 0}};
-      std::unordered_map<uint32_t, bool> seen{{r->second, true}};
+      std::vector<std::pair<uint32_t, uint64_t>> frontier{{r->second, 0}};
+      seen.start(g.names.size());
+      seen.set(r->second);
       size_t steps = 0;
-      while (!frontier.empty()) {
+      for (size_t head = 0; head < frontier.size(); ++head) {
         if ((++steps & 255) == 0 && std::chrono::steady_clock::now() - start > lim.deadline) {
           truncated = true;
           return;
         }
-        if (nodes.size() >= lim.max_nodes) {
+        if (node_ids.size() >= lim.max_nodes) {
           truncated = true;
           return;
         }
-        auto [u, d] = frontier.front();
-        frontier.pop_front();
+        auto [u, d] = frontier[head];
         if (d >= lim.depth) {
           // Cut at the depth cap: truncated if the graph goes on from here.
           for (auto e : (down ? g.out[u] : g.in[u]))
             if (auto other = down ? g.edges[e].to : g.edges[e].from;
-                other != u && is_column(g.names[other]) == column_level) {
+                other != u && (g.column[other] != 0) == column_level) {
               truncated = true;
               depth_cut = true;
               break;
@@ -185,16 +216,17 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
         size_t followed = 0;
         for (auto e : (down ? g.out[u] : g.in[u])) {
           auto other = down ? g.edges[e].to : g.edges[e].from;
-          if (is_column(g.names[other]) != column_level)
+          if ((g.column[other] != 0) != column_level)
             continue;
           if (++followed > lim.fan_out) {
             truncated = true;
             break;
           }
-          if (edges_seen.emplace(e, true).second)
+          if (edges_seen.set(e))
             edge_ids.push_back(e);
-          nodes[other] = true;
-          if (seen.emplace(other, true).second)
+          if (nodes.set(other))
+            node_ids.push_back(other);
+          if (seen.set(other))
             frontier.emplace_back(other, d + 1);
         }
       }
@@ -205,10 +237,10 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
       walk(false);
   }
   std::vector<std::string> names;
-  names.reserve(nodes.size() + 1);
+  names.reserve(node_ids.size() + 1);
   if (r == g.ids.end())
     names.push_back(root);
-  for (auto& [n, _] : nodes)
+  for (auto n : node_ids)
     names.push_back(g.names[n]);
   std::sort(names.begin(), names.end());
   auto ns = json::array();
@@ -226,10 +258,18 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
     auto& ed = g.edges[edge_ids[i]];
     auto& v = (*stored)[i];
     auto data = v ? json::parse(*v, nullptr, false) : json(nullptr);
+    json evidence = json::array();
+    json count = 0;
+    if (data.is_object()) {
+      if (auto i = data.find("evidence"); i != data.end() && i->is_array())
+        evidence = std::move(*i);
+      if (auto i = data.find("count"); i != data.end() && i->is_number())
+        count = *i;
+    }
     es.push_back({{"from", g.names[ed.from]},
                   {"to", g.names[ed.to]},
-                  {"evidence", data.is_object() ? data.value("evidence", json::array()) : json::array()},
-                  {"count", data.is_object() ? data.value("count", 0) : 0}});
+                  {"evidence", std::move(evidence)},
+                  {"count", std::move(count)}});
   }
   return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated},
               {"depth_reached", depth_cut}};

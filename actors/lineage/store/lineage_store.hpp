@@ -103,6 +103,7 @@ private:
     };
     std::unordered_map<std::string, uint32_t> ids;
     std::vector<std::string> names;
+    std::vector<char> column;               ///< Node is a column (by id).
     std::vector<std::vector<uint32_t>> out; ///< Edge ids by source node.
     std::vector<std::vector<uint32_t>> in;  ///< Edge ids by target node.
     std::vector<edge> edges;

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <exception>
 #include <thread>
 
 namespace almanac::lineage {
@@ -252,18 +253,27 @@ std::vector<event_input> observe_all(const std::vector<json>& entries, const std
   // A thread is worth starting for a few hundred queries.
   threads = static_cast<unsigned>(std::min<size_t>(threads, entries.size() / 256 + 1));
   std::vector<event_input> out(entries.size());
-  auto run = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i)
-      out[i] = observe_query(entries[i], origin, cat, cache);
+  // An exception on a helper thread is rethrown here, as on one thread.
+  std::vector<std::exception_ptr> failed(threads);
+  auto run = [&](unsigned t, size_t from, size_t to) {
+    try {
+      for (size_t i = from; i < to; ++i)
+        out[i] = observe_query(entries[i], origin, cat, cache);
+    } catch (...) {
+      failed[t] = std::current_exception();
+    }
   };
   std::vector<std::thread> helpers;
   size_t per = (entries.size() + threads - 1) / std::max(1u, threads);
   for (unsigned t = 1; t < threads; ++t)
-    helpers.emplace_back(run, std::min(entries.size(), t * per),
+    helpers.emplace_back(run, t, std::min(entries.size(), t * per),
                          std::min(entries.size(), (t + 1) * per));
-  run(0, std::min(entries.size(), per));
+  run(0, 0, std::min(entries.size(), per));
   for (auto& h : helpers)
     h.join();
+  for (auto& e : failed)
+    if (e)
+      std::rethrow_exception(e);
   return out;
 }
 
