@@ -100,6 +100,19 @@ BOOST_AUTO_TEST_CASE(batch_boundaries_do_not_change_the_store) {
       BOOST_CHECK_EQUAL(e["count"].get<int>(), 36); // 3 of each 5 write daily from orders
     }
   BOOST_CHECK(found);
+  // Without evidence: the same walk, edges without their evidence.
+  lineage::traversal_limits bare;
+  bare.evidence = false;
+  auto h = store.traverse("urn:almanac:table:pg.sales.orders", bare);
+  BOOST_REQUIRE(h);
+  BOOST_CHECK_EQUAL((*h)["nodes"], (*g)["nodes"]);
+  BOOST_REQUIRE_EQUAL((*h)["edges"].size(), (*g)["edges"].size());
+  for (size_t i = 0; i < (*h)["edges"].size(); ++i) {
+    auto& e = (*h)["edges"][i];
+    BOOST_CHECK_EQUAL(e["from"], (*g)["edges"][i]["from"]);
+    BOOST_CHECK_EQUAL(e["to"], (*g)["edges"][i]["to"]);
+    BOOST_CHECK(!e.contains("evidence"));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_stored_document_skips_its_event_and_changes_nothing) {

@@ -247,6 +247,12 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
   for (auto& n : names)
     ns.push_back({{"urn", n}, {"kind", kind_of(n)}});
   auto es = json::array();
+  if (!lim.evidence) {
+    for (auto e : edge_ids)
+      es.push_back({{"from", g.names[g.edges[e].from]}, {"to", g.names[g.edges[e].to]}});
+    return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated},
+                {"depth_reached", depth_cut}};
+  }
   std::vector<std::string> keys;
   keys.reserve(edge_ids.size());
   for (auto e : edge_ids)

@@ -226,6 +226,12 @@ void add_routes(http::router& r, runtime::node_context& node,
            if (!depth)
              return http::error_response(depth.error());
            lim.depth = *depth;
+           if (auto e = req.query.find("evidence"); e != req.query.end()) {
+             if (e->second != "true" && e->second != "false")
+               return http::error_response(make_error(
+                 ec::invalid_argument, "evidence must be true or false, not '" + e->second + "'"));
+             lim.evidence = e->second == "true";
+           }
            auto res = store->traverse(req.params["urn"], lim);
            if (!res)
              return http::error_response(res.error());

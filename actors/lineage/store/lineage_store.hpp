@@ -49,6 +49,9 @@ struct traversal_limits {
   size_t fan_out = 1000;          ///< edges followed per node at most
   size_t max_nodes = 10000;
   std::chrono::milliseconds deadline{2000};
+  /// Each edge's evidence and count from the store; without, edges are
+  /// {"from","to"} only (the walk alone: a graph to draw).
+  bool evidence = true;
 };
 
 /// The projection and its reads (thread-safe).
