@@ -9,6 +9,7 @@
 #include "actors/lineage/store/lineage_store.hpp"
 #include "actors/lineage/store/query_ingest.hpp"
 #include "messages/error.hpp"
+#include "messages/event_types.hpp"
 #include "storage/state/rocks_store.hpp"
 
 #include <rocksdb/write_batch.h>
@@ -149,6 +150,48 @@ BOOST_AUTO_TEST_CASE(a_malformed_stored_document_skips_its_event_and_changes_not
   auto first = store.query(json::parse(recs[0].payload)["fingerprint"].get<std::string>());
   BOOST_REQUIRE(first && *first);
   BOOST_CHECK_EQUAL((**first)["count"].get<int>(), 1);
+}
+
+BOOST_AUTO_TEST_CASE(traversal_text_is_what_dump_would_write) {
+  // Names with every character the writer escapes, and UTF-8.
+  std::string odd = "urn:almanac:table:pg.s.a\"b\\c\n\t\x01\x1f\xc3\xa9";
+  ev::query_observed q;
+  q.execution_id = "exec-1";
+  q.fingerprint = "fp-1";
+  q.origin = "upload";
+  q.start_ms = 1700000000000;
+  q.table_lineage.push_back({odd, "urn:almanac:table:pg.s.t"});
+  q.table_lineage.push_back({"urn:almanac:table:pg.s.u", "urn:almanac:table:pg.s.t"});
+  auto ev = ev::to_event(q, "query:fp-1");
+  event_record r;
+  r.offset = 0;
+  r.epoch = 1;
+  r.timestamp_ms = q.start_ms;
+  r.type = ev.type;
+  r.key = ev.key;
+  r.payload = ev.payload;
+  temp_dir d;
+  lineage::lineage_store store{d.path, 30.0};
+  BOOST_REQUIRE(store.open());
+  BOOST_REQUIRE(!store.apply({r}, 1));
+  for (bool evidence : {true, false})
+    for (std::string root : {std::string("urn:almanac:table:pg.s.t"), odd,
+                             std::string("urn:almanac:table:none")}) {
+      lineage::traversal_limits lim;
+      lim.evidence = evidence;
+      auto text = store.traverse_text(root, lim);
+      BOOST_REQUIRE(text);
+      auto parsed = json::parse(*text);
+      BOOST_CHECK_EQUAL(*text, parsed.dump());
+      BOOST_CHECK_EQUAL(parsed["root"].get<std::string>(), root);
+    }
+  lineage::traversal_limits lim;
+  auto g = store.traverse("urn:almanac:table:pg.s.t", lim);
+  BOOST_REQUIRE(g);
+  BOOST_REQUIRE_EQUAL((*g)["nodes"].size(), 3u);
+  BOOST_CHECK_EQUAL((*g)["nodes"][0]["urn"].get<std::string>(), odd);
+  BOOST_CHECK_EQUAL((*g)["edges"][0]["count"].get<int>(), 1);
+  BOOST_CHECK_EQUAL((*g)["edges"][0]["evidence"][0]["id"].get<std::string>(), "fp-1");
 }
 
 BOOST_AUTO_TEST_CASE(analysis_on_several_threads_gives_the_same_events) {

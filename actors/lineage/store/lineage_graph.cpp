@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 
@@ -145,6 +146,33 @@ void lineage_store::graph::clear() {
 
 namespace {
 
+/// Appends `v` as a JSON string, escaped as json::dump() escapes it (UTF-8
+/// kept; bytes that are not UTF-8 do not occur in URNs, which come from
+/// validated JSON).
+void append_json_string(std::string& out, const std::string& v) {
+  out += '"';
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
 /// Visit marks over node or edge ids, one set per thread: a mark is set when
 /// it equals the generation, so starting a traversal clears nothing.
 struct marks {
@@ -172,6 +200,14 @@ struct marks {
 
 caf::expected<json> lineage_store::traverse(const std::string& root,
                                             const traversal_limits& lim) const {
+  auto text = traverse_text(root, lim);
+  if (!text)
+    return text.error();
+  return json::parse(*text);
+}
+
+caf::expected<std::string> lineage_store::traverse_text(const std::string& root,
+                                                       const traversal_limits& lim) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   auto start = std::chrono::steady_clock::now();
   bool column_level = lim.level == "column";
@@ -187,8 +223,10 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
     edges_seen.start(g.edges.size());
     nodes.set(r->second);
     node_ids.push_back(r->second);
+    thread_local std::vector<std::pair<uint32_t, uint64_t>> frontier;
     auto walk = [&](bool down) {
-      std::vector<std::pair<uint32_t, uint64_t>> frontier{{r->second, 0}};
+      frontier.clear();
+      frontier.emplace_back(r->second, 0);
       seen.start(g.names.size());
       seen.set(r->second);
       size_t steps = 0;
@@ -236,49 +274,80 @@ caf::expected<json> lineage_store::traverse(const std::string& root,
     if (lim.direction != "downstream")
       walk(false);
   }
-  std::vector<std::string> names;
+  // The answer is written as text, as json::dump() would write it (keys in
+  // order): building it as a json value cost most of a wide traversal.
+  std::string out;
+  out.reserve(64 + node_ids.size() * 96 + edge_ids.size() * (lim.evidence ? 320 : 160));
+  auto str = [&](const std::string& v) { append_json_string(out, v); };
+  std::vector<const std::string*> names;
   names.reserve(node_ids.size() + 1);
   if (r == g.ids.end())
-    names.push_back(root);
+    names.push_back(&root);
   for (auto n : node_ids)
-    names.push_back(g.names[n]);
-  std::sort(names.begin(), names.end());
-  auto ns = json::array();
-  for (auto& n : names)
-    ns.push_back({{"urn", n}, {"kind", kind_of(n)}});
-  auto es = json::array();
-  if (!lim.evidence) {
+    names.push_back(&g.names[n]);
+  std::sort(names.begin(), names.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  out += "{\"depth_reached\":";
+  out += depth_cut ? "true" : "false";
+  out += ",\"edges\":[";
+  std::optional<std::vector<std::optional<std::string>>> stored;
+  if (lim.evidence && !edge_ids.empty()) {
+    std::vector<std::string> keys;
+    keys.reserve(edge_ids.size());
     for (auto e : edge_ids)
-      es.push_back({{"from", g.names[g.edges[e].from]}, {"to", g.names[g.edges[e].to]}});
-    return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated},
-                {"depth_reached", depth_cut}};
+      keys.push_back(key2("d/", g.names[g.edges[e].from], g.names[g.edges[e].to]));
+    auto got = store_->get_all(keys); // the evidence, in one batched read
+    if (!got)
+      return got.error();
+    stored = std::move(*got);
   }
-  std::vector<std::string> keys;
-  keys.reserve(edge_ids.size());
-  for (auto e : edge_ids)
-    keys.push_back(key2("d/", g.names[g.edges[e].from], g.names[g.edges[e].to]));
-  auto stored = store_->get_all(keys); // the evidence, in one batched read
-  if (!stored)
-    return stored.error();
   for (size_t i = 0; i < edge_ids.size(); ++i) {
     auto& ed = g.edges[edge_ids[i]];
-    auto& v = (*stored)[i];
-    auto data = v ? json::parse(*v, nullptr, false) : json(nullptr);
-    json evidence = json::array();
-    json count = 0;
-    if (data.is_object()) {
-      if (auto i = data.find("evidence"); i != data.end() && i->is_array())
-        evidence = std::move(*i);
-      if (auto i = data.find("count"); i != data.end() && i->is_number())
-        count = *i;
+    out += i ? ",{" : "{";
+    if (lim.evidence) {
+      auto& v = (*stored)[i];
+      auto data = v ? json::parse(*v, nullptr, false) : json(nullptr);
+      json evidence = json::array();
+      json count = 0;
+      if (data.is_object()) {
+        if (auto it = data.find("evidence"); it != data.end() && it->is_array())
+          evidence = std::move(*it);
+        if (auto it = data.find("count"); it != data.end() && it->is_number())
+          count = *it;
+      }
+      out += "\"count\":";
+      out += count.dump();
+      out += ",\"evidence\":";
+      out += evidence.dump(-1, ' ', false, json::error_handler_t::replace);
+      out += ',';
     }
-    es.push_back({{"from", g.names[ed.from]},
-                  {"to", g.names[ed.to]},
-                  {"evidence", std::move(evidence)},
-                  {"count", std::move(count)}});
+    out += "\"from\":";
+    str(g.names[ed.from]);
+    out += ",\"to\":";
+    str(g.names[ed.to]);
+    out += '}';
   }
-  return json{{"root", root}, {"nodes", ns}, {"edges", es}, {"truncated", truncated},
-              {"depth_reached", depth_cut}};
+  out += "],\"nodes\":[";
+  for (size_t i = 0; i < names.size(); ++i) {
+    out += i ? ",{\"kind\":" : "{\"kind\":";
+    // The kind part of the URN ("table" of urn:almanac:table:...).
+    auto& n = *names[i];
+    auto a = n.find(':', 4);
+    auto b = a == std::string::npos ? a : n.find(':', a + 1);
+    out += '"';
+    if (b != std::string::npos)
+      out.append(n, a + 1, b - a - 1); // kinds are plain words
+    out += '"';
+    out += ",\"urn\":";
+    str(*names[i]);
+    out += '}';
+  }
+  out += "],\"root\":";
+  str(root);
+  out += ",\"truncated\":";
+  out += truncated ? "true" : "false";
+  out += '}';
+  return out;
 }
 
 } // namespace almanac::lineage

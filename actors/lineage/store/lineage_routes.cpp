@@ -232,10 +232,12 @@ void add_routes(http::router& r, runtime::node_context& node,
                  ec::invalid_argument, "evidence must be true or false, not '" + e->second + "'"));
              lim.evidence = e->second == "true";
            }
-           auto res = store->traverse(req.params["urn"], lim);
+           auto res = store->traverse_text(req.params["urn"], lim);
            if (!res)
              return http::error_response(res.error());
-           return http::json_response(200, *res);
+           http::response out;
+           out.body = std::move(*res);
+           return out;
            });
          });
   r.add_async("GET", "/api/v1/lineage/runs/{run}", role::viewer,

@@ -80,6 +80,10 @@ public:
   caf::expected<nlohmann::json> traverse(const std::string& root,
                                          const traversal_limits& limits) const;
 
+  /// traverse() as the JSON text the API sends (what dump() would write).
+  caf::expected<std::string> traverse_text(const std::string& root,
+                                           const traversal_limits& limits) const;
+
   /// An OpenLineage run merged over its events (any order): {"runId", "job",
   /// "state" (of the latest eventTime), "events", "first_event",
   /// "last_event", "inputs", "outputs" (with URNs), "facets"}.
