@@ -176,14 +176,18 @@ BOOST_AUTO_TEST_CASE(traversal_text_is_what_dump_would_write) {
   BOOST_REQUIRE(!store.apply({r}, 1));
   for (bool evidence : {true, false})
     for (std::string root : {std::string("urn:almanac:table:pg.s.t"), odd,
-                             std::string("urn:almanac:table:none")}) {
+                             std::string("urn:almanac:table:none"),
+                             std::string("urn:a\"b\\:c"), std::string("urn:almanac:table:\xff")}) {
       lineage::traversal_limits lim;
       lim.evidence = evidence;
       auto text = store.traverse_text(root, lim);
       BOOST_REQUIRE(text);
       auto parsed = json::parse(*text);
       BOOST_CHECK_EQUAL(*text, parsed.dump());
-      BOOST_CHECK_EQUAL(parsed["root"].get<std::string>(), root);
+      if (root.find('\xff') == std::string::npos)
+        BOOST_CHECK_EQUAL(parsed["root"].get<std::string>(), root);
+      else // not UTF-8: shown with U+FFFD
+        BOOST_CHECK_EQUAL(parsed["root"].get<std::string>(), "urn:almanac:table:\xef\xbf\xbd");
     }
   lineage::traversal_limits lim;
   auto g = store.traverse("urn:almanac:table:pg.s.t", lim);
@@ -192,6 +196,39 @@ BOOST_AUTO_TEST_CASE(traversal_text_is_what_dump_would_write) {
   BOOST_CHECK_EQUAL((*g)["nodes"][0]["urn"].get<std::string>(), odd);
   BOOST_CHECK_EQUAL((*g)["edges"][0]["count"].get<int>(), 1);
   BOOST_CHECK_EQUAL((*g)["edges"][0]["evidence"][0]["id"].get<std::string>(), "fp-1");
+}
+
+BOOST_AUTO_TEST_CASE(views_with_a_malformed_score_are_skipped_not_fatal) {
+  temp_dir d;
+  {
+    auto raw = storage::rocks_store::open(d.path);
+    BOOST_REQUIRE(raw);
+    rocksdb::WriteBatch b;
+    b.Put("p/urn:almanac:table:pg.s.bad", "[1,2]");
+    BOOST_REQUIRE(!(*raw)->commit(b, 0));
+  }
+  ev::entity_viewed v;
+  v.views.push_back({"vera", "urn:almanac:table:pg.s.good", 2});
+  v.views.push_back({"vera", "urn:almanac:table:pg.s.bad", 1});
+  auto e = ev::to_event(v, "views");
+  event_record r;
+  r.offset = 0;
+  r.epoch = 1;
+  r.timestamp_ms = 1700000000000;
+  r.type = e.type;
+  r.key = e.key;
+  r.payload = e.payload;
+  lineage::lineage_store store{d.path, 30.0};
+  BOOST_REQUIRE(store.open());
+  // The second view's document is bad: the event is skipped whole, the
+  // batch is written (the first view did not count either).
+  BOOST_REQUIRE(!store.apply({r}, 1));
+  auto status = json::parse(store.status());
+  BOOST_CHECK_EQUAL(status["skipped"].get<int>(), 1);
+  BOOST_CHECK_EQUAL(status["checkpoint"].get<int>(), 1);
+  auto good = store.popularity("urn:almanac:table:pg.s.good");
+  BOOST_REQUIRE(good);
+  BOOST_CHECK(!*good);
 }
 
 BOOST_AUTO_TEST_CASE(analysis_on_several_threads_gives_the_same_events) {

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <regex>
 
 namespace almanac::lineage {
 
@@ -52,10 +53,36 @@ constexpr char decimal_mark = '\x03';
 constexpr char block_comment_mark = '\x04';
 constexpr char line_comment_mark = '\x05';
 
-/// The shape of `s`; string constants masked only if `mask_strings`.
-/// `words` collects whether the text names a word that makes string
-/// constants matter.
-std::optional<std::string> shape(const std::string& s, bool mask_strings, bool& strings_matter) {
+/// Whether a statement starting with `word` holds its constants only as
+/// A_Const values (which neither the analysis nor the fingerprint reads):
+/// the DML a query log repeats. DDL keeps other strings and numbers in its
+/// tree (COMMENT ... IS 'x', CREATE SEQUENCE ... START 5).
+bool masks_constants(std::string_view word) {
+  for (auto w : {"select", "insert", "update", "delete", "with", "merge", "values", "table"})
+    if (word == w)
+      return true;
+  return false;
+}
+
+/// Whether `s` starts as CREATE [OR REPLACE] [TEMP|UNLOGGED] TABLE|VIEW|
+/// MATERIALIZED VIEW [IF NOT EXISTS] name AS: its constants are then those
+/// of its query (no column list, no WITH options, no identity sequence).
+bool create_as(const std::string& s) {
+  static const std::regex form{
+    R"(^\s*create\s+(or\s+replace\s+)?((global|local)\s+)?((temp|temporary|unlogged)\s+)?)"
+    R"((table|view|materialized\s+view)\s+(if\s+not\s+exists\s+)?)"
+    R"(("([^"]|"")+"|[a-z_][a-z0-9_$]*)(\s*\.\s*("([^"]|"")+"|[a-z_][a-z0-9_$]*)){0,2}\s+as\s)",
+    std::regex::icase | std::regex::optimize};
+  auto head = s.substr(0, 600);
+  return std::regex_search(head, form);
+}
+
+/// The shape of `s`; constants masked only if `mask`. `constants_matter`
+/// is set when the text holds something that makes a constant's value
+/// count (then the caller asks again without masking).
+std::optional<std::string> shape(const std::string& s, bool mask, bool& constants_matter) {
+  bool mask_strings = mask;
+  bool first_word = true;
   std::string key;
   key.reserve(s.size());
   size_t i = 0, n = s.size();
@@ -64,9 +91,10 @@ std::optional<std::string> shape(const std::string& s, bool mask_strings, bool& 
   };
   while (i < n) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+    // PostgreSQL 15's white space: not \v (a stray character to it).
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
       bool newline = false;
-      for (; i < n && std::strchr(" \t\n\r\f\v", s[i]) && s[i]; ++i)
+      for (; i < n && std::strchr(" \t\n\r\f", s[i]) && s[i]; ++i)
         newline = newline || s[i] == '\n' || s[i] == '\r';
       key += newline ? '\n' : ' ';
     } else if (c == '-' && i + 1 < n && s[i + 1] == '-') {
@@ -98,7 +126,7 @@ std::optional<std::string> shape(const std::string& s, bool mask_strings, bool& 
       if (i == std::string::npos)
         return std::nullopt;
       if (std::memchr(s.data() + start, '\\', i - start))
-        strings_matter = true; // backslash escapes (E'', standard_conforming_strings off)
+        constants_matter = true; // backslash escapes (E'', standard_conforming_strings off)
       if (plain)
         key += string_mark;
       else
@@ -109,6 +137,13 @@ std::optional<std::string> shape(const std::string& s, bool mask_strings, bool& 
       if (i == std::string::npos)
         return std::nullopt;
       key.append(s, start, i - start);
+      // "identifier"('t') names a table as IDENTIFIER('t') does.
+      std::string word = s.substr(start + 1, i - start - 2);
+      for (auto& ch : word)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (word == "identifier")
+        constants_matter = true;
+      first_word = false;
     } else if (c == '$' && !prev_ident(i)) {
       size_t j = i + 1;
       if (j < n && std::isdigit(static_cast<unsigned char>(s[j]))) { // $1: a parameter
@@ -138,9 +173,9 @@ std::optional<std::string> shape(const std::string& s, bool mask_strings, bool& 
         ++j;
       auto dot = s.find('.', i);
       bool has_dot = dot != std::string::npos && dot < j;
-      if (!has_dot && j - i <= 9 && all_digits(s, i, j))
+      if (mask && !has_dot && j - i <= 9 && all_digits(s, i, j))
         key += integer_mark; // always an integer constant
-      else if (has_dot && s.find('.', dot + 1) >= j && all_digits(s, dot + 1, j)
+      else if (mask && has_dot && s.find('.', dot + 1) >= j && all_digits(s, dot + 1, j)
                && (dot == i || all_digits(s, i, dot)))
         key += decimal_mark; // d.d or .d: always a numeric constant
       else
@@ -154,14 +189,20 @@ std::optional<std::string> shape(const std::string& s, bool mask_strings, bool& 
       for (size_t k = i; k < j; ++k)
         key += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
       auto word = std::string_view{key}.substr(at);
-      if (word == "copy" || word == "identifier" || word == "uescape")
-        strings_matter = true;
+      // COPY's file and IDENTIFIER's table are strings that name things;
+      // UESCAPE changes what a U&'' string means; float(p) becomes float4
+      // or float8 by p's value, and the grammar refuses p outside 1..53.
+      if (word == "copy" || word == "identifier" || word == "uescape" || word == "float")
+        constants_matter = true;
+      if (first_word && !masks_constants(word) && !(word == "create" && create_as(s)))
+        constants_matter = true;
+      first_word = false;
       i = j;
     } else {
       if (c == '\\')
-        strings_matter = true; // backslash escapes (E'', standard_conforming_strings off)
+        constants_matter = true; // backslash escapes (E'', standard_conforming_strings off)
       if (c == '&' && i + 1 < n && (s[i + 1] == '\'' || s[i + 1] == '"'))
-        strings_matter = true; // U&'' with UESCAPE
+        constants_matter = true; // U&'' with UESCAPE
       if (c < 0x20)
         return std::nullopt; // a control character could be taken for a mark
       key += s[i++];
@@ -190,10 +231,13 @@ private:
 } // namespace
 
 std::optional<std::string> shape_key(const std::string& sql) {
-  bool strings_matter = false;
-  auto key = shape(sql, true, strings_matter);
-  if (key && strings_matter)
-    key = shape(sql, false, strings_matter);
+  // The parser reads the text up to a NUL; the key would read past it.
+  if (std::memchr(sql.data(), '\0', sql.size()))
+    return std::nullopt;
+  bool constants_matter = false;
+  auto key = shape(sql, true, constants_matter);
+  if (key && constants_matter)
+    key = shape(sql, false, constants_matter);
   return key;
 }
 

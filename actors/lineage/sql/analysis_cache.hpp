@@ -10,9 +10,12 @@
 // string constants replaced by a mark. Two texts with one key are the same
 // statement but for those constants, so a hit costs one pass over the text
 // instead of parse + walk + fingerprint + normalize. Constants that can
-// change a statement's meaning or whether it parses stay in the key as
-// written (E'', B'', U&'', dollar quotes, strings with a backslash, integers
-// beyond 9 digits, every string of a text naming COPY or IDENTIFIER).
+// change a statement's meaning, its fingerprint or whether it parses stay
+// in the key as written: E'', B'', U&'' strings and dollar quotes, integers
+// beyond 9 digits, and every constant of a text that is not DML (SELECT,
+// INSERT, UPDATE, DELETE, MERGE, WITH, VALUES, TABLE), names COPY,
+// IDENTIFIER, UESCAPE or float(p), or holds a backslash. A text with a NUL
+// or a character PostgreSQL's scanner rejects has no key.
 //
 // The analysis also depends on the columns the schema_provider gave for each
 // table the walk asked about: an entry keeps those answers, and a hit asks

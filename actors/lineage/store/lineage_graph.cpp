@@ -7,6 +7,7 @@
 #include "actors/lineage/domain/lineage_keys.hpp"
 #include "actors/lineage/store/store_batch.hpp"
 #include "messages/error.hpp"
+#include "messages/json_guard.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -281,8 +282,10 @@ caf::expected<std::string> lineage_store::traverse_text(const std::string& root,
   auto str = [&](const std::string& v) { append_json_string(out, v); };
   std::vector<const std::string*> names;
   names.reserve(node_ids.size() + 1);
+  // A root the graph does not hold comes from the request as it was sent.
+  auto shown_root = to_valid_utf8(root);
   if (r == g.ids.end())
-    names.push_back(&root);
+    names.push_back(&shown_root);
   for (auto n : node_ids)
     names.push_back(&g.names[n]);
   std::sort(names.begin(), names.end(),
@@ -334,16 +337,13 @@ caf::expected<std::string> lineage_store::traverse_text(const std::string& root,
     auto& n = *names[i];
     auto a = n.find(':', 4);
     auto b = a == std::string::npos ? a : n.find(':', a + 1);
-    out += '"';
-    if (b != std::string::npos)
-      out.append(n, a + 1, b - a - 1); // kinds are plain words
-    out += '"';
+    str(b == std::string::npos ? std::string{} : n.substr(a + 1, b - a - 1));
     out += ",\"urn\":";
     str(*names[i]);
     out += '}';
   }
   out += "],\"root\":";
-  str(root);
+  str(shown_root);
   out += ",\"truncated\":";
   out += truncated ? "true" : "false";
   out += '}';

@@ -142,9 +142,13 @@ caf::error lineage_store::apply(const std::vector<event_record>& events, uint64_
         apply_query(bs, half_life_ms_, *d.query, r);
       else if (d.view)
         apply_view(bs, *d.view, r.timestamp_ms);
-      else if (d.views)
+      else if (d.views) {
+        for (auto& v : d.views->views) // every document loaded before any change
+          if (!v.urn.empty())
+            bs.doc("p/" + v.urn, usage_shape);
         for (auto& v : d.views->views)
           bump(bs, half_life_ms_, v.urn, v.user, r.timestamp_ms, v.count);
+      }
       else if (d.run)
         apply_run(bs, *d.run, d.raw_run, r);
     } catch (const std::exception& e) {

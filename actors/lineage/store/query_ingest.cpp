@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <exception>
+#include <system_error>
 #include <thread>
 
 namespace almanac::lineage {
@@ -265,10 +266,19 @@ std::vector<event_input> observe_all(const std::vector<json>& entries, const std
   };
   std::vector<std::thread> helpers;
   size_t per = (entries.size() + threads - 1) / std::max(1u, threads);
-  for (unsigned t = 1; t < threads; ++t)
-    helpers.emplace_back(run, t, std::min(entries.size(), t * per),
-                         std::min(entries.size(), (t + 1) * per));
+  // Shares whose thread cannot start are the caller's.
+  unsigned started = 1;
+  for (; started < threads; ++started) {
+    try {
+      helpers.emplace_back(run, started, std::min(entries.size(), started * per),
+                           std::min(entries.size(), (started + 1) * per));
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
   run(0, 0, std::min(entries.size(), per));
+  if (started < threads && !failed[0])
+    run(0, std::min(entries.size(), started * per), entries.size());
   for (auto& h : helpers)
     h.join();
   for (auto& e : failed)

@@ -56,7 +56,8 @@ event_input observe_query(const nlohmann::json& entry, const std::string& origin
 
 /// observe_query of every entry, in order, analysed on up to `threads`
 /// threads beside the caller (0: one per core) when there are enough
-/// entries to share; the events are the same as one thread's.
+/// entries to share. The events are one thread's, but for "normalized",
+/// which on a cache hit is the first text of that shape the node saw.
 std::vector<event_input> observe_all(const std::vector<nlohmann::json>& entries,
                                      const std::string& origin,
                                      const catalog::catalog_projection* catalog,
