@@ -65,12 +65,27 @@ void jobs_state::count() {
 }
 
 void jobs_state::record(event_input e) {
+  record(std::move(e), nullptr);
+}
+
+void jobs_state::record(event_input e, std::function<void()> done) {
   auto log = registry->find(names::eventlog);
-  if (!log)
+  if (!log) {
+    if (done)
+      done();
     return;
+  }
   std::vector<event_input> evs{std::move(e)};
   self->request(log, 30s, atom::append::value, std::move(evs))
-    .then([](append_ack&) {}, [](caf::error&) {});
+    .then([done](append_ack&) {
+            if (done)
+              done();
+          },
+          [done](caf::error& err) {
+            spdlog::warn("[jobs] an event was not recorded: {}", render(err));
+            if (done)
+              done();
+          });
 }
 
 void jobs_state::recover() {
@@ -182,18 +197,23 @@ std::vector<job_view> jobs_state::list() const {
   return out;
 }
 
-caf::expected<job_view> jobs_state::cancel(const std::string& id) {
+void jobs_state::cancel(promise<job_view> rp, const std::string& id) {
   auto i = jobs.find(id);
-  if (i == jobs.end())
-    return make_error(ec::not_found, "no job " + id);
-  auto& j = i->second;
-  if (j.state == job_state::queued) {
-    j.cancel->cancel();
-    finish(j, job_state::cancelled, "", nullptr);
-  } else if (j.state == job_state::running) {
-    j.cancel->cancel(); // the worker reports cancelled when it stops
+  if (i == jobs.end()) {
+    rp.deliver(make_error(ec::not_found, "no job " + id));
+    return;
   }
-  return static_cast<const job_view&>(j);
+  auto& j = i->second;
+  if (!j.finishing && j.state == job_state::queued) {
+    j.cancel->cancel();
+    finish(j, job_state::cancelled, "", nullptr, [this, rp, id]() mutable {
+      rp.deliver(static_cast<const job_view&>(jobs.at(id)));
+    });
+    return;
+  }
+  if (!j.finishing && j.state == job_state::running)
+    j.cancel->cancel(); // the worker reports cancelled when it stops
+  rp.deliver(static_cast<const job_view&>(j));
 }
 
 size_t jobs_state::running_total() const {
@@ -215,7 +235,7 @@ void jobs_state::dispatch() {
     if (running_total() >= cfg.max_concurrent)
       return;
     auto& j = jobs.at(*i);
-    if (j.state != job_state::queued || j.waiting_retry) {
+    if (j.state != job_state::queued || j.waiting_retry || j.finishing) {
       if (j.state != job_state::queued)
         i = queue.erase(i);
       else
@@ -274,16 +294,33 @@ void jobs_state::start(job& j) {
 }
 
 void jobs_state::finish(job& j, job_state state, const std::string& error,
-                        json result) {
-  j.state = state;
-  j.error = error;
-  j.result = std::move(result);
-  j.finished_ms = now_ms();
+                        json result, std::function<void()> then) {
   j.worker = nullptr;
-  record(finished_event(j));
+  j.finishing = true;
+  job_info done = j;
+  done.state = state;
+  done.error = error;
+  done.result = std::move(result);
+  done.finished_ms = now_ms();
   spdlog::info("[jobs] {} {} {}{}", j.kind, j.id, to_string(state),
                error.empty() ? "" : ": " + error);
-  dispatch();
+  // Shown finished once the log holds its JobFinished; a running job keeps
+  // its slot until then.
+  auto ev = finished_event(done);
+  record(std::move(ev), [this, done = std::move(done), then = std::move(then)]() mutable {
+    auto i = jobs.find(done.id);
+    if (i == jobs.end())
+      return;
+    auto& k = i->second;
+    k.state = done.state;
+    k.error = std::move(done.error);
+    k.result = std::move(done.result);
+    k.finished_ms = done.finished_ms;
+    k.finishing = false;
+    if (then)
+      then();
+    dispatch();
+  });
 }
 
 void jobs_state::retry_or_fail(job& j, const std::string& error) {
@@ -356,9 +393,8 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
     [self](atom::cancel, const std::string& id) -> caf::result<job_view> {
       auto& st = self->state;
       st.count();
-      return st.when_ready<job_view>([&st, id](jobs_state::promise<job_view>& rp) {
-        jobs_state::deliver(rp, st.cancel(id));
-      });
+      return st.when_ready<job_view>(
+        [&st, id](jobs_state::promise<job_view>& rp) { st.cancel(rp, id); });
     },
     [self](atom::progress, const std::string& id, uint64_t done, uint64_t total) {
       auto& st = self->state;
@@ -381,7 +417,7 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
       auto& st = self->state;
       st.count();
       auto i = st.jobs.find(id);
-      if (i == st.jobs.end() || i->second.state != job_state::running)
+      if (i == st.jobs.end() || i->second.state != job_state::running || i->second.finishing)
         return;
       st.finish(i->second, job_state::succeeded, "", std::move(result.value));
     },
@@ -389,7 +425,7 @@ jobs_actor::behavior_type jobs_impl(jobs_actor::stateful_pointer<jobs_state> sel
       auto& st = self->state;
       st.count();
       auto i = st.jobs.find(id);
-      if (i == st.jobs.end() || i->second.state != job_state::running)
+      if (i == st.jobs.end() || i->second.state != job_state::running || i->second.finishing)
         return;
       auto& j = i->second;
       if (code_of(err) == ec::cancelled || j.cancel->flag)

@@ -49,6 +49,9 @@ struct job : job_info {
   std::shared_ptr<cancel_token> cancel = std::make_shared<cancel_token>();
   caf::actor worker;
   bool waiting_retry = false;
+  /// Finished, its JobFinished not yet acknowledged by the log: it still
+  /// shows its old state (what a client sees never vanishes on a crash).
+  bool finishing = false;
 };
 
 struct jobs_state {
@@ -76,6 +79,8 @@ struct jobs_state {
   /// Records an event about a job (fire and forget: the pool keeps working
   /// even if the log is restarting).
   void record(event_input e);
+  /// record(e), then `done` once the log answered (acknowledged or not).
+  void record(event_input e, std::function<void()> done);
 
   template <class T>
   using promise = caf::typed_response_promise<T>;
@@ -117,7 +122,9 @@ struct jobs_state {
   caf::expected<job_view> get(const std::string& id) const;
   /// Every job, newest first.
   std::vector<job_view> list() const;
-  caf::expected<job_view> cancel(const std::string& id);
+  /// Cancels job `id`: a queued one ends (answered once its JobFinished is
+  /// in the log), a running one is asked to stop.
+  void cancel(promise<job_view> rp, const std::string& id);
 
   size_t running_total() const;
   size_t running_for(const std::string& source) const;
@@ -128,9 +135,10 @@ struct jobs_state {
   /// Starts an attempt of `j` on a worker.
   void start(job& j);
 
-  /// Ends `j` in `state` and records its JobFinished.
+  /// Ends `j` in `state` and records its JobFinished; the job shows its
+  /// new state (and `then` runs) once the log acknowledged the event.
   void finish(job& j, job_state state, const std::string& error,
-              nlohmann::json result);
+              nlohmann::json result, std::function<void()> then = nullptr);
 
   /// A crash or a transient failure: retry with backoff, or fail.
   void retry_or_fail(job& j, const std::string& error);
