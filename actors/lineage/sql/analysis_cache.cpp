@@ -81,7 +81,6 @@ bool create_as(const std::string& s) {
 /// is set when the text holds something that makes a constant's value
 /// count (then the caller asks again without masking).
 std::optional<std::string> shape(const std::string& s, bool mask, bool& constants_matter) {
-  bool mask_strings = mask;
   bool first_word = true;
   std::string key;
   key.reserve(s.size());
@@ -120,7 +119,7 @@ std::optional<std::string> shape(const std::string& s, bool mask, bool& constant
     } else if (c == '\'') {
       // A prefix (E'', B'', X'', N'', U&'') or a word before the quote
       // changes what the text means: such strings stay as written.
-      bool plain = mask_strings && !prev_ident(i) && !(i > 0 && s[i - 1] == '&');
+      bool plain = mask && !prev_ident(i) && !(i > 0 && s[i - 1] == '&');
       size_t start = i;
       i = quoted_end(s, i);
       if (i == std::string::npos)

@@ -333,11 +333,7 @@ caf::expected<std::string> lineage_store::traverse_text(const std::string& root,
   out += "],\"nodes\":[";
   for (size_t i = 0; i < names.size(); ++i) {
     out += i ? ",{\"kind\":" : "{\"kind\":";
-    // The kind part of the URN ("table" of urn:almanac:table:...).
-    auto& n = *names[i];
-    auto a = n.find(':', 4);
-    auto b = a == std::string::npos ? a : n.find(':', a + 1);
-    str(b == std::string::npos ? std::string{} : n.substr(a + 1, b - a - 1));
+    str(kind_of(*names[i]));
     out += ",\"urn\":";
     str(*names[i]);
     out += '}';
