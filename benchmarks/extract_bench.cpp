@@ -45,6 +45,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -336,7 +337,8 @@ node_run run_node_extract(http_conn& c) {
 
 /// Waits until every projection has applied the log up to `end` (exclusive);
 /// returns the seconds waited.
-double wait_projections(http_conn& c, uint64_t end) {
+double wait_projections(http_conn& c, uint64_t end,
+                        std::map<std::string, double>* caught_up = nullptr) {
   std::string body;
   auto t0 = clock_type::now();
   auto deadline = t0 + std::chrono::minutes(30);
@@ -347,9 +349,12 @@ double wait_projections(http_conn& c, uint64_t end) {
     auto j = json::parse(body, nullptr, false);
     bool done = j.contains("projections") && j["projections"].is_array();
     if (done)
-      for (auto& p : j["projections"])
+      for (auto& p : j["projections"]) {
         if (p.value("checkpoint", uint64_t{0}) < end)
           done = false;
+        else if (caught_up && !caught_up->count(p.value("name", std::string{"?"})))
+          (*caught_up)[p.value("name", std::string{"?"})] = since(t0);
+      }
     if (done)
       return since(t0);
     if (clock_type::now() > deadline)
@@ -460,6 +465,7 @@ int main(int argc, char** argv) {
   std::vector<node_run> incr;
   uint64_t node_objects = 0;
   double settle_s = -1;
+  std::map<std::string, double> caught_up; // projection -> s after the full run
   {
     the_node = std::make_unique<api_bench::node>(cfg.almanacd, data_dir, token);
     http_conn c(the_node->port(), token);
@@ -475,7 +481,8 @@ int main(int argc, char** argv) {
     full = run_node_extract(c);
     node_objects = full.result.value("objects", uint64_t{0});
     if (cfg.settle)
-      settle_s = wait_projections(c, full.result.value("offset", uint64_t{0}) + 1);
+      settle_s = wait_projections(c, full.result.value("offset", uint64_t{0}) + 1,
+                                  &caught_up);
     for (int k = 0; k < cfg.repeat; ++k)
       incr.push_back(run_node_extract(c));
     the_node.reset();
@@ -507,7 +514,9 @@ int main(int argc, char** argv) {
   if (settle_s >= 0)
     row("node: projections caught up", full.seconds + settle_s, objects, "objects",
         "full run + " + secs(settle_s) + " s until every projection applied it");
-  else
+  for (auto& [name, s] : caught_up)
+    std::printf("  %-32s %9.3f s after the full run\n", name.c_str(), s);
+  if (settle_s < 0)
     std::printf("(--no-settle: the first incremental run started while the "
                 "projections were still applying the full run)\n");
   for (size_t k = 0; k < incr.size(); ++k)

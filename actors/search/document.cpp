@@ -3,6 +3,7 @@
 
 #include "actors/search/domain/text.hpp"
 
+#include <cstdio>
 #include <set>
 
 namespace almanac::search {
@@ -86,14 +87,32 @@ urn_parts split_urn(const std::string& urn) {
   return out;
 }
 
+nlohmann::json read_entity(const Xapian::Document& doc) {
+  auto data = doc.get_data();
+  auto e = nlohmann::json::from_msgpack(data, true, false);
+  if (e.is_discarded() || !e.is_object()) return nlohmann::json::object();
+  return e;
+}
+
+std::string column_key(int64_t ordinal, const std::string& name) {
+  // 16 hex digits of the ordinal with its sign bit flipped: string order is
+  // numeric order.
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(static_cast<uint64_t>(ordinal) ^ (1ULL << 63)));
+  return std::string(buf, 16) + name;
+}
+
 doc_info read_data(const Xapian::Document& doc) {
   doc_info info;
-  auto j = nlohmann::json::parse(doc.get_data(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return info;
-  info.entity = j.value("e", nlohmann::json::object());
-  if (j.contains("cols") && j["cols"].is_array())
-    for (auto& c : j["cols"])
-      if (c.is_string()) info.columns.push_back(c.get<std::string>());
+  info.entity = read_entity(doc);
+  auto cols = doc.get_value(slot_columns);
+  if (!cols.empty()) {
+    auto j = nlohmann::json::from_msgpack(cols, true, false);
+    if (j.is_array())
+      for (auto& c : j)
+        if (c.is_string()) info.columns.push_back(c.get<std::string>());
+  }
   return info;
 }
 
@@ -133,8 +152,8 @@ std::string bag_key(const std::string& text, const Xapian::Stem& stem) {
   return out;
 }
 
-Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
-  const auto& e = info.entity;
+Xapian::Document make_document(const nlohmann::json& e, const std::vector<std::string>& columns,
+                               const Xapian::Stem& stem) {
   Xapian::Document doc;
   auto urn = str(e, "urn");
   auto kind = str(e, "kind");
@@ -177,7 +196,7 @@ Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
   }
   for (auto& s : stewards) index_text(doc, field_tags, s, stem, pos);
   index_text(doc, field_description, str(e, "description"), stem, pos);
-  for (auto& c : info.columns) index_text(doc, field_columns, c, stem, pos);
+  for (auto& c : columns) index_text(doc, field_columns, c, stem, pos);
   // Location: the path above the entity (source, schema, table).
   if (located)
     for (size_t i = 0; i + 1 < parts.names.size(); ++i)
@@ -208,9 +227,22 @@ Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem) {
   if (kind == "column" && parts.names.size() >= 2)
     doc.add_value(slot_qualified, bag_key(parts.names[parts.names.size() - 2] + " " + name, stem));
 
-  nlohmann::json data = {{"e", e}};
-  if (!info.columns.empty()) data["cols"] = info.columns;
-  doc.set_data(data.dump());
+  if (kind == "column") {
+    int64_t ordinal = 0;
+    if (auto a = e.find("attributes"); a != e.end() && a->is_object())
+      if (auto o = a->find("ordinal"); o != a->end() && o->is_number())
+        ordinal = o->get<int64_t>();
+    doc.add_value(slot_column, column_key(ordinal, name));
+  }
+  if (!columns.empty()) {
+    std::string packed;
+    nlohmann::json::to_msgpack(nlohmann::json(columns), packed);
+    doc.add_value(slot_columns, packed);
+  }
+  // MessagePack: a third of the time of JSON text to decode, and smaller.
+  std::string data;
+  nlohmann::json::to_msgpack(e, data);
+  doc.set_data(data);
   return doc;
 }
 

@@ -28,6 +28,11 @@ enum slot : Xapian::valueno {
   slot_exact_title = 8, ///< normalize(title)
   slot_stem_name = 9,   ///< bag_key(name)
   slot_qualified = 10,  ///< columns: bag_key(table name + column name)
+  /// Columns: column_key(ordinal, name), for their table's column list
+  /// without decoding their data.
+  slot_column = 11,
+  /// Tables and views: their column names (a MessagePack array), in order.
+  slot_columns = 12,
 };
 
 /// The distinct stems of the words of `text` but stop words (by, of, the,
@@ -73,15 +78,26 @@ struct urn_parts {
 };
 urn_parts split_urn(const std::string& urn);
 
-/// The stored data of a document: {"e": entity, "cols": [column names]}.
+/// The stored data of a document: the entity (its data, in MessagePack) and,
+/// for a table or view, its column names (slot_columns).
 struct doc_info {
   nlohmann::json entity;
   std::vector<std::string> columns;
 };
 doc_info read_data(const Xapian::Document& doc);
 
-/// Builds the document of an entity.
-Xapian::Document make_document(const doc_info& info, const Xapian::Stem& stem);
+/// A column's slot_column value: its ordinal in 16 hex digits (in numeric
+/// order), then its name.
+std::string column_key(int64_t ordinal, const std::string& name);
+
+/// The entity of a document alone.
+nlohmann::json read_entity(const Xapian::Document& doc);
+
+/// Builds the document of an entity (without "children") and, for a table or
+/// view, its column names in order.
+Xapian::Document make_document(const nlohmann::json& entity,
+                               const std::vector<std::string>& columns,
+                               const Xapian::Stem& stem);
 
 /// The text a snippet is cut from.
 std::string snippet_text(const nlohmann::json& entity, const std::vector<std::string>& columns);

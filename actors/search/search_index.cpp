@@ -12,8 +12,10 @@ namespace {
 constexpr const char* format_key = "almanac.format";
 // 2: popularity is no longer in the index (search reads the lineage
 // store's); an index of format 1 is discarded and rebuilt from the log.
-constexpr const char* format_value = "almanac-search 2";
-constexpr const char* format_rebuilt = "almanac-search 1";
+// 3: document data in MessagePack, column lists in value slots; an index of
+// format 1 or 2 is discarded and rebuilt from the log.
+constexpr const char* format_value = "almanac-search 3";
+constexpr const char* formats_rebuilt[] = {"almanac-search 1", "almanac-search 2"};
 constexpr const char* checkpoint_key = "almanac.checkpoint";
 constexpr const char* lexicon_key = "almanac.lexicon";
 constexpr auto relearn_interval = std::chrono::seconds(10);
@@ -63,19 +65,16 @@ std::optional<Xapian::docid> search_index::impl::find(const std::string& urn) co
 }
 
 std::vector<std::string> search_index::impl::column_names(const std::string& urn) const {
-  std::vector<std::pair<int64_t, std::string>> cols;
+  std::vector<std::string> keys;
   auto term = term_parent + urn;
   for (auto it = db->postlist_begin(term); it != db->postlist_end(term); ++it) {
-    auto info = read_data(db->get_document(*it));
-    if (str(info.entity, "kind") != "column") continue;
-    int64_t ordinal = 0;
-    if (info.entity.contains("attributes") && info.entity["attributes"].is_object())
-      ordinal = info.entity["attributes"].value("ordinal", int64_t{0});
-    cols.emplace_back(ordinal, str(info.entity, "name"));
+    auto key = db->get_document(*it, Xapian::DOC_ASSUME_VALID).get_value(slot_column);
+    if (key.size() >= 16) keys.push_back(std::move(key)); // columns only
   }
-  std::sort(cols.begin(), cols.end());
+  std::sort(keys.begin(), keys.end());
   std::vector<std::string> out;
-  for (auto& c : cols) out.push_back(c.second);
+  out.reserve(keys.size());
+  for (auto& k : keys) out.push_back(k.substr(16));
   return out;
 }
 
@@ -109,21 +108,18 @@ void search_index::impl::account(const nlohmann::json& e, int delta) {
 }
 
 void search_index::impl::write(const nlohmann::json& e) {
-  doc_info info;
-  info.entity = e;
   auto urn = str(e, "urn");
-  if (is_container(str(e, "kind"))) info.columns = column_names(urn);
-  db->replace_document(term_id + urn, make_document(info, stem));
+  std::vector<std::string> columns;
+  if (is_container(str(e, "kind"))) columns = column_names(urn);
+  db->replace_document(term_id + urn, make_document(e, columns, stem));
 }
 
 void search_index::impl::load_memory() {
   std::unique_lock<std::shared_mutex> lock(mem_mu);
   lex = lexicon{};
   sugg = suggester{};
-  for (auto it = db->postlist_begin(""); it != db->postlist_end(""); ++it) {
-    auto info = read_data(db->get_document(*it));
-    account(info.entity, 1);
-  }
+  for (auto it = db->postlist_begin(""); it != db->postlist_end(""); ++it)
+    account(read_entity(db->get_document(*it)), 1);
   auto saved = nlohmann::json::parse(db->get_metadata(lexicon_key), nullptr, false);
   if (!saved.is_discarded()) lex.load(saved);
   lex.relearn();
@@ -136,7 +132,8 @@ status search_index::open(const std::string& dir) {
     impl_->dir = dir;
     impl_->db = std::make_unique<Xapian::WritableDatabase>(dir, Xapian::DB_CREATE_OR_OPEN);
     auto format = impl_->db->get_metadata(format_key);
-    if (format == format_rebuilt) {
+    if (std::find(std::begin(formats_rebuilt), std::end(formats_rebuilt), format) !=
+        std::end(formats_rebuilt)) {
       // A projection: the log rebuilds it (the driver replays from 0).
       impl_->db.reset();
       std::filesystem::remove_all(dir);
@@ -165,13 +162,18 @@ status search_index::upsert(const nlohmann::json& entity) {
   auto urn = str(entity, "urn");
   if (urn.empty() || str(entity, "kind").empty()) return {"entity without urn or kind"};
   return guarded([&] {
-    nlohmann::json e = entity;
-    e.erase("children");
+    // The entity without its children (copied only if it has them).
+    std::optional<nlohmann::json> trimmed;
+    if (entity.contains("children")) {
+      trimmed = entity;
+      trimmed->erase("children");
+    }
+    const nlohmann::json& e = trimmed ? *trimmed : entity;
     std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
     if (auto id = impl_->find(urn)) {
-      auto old = read_data(impl_->db->get_document(*id));
-      impl_->account(old.entity, -1);
-      auto old_parent = str(old.entity, "parent");
+      auto old = read_entity(impl_->db->get_document(*id));
+      impl_->account(old, -1);
+      auto old_parent = str(old, "parent");
       if (!old_parent.empty()) impl_->dirty_parents.insert(old_parent);
     }
     impl_->write(e);
@@ -187,7 +189,7 @@ std::optional<nlohmann::json> search_index::entity(const std::string& urn) const
   try {
     auto id = impl_->find(urn);
     if (!id) return std::nullopt;
-    return read_data(impl_->db->get_document(*id)).entity;
+    return read_entity(impl_->db->get_document(*id));
   } catch (const Xapian::Error&) {
     return std::nullopt;
   }
@@ -199,13 +201,13 @@ status search_index::remove(const std::string& urn) {
   return guarded([&] {
     auto id = impl_->find(urn);
     if (!id) return;
-    auto old = read_data(impl_->db->get_document(*id));
+    auto old = read_entity(impl_->db->get_document(*id));
     {
       std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
-      impl_->account(old.entity, -1);
+      impl_->account(old, -1);
     }
     impl_->db->delete_document(*id);
-    auto parent = str(old.entity, "parent");
+    auto parent = str(old, "parent");
     if (!parent.empty()) impl_->dirty_parents.insert(parent);
   });
 }
@@ -229,8 +231,7 @@ status search_index::commit(uint64_t checkpoint) {
     for (auto& urn : impl_->dirty_parents) {
       auto id = impl_->find(urn);
       if (!id) continue;
-      auto info = read_data(impl_->db->get_document(*id));
-      impl_->write(info.entity);
+      impl_->write(read_entity(impl_->db->get_document(*id)));
     }
     impl_->dirty_parents.clear();
     {

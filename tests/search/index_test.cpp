@@ -346,6 +346,40 @@ BOOST_AUTO_TEST_CASE(columns_follow_their_table) {
   BOOST_TEST(run("shipping").total == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_table_lists_its_columns_in_ordinal_order) {
+  // Registered out of order, ordinals past 9 (string order would put 10
+  // before 2): the table's snippet lists them by ordinal.
+  add(entity(T + "wide", "table", "wide", {{"parent", "urn:almanac:schema:shop.sales"}}));
+  add(entity(C + "wide.gamma", "column", "gamma",
+             {{"parent", T + "wide"}, {"attributes", {{"ordinal", 10}}}}));
+  add(entity(C + "wide.alpha", "column", "alpha",
+             {{"parent", T + "wide"}, {"attributes", {{"ordinal", 1}}}}));
+  add(entity(C + "wide.beta", "column", "beta",
+             {{"parent", T + "wide"}, {"attributes", {{"ordinal", 2}}}}));
+  BOOST_REQUIRE(idx.commit(70).ok());
+  auto r = run("wide");
+  BOOST_REQUIRE(!r.results.empty());
+  BOOST_TEST(r.results[0].urn == T + "wide");
+  BOOST_TEST(r.results[0].snippet.find("alpha, beta, gamma") != std::string::npos,
+             r.results[0].snippet);
+}
+
+BOOST_AUTO_TEST_CASE(an_entity_reads_back_as_upserted) {
+  // What EntityEdited is applied to: every value kept with its type.
+  auto e = entity(T + "typed", "table", "typed",
+                  {{"description", "Ünïcödé — \"quoted\" \\ text"},
+                   {"attributes", {{"ratio", 0.25}, {"count", 3}, {"negative", -7},
+                                   {"big", 18446744073709551615ull}, {"none", nullptr},
+                                   {"list", {1, "two", false}}, {"nested", {{"a", {{"b", "c"}}}}}}}});
+  add(e);
+  BOOST_REQUIRE(idx.commit(71).ok());
+  auto back = idx.entity(T + "typed");
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(back->dump() == e.dump());
+  BOOST_TEST((*back)["attributes"]["count"].is_number_integer());
+  BOOST_TEST((*back)["attributes"]["ratio"].is_number_float());
+}
+
 BOOST_AUTO_TEST_CASE(checkpoint_commits_atomically) {
   BOOST_TEST(idx.checkpoint() == 42u);
   add(entity(T + "uncommitted", "table", "uncommitted"));
@@ -459,20 +493,28 @@ double score_of_orders(search_index& idx) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(an_index_of_format_1_is_discarded_for_a_rebuild) {
-  // Format 1 kept usage counts in the index; format 2 reads popularity
-  // from the lineage store. An old index opens empty at checkpoint 0 (the
+  // Format 1 kept usage counts in the index; format 2 read popularity
+  // from the lineage store but kept its documents as JSON text; format 3
+  // keeps them in MessagePack. An old index opens empty at checkpoint 0 (the
   // driver replays the log into it) and says so.
   auto dir = fresh_dir("format1");
-  {
+  for (const char* old : {"almanac-search 2", "almanac-search 1"}) {
+    {
+      search_index idx;
+      BOOST_REQUIRE(idx.open(dir.string()).ok());
+      BOOST_REQUIRE(idx.upsert(orders_table()).ok());
+      BOOST_REQUIRE(idx.commit(9).ok());
+    }
+    Xapian::WritableDatabase db(dir.string(), Xapian::DB_OPEN);
+    db.set_metadata("almanac.format", old);
+    db.commit();
+    if (std::string(old) == "almanac-search 1")
+      break;
+    db.close();
     search_index idx;
     BOOST_REQUIRE(idx.open(dir.string()).ok());
-    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
-    BOOST_REQUIRE(idx.commit(9).ok());
-  }
-  {
-    Xapian::WritableDatabase db(dir.string(), Xapian::DB_OPEN);
-    db.set_metadata("almanac.format", "almanac-search 1");
-    db.commit();
+    BOOST_TEST(idx.discarded_old_format(), old);
+    BOOST_TEST(idx.size() == 0u, old);
   }
   {
     search_index idx;
