@@ -94,6 +94,77 @@ nlohmann::json read_entity(const Xapian::Document& doc) {
   return e;
 }
 
+namespace {
+
+void put_varint(std::string& out, uint64_t n) {
+  while (n >= 0x80) {
+    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  out.push_back(static_cast<char>(n));
+}
+
+bool get_varint(const std::string& s, size_t& pos, uint64_t& n) {
+  n = 0;
+  for (int shift = 0; pos < s.size() && shift < 64; shift += 7) {
+    auto b = static_cast<unsigned char>(s[pos++]);
+    n |= uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+
+bool get_string(const std::string& s, size_t& pos, std::string& out) {
+  uint64_t n;
+  if (!get_varint(s, pos, n) || n > s.size() - pos) return false;
+  out.assign(s, pos, n);
+  pos += n;
+  return true;
+}
+
+} // namespace
+
+std::string pack_fields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (auto& f : fields) {
+    put_varint(out, f.size());
+    out += f;
+  }
+  return out;
+}
+
+std::vector<std::string> unpack_fields(const std::string& packed) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  std::string f;
+  while (pos < packed.size() && get_string(packed, pos, f)) out.push_back(std::move(f));
+  return out;
+}
+
+std::string pack_lists(const std::vector<std::vector<std::string>>& lists) {
+  std::string out;
+  for (auto& l : lists) {
+    put_varint(out, l.size());
+    for (auto& f : l) {
+      put_varint(out, f.size());
+      out += f;
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> unpack_lists(const std::string& packed) {
+  std::vector<std::vector<std::string>> out;
+  size_t pos = 0;
+  uint64_t n;
+  while (pos < packed.size() && get_varint(packed, pos, n)) {
+    auto& l = out.emplace_back();
+    std::string f;
+    for (uint64_t i = 0; i < n && get_string(packed, pos, f); ++i) l.push_back(std::move(f));
+  }
+  return out;
+}
+
 std::string column_key(int64_t ordinal, const std::string& name) {
   // 16 hex digits of the ordinal with its sign bit flipped: string order is
   // numeric order.
@@ -211,22 +282,23 @@ Xapian::Document make_document(const nlohmann::json& e, const std::vector<std::s
     }
   }
 
-  doc.add_value(slot_kind, kind);
-  doc.add_value(slot_source, source);
-  doc.add_value(slot_schema, schema);
-  doc.add_value(slot_tags, joined(tags));
-  doc.add_value(slot_stewards, joined(stewards));
   std::vector<std::string> cur;
   if (endorsed) cur.push_back("endorsed");
   if (deprecated) cur.push_back("deprecated");
-  doc.add_value(slot_curation, joined(cur));
-  doc.add_value(slot_urn, str(e, "urn"));
-  doc.add_value(slot_exact_name, normalize(name));
-  doc.add_value(slot_exact_title, normalize(title));
-  doc.add_value(slot_stem_name, bag_key(name, stem));
+  auto one = [](const std::string& v) {
+    return v.empty() ? std::vector<std::string>{} : std::vector<std::string>{v};
+  };
+  doc.add_value(slot_facets, pack_lists({one(kind), one(source), one(schema), tags, stewards, cur}));
+  std::vector<std::string> rank(rank_fields);
+  rank[rank_urn] = urn;
+  rank[rank_kind] = kind;
+  rank[rank_curation] = joined(cur);
+  rank[rank_exact_name] = normalize(name);
+  rank[rank_exact_title] = normalize(title);
+  rank[rank_stem_name] = bag_key(name, stem);
   if (kind == "column" && parts.names.size() >= 2)
-    doc.add_value(slot_qualified, bag_key(parts.names[parts.names.size() - 2] + " " + name, stem));
-
+    rank[rank_qualified] = bag_key(parts.names[parts.names.size() - 2] + " " + name, stem);
+  doc.add_value(slot_rank, pack_fields(rank));
   if (kind == "column") {
     int64_t ordinal = 0;
     if (auto a = e.find("attributes"); a != e.end() && a->is_object())

@@ -15,25 +15,41 @@
 
 namespace almanac::search {
 
-/// Value slots.
+/// Value slots. A query reads a few values of thousands of documents, one
+/// B-tree lookup per slot and document: what it needs together is packed
+/// into one slot (pack_fields).
 enum slot : Xapian::valueno {
-  slot_kind = 0,
-  slot_source = 1,
-  slot_schema = 2,
-  slot_tags = 3,     ///< '\n'-separated
-  slot_stewards = 4, ///< '\n'-separated
-  slot_curation = 5, ///< "endorsed", "deprecated", "endorsed\ndeprecated" or ""
-  slot_urn = 6,         ///< the URN (popularity is looked up by it)
-  slot_exact_name = 7,  ///< normalize(name)
-  slot_exact_title = 8, ///< normalize(title)
-  slot_stem_name = 9,   ///< bag_key(name)
-  slot_qualified = 10,  ///< columns: bag_key(table name + column name)
+  /// The facets, 6 lists (pack_lists): kind, source, schema (0 or 1 value
+  /// each), tags, stewards, curation ("endorsed", "deprecated").
+  slot_facets = 0,
+  /// What re-ranking reads (pack_fields, rank_field order).
+  slot_rank = 1,
   /// Columns: column_key(ordinal, name), for their table's column list
   /// without decoding their data.
-  slot_column = 11,
+  slot_column = 2,
   /// Tables and views: their column names (a MessagePack array), in order.
-  slot_columns = 12,
+  slot_columns = 3,
 };
+
+/// The fields of slot_rank, in order.
+enum rank_field : size_t {
+  rank_urn,         ///< popularity is looked up by it
+  rank_kind,
+  rank_curation,    ///< "endorsed", "deprecated", "endorsed\ndeprecated" or ""
+  rank_exact_name,  ///< normalize(name)
+  rank_exact_title, ///< normalize(title)
+  rank_stem_name,   ///< bag_key(name)
+  rank_qualified,   ///< columns: bag_key(table name + column name)
+  rank_fields
+};
+
+/// Strings, each after its length (a varint): any bytes survive.
+std::string pack_fields(const std::vector<std::string>& fields);
+/// The fields of pack_fields (fewer if `packed` is cut short).
+std::vector<std::string> unpack_fields(const std::string& packed);
+/// Lists of strings: each list's length, then its strings as pack_fields.
+std::string pack_lists(const std::vector<std::vector<std::string>>& lists);
+std::vector<std::vector<std::string>> unpack_lists(const std::string& packed);
 
 /// The distinct stems of the words of `text` but stop words (by, of, the,
 /// ...), sorted and joined by spaces: "sales_by_store" and "store sales"

@@ -151,31 +151,44 @@ Q apply_filters(Q q, const search_query& sq) {
 
 /// Counts the facet values of each matching document: kind, source, schema (one value each), tags, stewards and
 /// curation ('\n'-separated).
+///
+/// The values are read from slot_facets' value stream, moved forward with
+/// skip_to as the matcher's documents come in ascending docid order: a
+/// chunk of values is decoded once. Document::get_value would look each
+/// value up in the B-tree again (a pread per value: most of a query's time).
 class facet_spy : public Xapian::MatchSpy {
 public:
+  explicit facet_spy(const Xapian::Database& db) : db_(db) {}
+
   void operator()(const Xapian::Document& doc, double) override {
-    // (values_begin() on the matcher's documents repeats the first
-    // document's values in Xapian 1.4.22: read slot by slot.)
-    for (Xapian::valueno slot = slot_kind; slot <= slot_curation; ++slot) {
-      auto value = doc.get_value(slot);
-      if (value.empty()) continue;
-      auto& counts = facets[names[slot]];
-      if (slot <= slot_schema) {
-        ++counts[value];
-        continue;
-      }
-      size_t start = 0;
-      while (start < value.size()) {
-        auto end = value.find('\n', start);
-        if (end == std::string::npos) end = value.size();
-        if (end > start) ++counts[value.substr(start, end - start)];
-        start = end + 1;
-      }
-    }
+    auto packed = read(doc.get_docid());
+    if (packed.empty()) return;
+    auto lists = unpack_lists(packed);
+    for (size_t i = 0; i < lists.size() && i < std::size(names); ++i)
+      for (auto& v : lists[i])
+        if (!v.empty()) ++facets[names[i]][v];
   }
   std::map<std::string, std::map<std::string, uint64_t>> facets;
 
 private:
+  // The one slot's value stream, moved forward (started again should the
+  // matcher ever go backwards).
+  std::string read(Xapian::docid did) {
+    if (!open_ || did < last_) {
+      it_ = db_.valuestream_begin(slot_facets);
+      open_ = true;
+    }
+    last_ = did;
+    if (it_ == db_.valuestream_end(slot_facets)) return {};
+    it_.skip_to(did);
+    if (it_ == db_.valuestream_end(slot_facets) || it_.get_docid() != did) return {};
+    return *it_;
+  }
+
+  const Xapian::Database& db_;
+  Xapian::ValueIterator it_;
+  Xapian::docid last_ = 0;
+  bool open_ = false;
   static constexpr const char* names[] = {"kind", "source", "schema",
                                            "tag",  "steward", "curation"};
 };
@@ -272,7 +285,7 @@ search_result search_index::search(const search_query& sq) const {
       enq.set_weighting_scheme(bm25);
       Q q = with_exact(main);
       enq.set_query(q);
-      facet_spy spy;
+      facet_spy spy(*db);
       if (sq.facets) enq.add_matchspy(&spy);
       size_t fetch = std::max(rerank_depth, sq.offset + sq.limit);
       auto mset = enq.get_mset(0, fetch, sq.check_at_least);
@@ -286,32 +299,38 @@ search_result search_index::search(const search_query& sq) const {
       mset.fetch(); // documents in one batch
       std::vector<ranked> rs;
       rs.reserve(mset.size());
+      // One lookup per document for what re-ranking needs.
+      std::vector<std::vector<std::string>> fields;
+      fields.reserve(mset.size());
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
+        fields.push_back(unpack_fields(it.get_document().get_value(slot_rank)));
+        fields.back().resize(rank_fields);
+      }
       std::vector<double> pops;
       if (sq.popularity) {
         std::vector<std::string> urns;
         urns.reserve(mset.size());
-        for (auto it = mset.begin(); it != mset.end(); ++it)
-          urns.push_back(it.get_document().get_value(slot_urn));
+        for (auto& f : fields) urns.push_back(f[rank_urn]);
         pops = sq.popularity(urns);
       }
       size_t rank = 0;
       for (auto it = mset.begin(); it != mset.end(); ++it, ++rank) {
-        auto doc = it.get_document();
+        const auto& f = fields[rank];
         double pop = rank < pops.size() ? pops[rank] : 0.0;
-        auto cur = doc.get_value(slot_curation);
+        const auto& cur = f[rank_curation];
         bool endorsed = cur.find("endorsed") != std::string::npos;
         bool deprecated = cur.find("deprecated") != std::string::npos;
-        auto name = doc.get_value(slot_exact_name);
-        auto title = doc.get_value(slot_exact_title);
+        const auto& name = f[rank_exact_name];
+        const auto& title = f[rank_exact_title];
         // Exact tiers (see ranking.hpp).
         auto level = [&](const std::string& n, const std::string& b) {
           if (n.empty()) return 0;
-          if (name == n || title == n || doc.get_value(slot_stem_name) == b) return 3;
-          if (doc.get_value(slot_qualified) == b) return 2;
+          if (name == n || title == n || f[rank_stem_name] == b) return 3;
+          if (f[rank_qualified] == b) return 2;
           return 0;
         };
         int tier = std::max(2 * level(norm, bag), 2 * level(norm_expanded, bag_expanded) - 1);
-        tier = tier > 0 ? 2 * tier + (doc.get_value(slot_kind) != "column") : 0;
+        tier = tier > 0 ? 2 * tier + (f[rank_kind] != "column") : 0;
         double text = it.get_weight();
         rs.push_back({*it, tier, text, final_score(norm.empty() ? 1.0 : text, pop, endorsed, deprecated)});
       }

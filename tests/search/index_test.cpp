@@ -380,6 +380,23 @@ BOOST_AUTO_TEST_CASE(an_entity_reads_back_as_upserted) {
   BOOST_TEST((*back)["attributes"]["ratio"].is_number_float());
 }
 
+BOOST_AUTO_TEST_CASE(facet_values_keep_every_byte) {
+  // Facets are packed into one value slot with their lengths: a tag with a
+  // newline (the old separator) or a NUL stays one value.
+  const std::string odd = std::string("two\nlines\0and", 13);
+  add(entity(T + "oddly_tagged", "table", "oddly_tagged",
+             {{"parent", "urn:almanac:schema:shop.sales"}, {"tags", {odd, "pii"}}}));
+  BOOST_REQUIRE(idx.commit(72).ok());
+  search_query q;
+  q.text = "oddly_tagged";
+  auto r = run(q);
+  BOOST_REQUIRE(r.total == 1u);
+  BOOST_TEST(r.facets["tag"][odd] == 1u);
+  BOOST_TEST(r.facets["tag"]["pii"] == 1u);
+  BOOST_TEST(r.facets["tag"].size() == 2u);
+  BOOST_TEST(r.facets["kind"]["table"] == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(checkpoint_commits_atomically) {
   BOOST_TEST(idx.checkpoint() == 42u);
   add(entity(T + "uncommitted", "table", "uncommitted"));
