@@ -1,6 +1,7 @@
 #include "actors/search/index_impl.hpp"
 #include "messages/text.hpp"
 
+#include "actors/search/domain/pack.hpp"
 #include "actors/search/domain/text.hpp"
 
 #include <cstdio>
@@ -94,73 +95,44 @@ nlohmann::json read_entity(const Xapian::Document& doc) {
   return e;
 }
 
-namespace {
-
-void put_varint(std::string& out, uint64_t n) {
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-}
-
-bool get_varint(const std::string& s, size_t& pos, uint64_t& n) {
-  n = 0;
-  for (int shift = 0; pos < s.size() && shift < 64; shift += 7) {
-    auto b = static_cast<unsigned char>(s[pos++]);
-    n |= uint64_t(b & 0x7f) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
-
-bool get_string(const std::string& s, size_t& pos, std::string& out) {
-  uint64_t n;
-  if (!get_varint(s, pos, n) || n > s.size() - pos) return false;
-  out.assign(s, pos, n);
-  pos += n;
-  return true;
-}
-
-} // namespace
-
 std::string pack_fields(const std::vector<std::string>& fields) {
-  std::string out;
-  for (auto& f : fields) {
-    put_varint(out, f.size());
-    out += f;
-  }
-  return out;
+  packer p;
+  for (auto& f : fields) p.str(f);
+  return std::move(p.out());
 }
 
 std::vector<std::string> unpack_fields(const std::string& packed) {
   std::vector<std::string> out;
-  size_t pos = 0;
-  std::string f;
-  while (pos < packed.size() && get_string(packed, pos, f)) out.push_back(std::move(f));
-  return out;
-}
-
-std::string pack_lists(const std::vector<std::vector<std::string>>& lists) {
-  std::string out;
-  for (auto& l : lists) {
-    put_varint(out, l.size());
-    for (auto& f : l) {
-      put_varint(out, f.size());
-      out += f;
-    }
+  unpacker u(packed);
+  while (!u.done()) {
+    auto f = u.str();
+    if (!u.ok()) break;
+    out.push_back(std::move(f));
   }
   return out;
 }
 
+std::string pack_lists(const std::vector<std::vector<std::string>>& lists) {
+  packer p;
+  for (auto& l : lists) {
+    p.u64(l.size());
+    for (auto& f : l) p.str(f);
+  }
+  return std::move(p.out());
+}
+
 std::vector<std::vector<std::string>> unpack_lists(const std::string& packed) {
   std::vector<std::vector<std::string>> out;
-  size_t pos = 0;
-  uint64_t n;
-  while (pos < packed.size() && get_varint(packed, pos, n)) {
+  unpacker u(packed);
+  while (!u.done()) {
+    auto n = u.u64();
+    if (!u.ok()) break;
     auto& l = out.emplace_back();
-    std::string f;
-    for (uint64_t i = 0; i < n && get_string(packed, pos, f); ++i) l.push_back(std::move(f));
+    for (uint64_t i = 0; i < n; ++i) {
+      auto f = u.str();
+      if (!u.ok()) return out;
+      l.push_back(std::move(f));
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@
 
 #include <xapian.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
@@ -132,6 +133,8 @@ struct search_index::impl {
   std::unique_ptr<Xapian::WritableDatabase> db;
   std::unordered_set<std::string> dirty_parents;
   bool vocab_dirty = false;
+  std::atomic<bool> pending{false}; ///< changes since the last commit
+  bool from_snapshot = false;
   std::chrono::steady_clock::time_point last_relearn{};
   uint64_t checkpoint = 0;
   bool discarded_old_format = false;
@@ -150,6 +153,8 @@ struct search_index::impl {
   void release(std::unique_ptr<Xapian::Database> db) const;
 
   void load_memory();
+  bool load_snapshot();
+  void save_snapshot();
   void account(const nlohmann::json& entity, int delta);
   std::optional<Xapian::docid> find(const std::string& urn) const;
   void write(const nlohmann::json& entity);

@@ -1,5 +1,6 @@
 #include "actors/search/lexicon.hpp"
 
+#include "actors/search/domain/pack.hpp"
 #include "actors/search/domain/text.hpp"
 
 namespace almanac::search {
@@ -166,6 +167,81 @@ void lexicon::load(const nlohmann::json& saved) {
   if (saved.is_object() && saved.contains("manual") && saved["manual"].is_object())
     for (auto& [k, v] : saved["manual"].items())
       if (v.is_string()) manual_[k] = v.get<std::string>();
+}
+
+namespace {
+
+void put_map(packer& out, const std::map<std::string, std::string>& m) {
+  out.u64(m.size());
+  for (auto& [k, v] : m) {
+    out.str(k);
+    out.str(v);
+  }
+}
+
+bool get_map(unpacker& in, std::map<std::string, std::string>& m) {
+  auto n = in.u64();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    auto k = in.str();
+    auto v = in.str();
+    m.emplace_hint(m.end(), std::move(k), std::move(v));
+  }
+  return in.ok();
+}
+
+} // namespace
+
+void lexicon::snapshot(packer& out) const {
+  out.u64(vocab_.size());
+  for (auto& [w, c] : vocab_) {
+    out.str(w);
+    out.u64(c.ident);
+    out.u64(c.text);
+  }
+  put_map(out, manual_);
+  out.u64(glossary_.size());
+  for (auto& [a, e] : glossary_) {
+    out.str(a);
+    out.str(e.first);
+    out.str(e.second);
+  }
+  out.u64(glossary_by_term_.size());
+  for (auto& [urn, keys] : glossary_by_term_) {
+    out.str(urn);
+    out.u64(keys.size());
+    for (auto& k : keys) out.str(k);
+  }
+  put_map(out, learned_);
+}
+
+bool lexicon::restore(unpacker& in) {
+  *this = lexicon{};
+  auto n = in.u64();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    auto w = in.str();
+    counts c;
+    c.ident = in.u64();
+    c.text = in.u64();
+    vocab_.emplace_hint(vocab_.end(), std::move(w), c);
+  }
+  get_map(in, manual_);
+  n = in.u64();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    auto a = in.str();
+    auto exp = in.str();
+    auto urn = in.str();
+    glossary_.emplace_hint(glossary_.end(), std::move(a), std::make_pair(exp, urn));
+  }
+  n = in.u64();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    auto urn = in.str();
+    auto& keys = glossary_by_term_[urn];
+    auto k = in.u64();
+    for (uint64_t j = 0; j < k && in.ok(); ++j) keys.push_back(in.str());
+  }
+  get_map(in, learned_);
+  if (!in.ok()) *this = lexicon{};
+  return in.ok();
 }
 
 } // namespace almanac::search

@@ -34,6 +34,9 @@
 
 namespace almanac::search {
 
+class packer;   // domain/pack.hpp
+class unpacker;
+
 /// One lexicon entry as exposed in JSON.
 struct lexicon_entry {
   std::string abbreviation; ///< Normalized (lowercase words joined).
@@ -85,6 +88,12 @@ public:
   /// The persistent part (manual entries) and its restore.
   nlohmann::json save() const;
   void load(const nlohmann::json& saved);
+
+  /// Everything (vocabulary, glossary, learned and manual entries) for the
+  /// index's memory snapshot, and its restore (false: malformed; the
+  /// lexicon is then empty).
+  void snapshot(packer& out) const;
+  bool restore(unpacker& in);
 
 private:
   struct counts {

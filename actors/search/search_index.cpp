@@ -1,10 +1,16 @@
 #include "actors/search/index_impl.hpp"
 
+#include "actors/search/domain/pack.hpp"
 #include "actors/search/domain/text.hpp"
 #include "messages/digest.hpp"
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace almanac::search {
 namespace {
@@ -37,8 +43,91 @@ bool is_container(const std::string& kind) { return kind == "table" || kind == "
 
 } // namespace
 
+constexpr const char* snapshot_file = "almanac-memory";
+constexpr const char* snapshot_magic = "almanac-search-memory 1\n";
+
 search_index::search_index() : impl_(std::make_unique<impl>()) {}
-search_index::~search_index() = default;
+
+search_index::~search_index() {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  impl_->save_snapshot();
+}
+
+bool search_index::opened_from_snapshot() const {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  return impl_->from_snapshot;
+}
+
+// The suggester and lexicon of the last commit, in a file beside the index:
+// opening 1M entities reads it in about a second instead of decoding every
+// document. Written at close only (when nothing is uncommitted): the
+// revision and checkpoint in it tell a stale one, the checksum a torn one.
+void search_index::impl::save_snapshot() {
+  if (!db || pending) return;
+  try {
+    std::unique_lock<std::shared_mutex> mem(mem_mu);
+    if (vocab_dirty) { // as open's scan would leave it
+      lex.relearn();
+      vocab_dirty = false;
+    }
+    packer p;
+    p.u64(db->get_revision());
+    p.u64(checkpoint);
+    p.u64(db->get_doccount());
+    lex.snapshot(p);
+    sugg.snapshot(p);
+    sha256 h;
+    h.update(p.out());
+    auto body = snapshot_magic + h.hex() + p.out();
+    auto path = (std::filesystem::path(dir) / snapshot_file).string();
+    auto tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    size_t done = 0;
+    while (done < body.size()) {
+      auto n = ::write(fd, body.data() + done, body.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    bool ok = done == body.size() && ::fsync(fd) == 0;
+    ::close(fd);
+    if (ok) std::filesystem::rename(tmp, path);
+    else std::filesystem::remove(tmp);
+  } catch (const std::exception&) {
+    // No snapshot: the next open reads every document.
+  }
+}
+
+bool search_index::impl::load_snapshot() {
+  auto path = (std::filesystem::path(dir) / snapshot_file).string();
+  std::string body;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Used once: after the next commit it is stale anyway.
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  const std::string magic = snapshot_magic;
+  if (body.compare(0, magic.size(), magic) != 0 || body.size() < magic.size() + 64) return false;
+  std::string payload = body.substr(magic.size() + 64);
+  sha256 h;
+  h.update(payload);
+  if (h.hex() != body.substr(magic.size(), 64)) return false;
+  unpacker u(payload);
+  auto revision = u.u64();
+  auto cp = u.u64();
+  auto docs = u.u64();
+  if (!u.ok() || revision != db->get_revision() || cp != checkpoint || docs != db->get_doccount())
+    return false;
+  lexicon l;
+  suggester sg;
+  if (!l.restore(u) || !sg.restore(u) || !u.done()) return false;
+  lex = std::move(l);
+  sugg = std::move(sg);
+  return true;
+}
 
 std::unique_ptr<Xapian::Database> search_index::impl::acquire() const {
   {
@@ -116,13 +205,17 @@ void search_index::impl::write(const nlohmann::json& e) {
 
 void search_index::impl::load_memory() {
   std::unique_lock<std::shared_mutex> lock(mem_mu);
-  lex = lexicon{};
-  sugg = suggester{};
-  for (auto it = db->postlist_begin(""); it != db->postlist_end(""); ++it)
-    account(read_entity(db->get_document(*it)), 1);
+  pending = false;
+  from_snapshot = load_snapshot();
+  if (!from_snapshot) {
+    lex = lexicon{};
+    sugg = suggester{};
+    for (auto it = db->postlist_begin(""); it != db->postlist_end(""); ++it)
+      account(read_entity(db->get_document(*it)), 1);
+  }
   auto saved = nlohmann::json::parse(db->get_metadata(lexicon_key), nullptr, false);
   if (!saved.is_discarded()) lex.load(saved);
-  lex.relearn();
+  if (!from_snapshot) lex.relearn();
   vocab_dirty = false;
 }
 
@@ -176,6 +269,7 @@ status search_index::upsert(const nlohmann::json& entity) {
       auto old_parent = str(old, "parent");
       if (!old_parent.empty()) impl_->dirty_parents.insert(old_parent);
     }
+    impl_->pending = true;
     impl_->write(e);
     impl_->account(e, 1);
     auto parent = str(e, "parent");
@@ -206,6 +300,7 @@ status search_index::remove(const std::string& urn) {
       std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
       impl_->account(old, -1);
     }
+    impl_->pending = true;
     impl_->db->delete_document(*id);
     auto parent = str(old, "parent");
     if (!parent.empty()) impl_->dirty_parents.insert(parent);
@@ -219,6 +314,7 @@ bool search_index::discarded_old_format() const {
 status search_index::put_lexicon(const std::string& abbreviation, const std::string& expansion) {
   std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
   if (normalize(abbreviation).empty()) return {"empty abbreviation"};
+  impl_->pending = true;
   impl_->lex.put_manual(abbreviation, expansion);
   return {};
 }
@@ -251,6 +347,7 @@ status search_index::commit(uint64_t checkpoint) {
     impl_->db->set_metadata(checkpoint_key, std::to_string(checkpoint));
     std::unique_lock<std::shared_mutex> gate(impl_->commit_gate);
     impl_->db->commit_transaction();
+    impl_->pending = false;
     impl_->checkpoint = checkpoint;
     impl_->db->begin_transaction(true);
   });

@@ -97,13 +97,22 @@ struct search_result {
 class search_index {
 public:
   search_index();
+  /// Writes the memory snapshot when nothing is uncommitted (a crash writes
+  /// none: the next open reads every document).
   ~search_index();
   search_index(const search_index&) = delete;
   search_index& operator=(const search_index&) = delete;
 
   /// Opens (or creates) the index in directory `dir` and loads the
-  /// suggester and lexicon from it.
+  /// suggester and lexicon: from the memory snapshot that closing it wrote
+  /// if that snapshot is of the last commit (same Xapian revision,
+  /// checkpoint and document count, checksum intact), else by reading
+  /// every document.
   status open(const std::string& dir);
+
+  /// Whether open() loaded the memory snapshot (else it read every
+  /// document).
+  bool opened_from_snapshot() const;
 
   /// Indexes `entity` (the catalog's JSON shape, see entity.hpp), replacing
   /// its earlier version.

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -607,3 +609,103 @@ BOOST_AUTO_TEST_CASE(a_writer_closed_by_a_failed_commit_reopens) {
   fs::remove_all(dir);
 }
 
+
+namespace {
+
+// What an open index holds in memory, as its readers see it.
+std::string memory_of(const search_index& idx) {
+  std::string out = idx.lexicon_json().dump();
+  for (auto p : {"c", "cu", "cust", "or", "order", "ship", "te", "x"})
+    for (auto& s : idx.suggest(p, 50)) out += "|" + s.urn + "," + s.name + "," + s.kind + "," + s.title;
+  for (auto n : {"cust_addr", "order_amt", "qty_shipped", "nbr_items"})
+    out += "|" + idx.suggest_title(n);
+  return out;
+}
+
+void fill(search_index& idx, int from, int to) {
+  const std::string S = "urn:almanac:schema:shop.sales";
+  for (int i = from; i < to; ++i) {
+    auto n = std::to_string(i);
+    BOOST_REQUIRE(idx.upsert(entity(T + "cust_addr_" + n, "table", "cust_addr_" + n,
+                                    {{"parent", S}, {"description", "customer address number " + n}}))
+                    .ok());
+    BOOST_REQUIRE(idx.upsert(entity(C + "cust_addr_" + n + ".qty_shipped", "column", "qty_shipped",
+                                    {{"parent", T + "cust_addr_" + n},
+                                     {"description", "quantity shipped to the customer"}}))
+                    .ok());
+  }
+  BOOST_REQUIRE(idx.upsert(entity("urn:almanac:term:g.Number", "term", "number",
+                                  {{"title", "Number"},
+                                   {"attributes", {{"abbreviations", {"nbr", "num"}}}}}))
+                  .ok());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_clean_close_snapshots_memory_and_open_uses_it_only_when_current) {
+  auto dir = fresh_dir("snapshot");
+  auto snap = dir / "almanac-memory";
+  std::string scanned;
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(!idx.opened_from_snapshot()); // a new index
+    fill(idx, 0, 40);
+    BOOST_REQUIRE(idx.put_lexicon("ord", "order").ok());
+    BOOST_REQUIRE(idx.remove(T + "cust_addr_7").ok());
+    BOOST_REQUIRE(idx.commit(5).ok());
+  }
+  BOOST_REQUIRE(fs::exists(snap));
+  fs::copy_file(snap, dir / "old-snapshot");
+  {
+    // Read every document: the reference.
+    fs::remove(snap);
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(!idx.opened_from_snapshot());
+    scanned = memory_of(idx);
+  }
+  {
+    search_index idx; // from the snapshot its close wrote: the same memory
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(idx.opened_from_snapshot());
+    BOOST_TEST(memory_of(idx) == scanned);
+    BOOST_TEST(idx.checkpoint() == 5u);
+    // Uncommitted changes at close: no snapshot (they are not in the index).
+    fill(idx, 40, 45);
+  }
+  BOOST_TEST(!fs::exists(snap));
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(!idx.opened_from_snapshot());
+    BOOST_TEST(memory_of(idx) == scanned);
+    fill(idx, 40, 45);
+    BOOST_REQUIRE(idx.commit(6).ok());
+    scanned = memory_of(idx);
+  }
+  // A stale snapshot (of an earlier revision) is not used.
+  fs::copy_file(dir / "old-snapshot", snap, fs::copy_options::overwrite_existing);
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(!idx.opened_from_snapshot());
+    BOOST_TEST(memory_of(idx) == scanned);
+  }
+  // A corrupt one neither.
+  {
+    std::string body;
+    {
+      std::ifstream in(snap, std::ios::binary);
+      body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    BOOST_REQUIRE(body.size() > 200);
+    body[body.size() / 2] ^= 0x20;
+    std::ofstream(snap, std::ios::binary | std::ios::trunc) << body;
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_TEST(!idx.opened_from_snapshot());
+    BOOST_TEST(memory_of(idx) == scanned);
+  }
+  fs::remove_all(dir);
+}

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 
+#include "actors/search/domain/pack.hpp"
 #include "actors/search/domain/text.hpp"
 
 #include <algorithm>
@@ -128,6 +129,65 @@ std::vector<suggestion> suggester::suggest(
     out.push_back({it.urn, it.name, it.kind, it.title});
   }
   return out;
+}
+
+void suggester::snapshot(packer& out) const {
+  out.u64(items_.size());
+  for (auto& it : items_) {
+    out.u64(it.live ? 1 : 0);
+    if (!it.live) continue;
+    out.str(it.urn);
+    out.str(it.name);
+    out.str(it.kind);
+    out.str(it.title);
+    out.u64(it.keys.size());
+    for (auto& k : it.keys) out.str(k);
+  }
+  out.u64(free_.size());
+  for (auto id : free_) out.u64(id);
+  out.u64(keys_.size());
+  for (auto& [k, id] : keys_) {
+    out.str(k);
+    out.u64(id);
+  }
+}
+
+bool suggester::restore(unpacker& in) {
+  *this = suggester{};
+  auto n = in.u64();
+  if (in.ok()) items_.resize(std::min<uint64_t>(n, 1u << 30));
+  for (uint64_t i = 0; i < items_.size() && in.ok(); ++i) {
+    auto& it = items_[i];
+    it.live = in.u64() == 1;
+    if (!it.live) continue;
+    it.urn = in.str();
+    it.name = in.str();
+    it.kind = in.str();
+    it.title = in.str();
+    auto k = in.u64();
+    for (uint64_t j = 0; j < k && in.ok(); ++j) it.keys.push_back(in.str());
+    by_urn_.emplace(it.urn, static_cast<uint32_t>(i));
+  }
+  n = in.u64();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    auto id = in.u64();
+    if (id >= items_.size() || items_[id].live) return restore_failed();
+    free_.push_back(static_cast<uint32_t>(id));
+  }
+  n = in.u64();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    auto k = in.str();
+    auto id = in.u64();
+    if (id >= items_.size() || !items_[id].live) return restore_failed();
+    keys_.emplace_hint(keys_.end(), std::move(k), static_cast<uint32_t>(id));
+  }
+  if (!in.ok()) return restore_failed();
+  return true;
+}
+
+bool suggester::restore_failed() {
+  *this = suggester{};
+  return false;
 }
 
 } // namespace almanac::search

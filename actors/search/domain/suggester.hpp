@@ -23,6 +23,9 @@
 
 namespace almanac::search {
 
+class packer;   // domain/pack.hpp
+class unpacker;
+
 /// One suggestion.
 struct suggestion {
   std::string urn;
@@ -47,7 +50,14 @@ public:
   /// The number of entities.
   size_t size() const { return by_urn_.size(); }
 
+  /// Everything, for the index's memory snapshot, and its restore (false:
+  /// malformed; the suggester is then empty). Restoring is linear: the keys
+  /// come in their order.
+  void snapshot(packer& out) const;
+  bool restore(unpacker& in);
+
 private:
+  bool restore_failed();
   struct item {
     std::string urn, name, kind, title;
     std::vector<std::string> keys;
