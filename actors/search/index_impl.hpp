@@ -134,6 +134,10 @@ struct search_index::impl {
   std::unordered_set<std::string> dirty_parents;
   bool vocab_dirty = false;
   std::atomic<bool> pending{false}; ///< changes since the last commit
+  /// The suggester and lexicon are those of the index's documents (false
+  /// while they are being loaded, or if loading failed).
+  bool memory_valid = false;
+  bool discarded = false; ///< discard(): closing writes no snapshot
   bool from_snapshot = false;
   std::chrono::steady_clock::time_point last_relearn{};
   uint64_t checkpoint = 0;
@@ -154,6 +158,7 @@ struct search_index::impl {
 
   void load_memory();
   bool load_snapshot();
+  bool read_snapshot();
   void save_snapshot();
   void account(const nlohmann::json& entity, int delta);
   std::optional<Xapian::docid> find(const std::string& urn) const;

@@ -3,6 +3,8 @@
 #include "actors/search/domain/pack.hpp"
 #include "actors/search/domain/text.hpp"
 
+#include <algorithm>
+
 namespace almanac::search {
 namespace {
 
@@ -57,7 +59,9 @@ void lexicon::set_glossary(const std::string& term_urn, const std::string& expan
   if (old != glossary_by_term_.end()) {
     for (auto& a : old->second) {
       auto it = glossary_.find(a);
-      if (it != glossary_.end() && it->second.second == term_urn) glossary_.erase(it);
+      if (it == glossary_.end()) continue;
+      it->second.erase(term_urn);
+      if (it->second.empty()) glossary_.erase(it);
     }
     glossary_by_term_.erase(old);
   }
@@ -66,7 +70,8 @@ void lexicon::set_glossary(const std::string& term_urn, const std::string& expan
   for (auto& s : synonyms) {
     auto key = normalize(s);
     if (key.empty() || key == normalize(expansion)) continue;
-    glossary_[key] = {exp, term_urn};
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    glossary_[key][term_urn] = exp;
     keys.push_back(key);
   }
   if (!keys.empty()) glossary_by_term_[term_urn] = std::move(keys);
@@ -120,7 +125,7 @@ std::optional<lexicon_entry> lexicon::lookup(const std::string& word) const {
   if (auto it = manual_.find(key); it != manual_.end())
     return lexicon_entry{key, it->second, "manual", count()};
   if (auto it = glossary_.find(key); it != glossary_.end())
-    return lexicon_entry{key, it->second.first, "glossary", count()};
+    return lexicon_entry{key, it->second.begin()->second, "glossary", count()};
   if (auto it = learned_.find(key); it != learned_.end())
     return lexicon_entry{key, it->second, "learned", count()};
   if (vocab_.count(key) == 0)
@@ -149,7 +154,7 @@ uint64_t lexicon::frequency(const std::string& word) const {
 nlohmann::json lexicon::to_json() const {
   std::map<std::string, lexicon_entry> all;
   for (auto& [a, e] : learned_) all[a] = {a, e, "learned", frequency(a)};
-  for (auto& [a, e] : glossary_) all[a] = {a, e.first, "glossary", frequency(a)};
+  for (auto& [a, e] : glossary_) all[a] = {a, e.begin()->second, "glossary", frequency(a)};
   for (auto& [a, e] : manual_) all[a] = {a, e, "manual", frequency(a)};
   auto entries = nlohmann::json::array();
   for (auto& [a, e] : all)
@@ -200,10 +205,9 @@ void lexicon::snapshot(packer& out) const {
   }
   put_map(out, manual_);
   out.u64(glossary_.size());
-  for (auto& [a, e] : glossary_) {
+  for (auto& [a, claims] : glossary_) {
     out.str(a);
-    out.str(e.first);
-    out.str(e.second);
+    put_map(out, claims);
   }
   out.u64(glossary_by_term_.size());
   for (auto& [urn, keys] : glossary_by_term_) {
@@ -228,9 +232,9 @@ bool lexicon::restore(unpacker& in) {
   n = in.u64();
   for (uint64_t i = 0; i < n && in.ok(); ++i) {
     auto a = in.str();
-    auto exp = in.str();
-    auto urn = in.str();
-    glossary_.emplace_hint(glossary_.end(), std::move(a), std::make_pair(exp, urn));
+    auto& claims = glossary_.emplace_hint(glossary_.end(), std::move(a), std::map<std::string, std::string>{})->second;
+    get_map(in, claims);
+    if (claims.empty()) in.fail();
   }
   n = in.u64();
   for (uint64_t i = 0; i < n && in.ok(); ++i) {

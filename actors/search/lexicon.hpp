@@ -105,7 +105,9 @@ private:
 
   std::map<std::string, counts> vocab_;
   std::map<std::string, std::string> manual_;
-  std::map<std::string, std::pair<std::string, std::string>> glossary_; ///< abbr -> (expansion, term urn)
+  /// abbr -> term urn -> expansion. When terms claim the same abbreviation,
+  /// the smallest URN's applies: the same whatever order they came in.
+  std::map<std::string, std::map<std::string, std::string>> glossary_;
   std::unordered_map<std::string, std::vector<std::string>> glossary_by_term_;
   std::map<std::string, std::string> learned_;
 };

@@ -44,13 +44,21 @@ bool is_container(const std::string& kind) { return kind == "table" || kind == "
 } // namespace
 
 constexpr const char* snapshot_file = "almanac-memory";
-constexpr const char* snapshot_magic = "almanac-search-memory 1\n";
+// The snapshot holds what the code derived from the documents (words,
+// keys, counts, learned abbreviations): one written by another build is not
+// used. Bump the number when the derivation changes between releases.
+constexpr const char* snapshot_magic = "almanac-search-memory 1 " ALMANAC_SEARCH_BUILD "\n";
 
 search_index::search_index() : impl_(std::make_unique<impl>()) {}
 
 search_index::~search_index() {
   std::lock_guard<std::mutex> lock(impl_->write_mu);
   impl_->save_snapshot();
+}
+
+void search_index::discard() {
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  impl_->discarded = true;
 }
 
 bool search_index::opened_from_snapshot() const {
@@ -63,7 +71,7 @@ bool search_index::opened_from_snapshot() const {
 // document. Written at close only (when nothing is uncommitted): the
 // revision and checkpoint in it tell a stale one, the checksum a torn one.
 void search_index::impl::save_snapshot() {
-  if (!db || pending) return;
+  if (!db || pending || !memory_valid || discarded) return;
   try {
     std::unique_lock<std::shared_mutex> mem(mem_mu);
     if (vocab_dirty) { // as open's scan would leave it
@@ -93,12 +101,22 @@ void search_index::impl::save_snapshot() {
     ::close(fd);
     if (ok) std::filesystem::rename(tmp, path);
     else std::filesystem::remove(tmp);
-  } catch (const std::exception&) {
+  } catch (...) { // Xapian::Error is no std::exception
     // No snapshot: the next open reads every document.
   }
 }
 
 bool search_index::impl::load_snapshot() {
+  try {
+    return read_snapshot();
+  } catch (...) { // out of memory, a Xapian error: read every document instead
+    lex = lexicon{};
+    sugg = suggester{};
+    return false;
+  }
+}
+
+bool search_index::impl::read_snapshot() {
   auto path = (std::filesystem::path(dir) / snapshot_file).string();
   std::string body;
   {
@@ -205,6 +223,7 @@ void search_index::impl::write(const nlohmann::json& e) {
 
 void search_index::impl::load_memory() {
   std::unique_lock<std::shared_mutex> lock(mem_mu);
+  memory_valid = false; // until every document is counted
   pending = false;
   from_snapshot = load_snapshot();
   if (!from_snapshot) {
@@ -217,6 +236,7 @@ void search_index::impl::load_memory() {
   if (!saved.is_discarded()) lex.load(saved);
   if (!from_snapshot) lex.relearn();
   vocab_dirty = false;
+  memory_valid = true;
 }
 
 status search_index::open(const std::string& dir) {
@@ -262,6 +282,7 @@ status search_index::upsert(const nlohmann::json& entity) {
       trimmed->erase("children");
     }
     const nlohmann::json& e = trimmed ? *trimmed : entity;
+    impl_->pending = true; // before any change
     std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
     if (auto id = impl_->find(urn)) {
       auto old = read_entity(impl_->db->get_document(*id));
@@ -269,7 +290,6 @@ status search_index::upsert(const nlohmann::json& entity) {
       auto old_parent = str(old, "parent");
       if (!old_parent.empty()) impl_->dirty_parents.insert(old_parent);
     }
-    impl_->pending = true;
     impl_->write(e);
     impl_->account(e, 1);
     auto parent = str(e, "parent");
@@ -295,12 +315,12 @@ status search_index::remove(const std::string& urn) {
   return guarded([&] {
     auto id = impl_->find(urn);
     if (!id) return;
+    impl_->pending = true; // before any change
     auto old = read_entity(impl_->db->get_document(*id));
     {
       std::unique_lock<std::shared_mutex> mem(impl_->mem_mu);
       impl_->account(old, -1);
     }
-    impl_->pending = true;
     impl_->db->delete_document(*id);
     auto parent = str(old, "parent");
     if (!parent.empty()) impl_->dirty_parents.insert(parent);

@@ -114,6 +114,9 @@ public:
   /// document).
   bool opened_from_snapshot() const;
 
+  /// The index is about to be deleted: closing it writes no snapshot.
+  void discard();
+
   /// Indexes `entity` (the catalog's JSON shape, see entity.hpp), replacing
   /// its earlier version.
   status upsert(const nlohmann::json& entity);

@@ -120,7 +120,8 @@ caf::error search_projection::apply(const std::vector<event_record>& events,
   }
   if (auto err = apply_to(*target, events, next))
     return err;
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::shared_ptr<search::search_index> retired;
+  std::unique_lock<std::mutex> guard{mtx_};
   if (building_ && next >= swap_at_) {
     // The new index has caught up: make it current, atomically on disk.
     auto old = gen_dir(gen_ - 1);
@@ -130,6 +131,9 @@ caf::error search_projection::apply(const std::vector<event_record>& events,
       out << gen_ << "\n";
     }
     fs::rename(tmp, fs::path{dir_} / "CURRENT");
+    retired = std::move(live_);
+    if (retired)
+      retired->discard(); // deleted below: no snapshot for it
     live_ = std::move(building_);
     building_ = nullptr;
     swap = true;
@@ -137,6 +141,8 @@ caf::error search_projection::apply(const std::vector<event_record>& events,
     fs::remove_all(old, ec_);
   }
   (void) swap;
+  guard.unlock(); // the retired index closes outside the lock
+  retired.reset();
   return caf::none;
 }
 

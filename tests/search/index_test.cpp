@@ -615,9 +615,9 @@ namespace {
 // What an open index holds in memory, as its readers see it.
 std::string memory_of(const search_index& idx) {
   std::string out = idx.lexicon_json().dump();
-  for (auto p : {"c", "cu", "cust", "or", "order", "ship", "te", "x"})
-    for (auto& s : idx.suggest(p, 50)) out += "|" + s.urn + "," + s.name + "," + s.kind + "," + s.title;
-  for (auto n : {"cust_addr", "order_amt", "qty_shipped", "nbr_items"})
+  for (auto p : {"c", "cu", "cust", "or", "order", "ship", "te", "x", "qty", "q", "n"})
+    for (auto& s : idx.suggest(p, 6)) out += "|" + s.urn + "," + s.name + "," + s.kind + "," + s.title;
+  for (auto n : {"cust_addr", "order_amt", "qty_shipped", "nbr_items", "num_items"})
     out += "|" + idx.suggest_title(n);
   return out;
 }
@@ -707,5 +707,80 @@ BOOST_AUTO_TEST_CASE(a_clean_close_snapshots_memory_and_open_uses_it_only_when_c
     BOOST_TEST(!idx.opened_from_snapshot());
     BOOST_TEST(memory_of(idx) == scanned);
   }
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(memory_does_not_depend_on_the_order_of_changes) {
+  // The same documents reached through different histories (reverse order,
+  // removals and re-registrations that reuse the suggester's slots, two
+  // glossary terms claiming one abbreviation in either order): the same
+  // suggestions and lexicon, as a restart that reads every document gives.
+  const std::string S = "urn:almanac:schema:shop.sales";
+  auto column = [&](int i) {
+    auto n = std::to_string(i);
+    return entity(C + "t" + n + ".qty_shipped", "column", "qty_shipped",
+                  {{"parent", T + "t" + n}});
+  };
+  auto table = [&](int i) {
+    auto n = std::to_string(i);
+    return entity(T + "t" + n, "table", "t" + n, {{"parent", S}});
+  };
+  auto term = [](const std::string& urn, const std::string& title) {
+    return entity(urn, "term", title,
+                  {{"title", title}, {"attributes", {{"abbreviations", {"nbr"}}}}});
+  };
+  auto a_dir = fresh_dir("history_a"), b_dir = fresh_dir("history_b");
+  std::string a, b, b_scanned;
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(a_dir.string()).ok());
+    for (int i = 0; i < 12; ++i) {
+      BOOST_REQUIRE(idx.upsert(table(i)).ok());
+      BOOST_REQUIRE(idx.upsert(column(i)).ok());
+    }
+    BOOST_REQUIRE(idx.upsert(term("urn:almanac:term:g.Number", "Number")).ok());
+    BOOST_REQUIRE(idx.upsert(term("urn:almanac:term:g.Neighbour", "Neighbour")).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+    a = memory_of(idx);
+  }
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(b_dir.string()).ok());
+    BOOST_REQUIRE(idx.upsert(term("urn:almanac:term:g.Neighbour", "Neighbour")).ok());
+    for (int i = 11; i >= 0; --i) {
+      BOOST_REQUIRE(idx.upsert(table(i)).ok());
+      BOOST_REQUIRE(idx.upsert(column(i)).ok());
+    }
+    BOOST_REQUIRE(idx.upsert(term("urn:almanac:term:g.Number", "Number")).ok());
+    for (int i = 0; i < 12; i += 3) BOOST_REQUIRE(idx.remove(C + "t" + std::to_string(i) + ".qty_shipped").ok());
+    BOOST_REQUIRE(idx.remove("urn:almanac:term:g.Neighbour").ok());
+    BOOST_REQUIRE(idx.upsert(term("urn:almanac:term:g.Neighbour", "Neighbour")).ok());
+    BOOST_REQUIRE(idx.upsert(term("urn:almanac:term:g.Number", "Number")).ok()); // last again
+    for (int i = 9; i >= 0; i -= 3) BOOST_REQUIRE(idx.upsert(column(i)).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+    b = memory_of(idx);
+  }
+  BOOST_TEST(a == b);
+  fs::remove(b_dir / "almanac-memory");
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(b_dir.string()).ok());
+    BOOST_TEST(!idx.opened_from_snapshot());
+    BOOST_TEST(memory_of(idx) == a);
+  }
+  fs::remove_all(a_dir);
+  fs::remove_all(b_dir);
+}
+
+BOOST_AUTO_TEST_CASE(a_discarded_index_writes_no_snapshot) {
+  auto dir = fresh_dir("discarded");
+  {
+    search_index idx;
+    BOOST_REQUIRE(idx.open(dir.string()).ok());
+    BOOST_REQUIRE(idx.upsert(orders_table()).ok());
+    BOOST_REQUIRE(idx.commit(1).ok());
+    idx.discard();
+  }
+  BOOST_TEST(!fs::exists(dir / "almanac-memory"));
   fs::remove_all(dir);
 }

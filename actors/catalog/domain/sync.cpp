@@ -21,9 +21,42 @@ std::string urn_of(catalog::entity_kind kind, std::vector<std::string> names) {
   return u ? *u : std::string{};
 }
 
+constexpr std::string_view column_prefix = "urn:almanac:column:";
+
 /// Attributes that an extraction's edit keeps from the entity.
 constexpr const char* kept_attributes[] = {"profile", "row_count",          "connection",
                                            "origin",  "profile_raw_values", "openlineage"};
+
+bool kept(const std::string& key) {
+  for (auto k : kept_attributes)
+    if (key == k)
+      return true;
+  return false;
+}
+
+/// Whether `entity`'s attributes equal `desired` with the kept attributes
+/// of the entity merged in (the edit sync_source would make is a no-op),
+/// without building the merge: the common case of an incremental run.
+bool unchanged(const json& entity, const json& desired) {
+  auto a = entity.find("attributes");
+  if (a == entity.end() || !a->is_object() || !desired.is_object())
+    return false; // the full comparison decides
+  size_t matched = 0; // entity keys that the merge takes from `desired`
+  for (auto& [k, v] : desired.items()) {
+    auto o = a->find(k);
+    if (kept(k) && o != a->end())
+      continue; // the merge keeps the entity's own
+    if (o == a->end() || *o != v)
+      return false;
+    ++matched;
+  }
+  // Every other key of the entity must be a kept one.
+  size_t kept_here = 0;
+  for (auto& [k, v] : a->items())
+    if (kept(k))
+      ++kept_here;
+  return matched + kept_here == a->size();
+}
 
 } // namespace
 
@@ -138,8 +171,11 @@ caf::expected<sync_result> sync_source(const std::string& source_urn,
       if (!e)
         return e.error();
       if (*e)
-        current[kid] = **e;
-      stack.push_back(kid);
+        current[kid] = std::move(**e);
+      // A column is no entity's parent (see parent_kinds): no children scan
+      // for the bulk of a source.
+      if (kid.rfind(column_prefix, 0) != 0)
+        stack.push_back(kid);
     }
   }
   std::set<std::string> wanted;
@@ -164,6 +200,8 @@ caf::expected<sync_result> sync_source(const std::string& source_urn,
       continue;
     }
     auto& cur = i->second;
+    if (unchanged(cur, d.attributes))
+      continue;
     auto old_attrs = cur.value("attributes", json::object());
     // What others keep in attributes (profiles, row counts, the origin, an
     // admin's profile_raw_values, OpenLineage's facts) stays.

@@ -57,6 +57,7 @@ public:
     return s;
   }
   bool ok() const { return ok_; }
+  void fail() { ok_ = false; }
   bool done() const { return pos_ >= in_.size(); }
 
 private:

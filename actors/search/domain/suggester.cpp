@@ -28,6 +28,9 @@ int kind_rank(const std::string& kind) {
 
 } // namespace
 
+suggester::suggester()
+  : items_(std::make_unique<std::vector<item>>()), keys_(key_order{items_.get()}) {}
+
 void suggester::upsert(const std::string& urn, const std::string& name,
                        const std::string& kind, const std::string& title) {
   remove(urn);
@@ -36,10 +39,10 @@ void suggester::upsert(const std::string& urn, const std::string& name,
     id = free_.back();
     free_.pop_back();
   } else {
-    id = static_cast<uint32_t>(items_.size());
-    items_.emplace_back();
+    id = static_cast<uint32_t>(items_->size());
+    items_->emplace_back();
   }
-  auto& it = items_[id];
+  auto& it = (*items_)[id];
   it = item{urn, name, kind, title, {}, true};
   add_keys(name, it.keys);
   add_keys(title, it.keys);
@@ -50,8 +53,8 @@ void suggester::upsert(const std::string& urn, const std::string& name,
 void suggester::remove(const std::string& urn) {
   auto f = by_urn_.find(urn);
   if (f == by_urn_.end()) return;
-  auto& it = items_[f->second];
-  for (auto& k : it.keys) keys_.erase({k, f->second});
+  auto& it = (*items_)[f->second];
+  for (auto& k : it.keys) keys_.erase(key_entry{k, f->second});
   it = item{};
   free_.push_back(f->second);
   by_urn_.erase(f);
@@ -78,19 +81,19 @@ std::vector<suggestion> suggester::suggest(
   constexpr size_t per_key = 4;
   size_t same = 0;
   const std::string* last = nullptr;
-  for (auto k = keys_.lower_bound({p, 0});
+  for (auto k = keys_.lower_bound(p);
        k != keys_.end() && k->first.compare(0, p.size(), p) == 0 && scanned < scan_limit;
        ++scanned) {
     if (last && *last == k->first) {
       if (++same >= per_key) {
-        k = keys_.lower_bound({k->first, UINT32_MAX});
+        k = keys_.upper_bound(k->first);
         continue;
       }
     } else {
       same = 0;
       last = &k->first;
     }
-    const auto& it = items_[k->second];
+    const auto& it = (*items_)[k->second];
     bool whole = !it.keys.empty() && it.keys.front() == k->first;
     bool exact = k->first == p && whole;
     auto s = seen.find(k->second);
@@ -107,14 +110,14 @@ std::vector<suggestion> suggester::suggest(
     std::vector<std::string> urns;
     urns.reserve(cands.size());
     for (auto& c : cands)
-      urns.push_back(items_[c.id].urn);
+      urns.push_back((*items_)[c.id].urn);
     auto pops = popularity(urns);
     for (size_t i = 0; i < cands.size() && i < pops.size(); ++i)
       cands[i].popularity = pops[i];
   }
   auto better = [&](const cand& a, const cand& b) {
-    const auto& x = items_[a.id];
-    const auto& y = items_[b.id];
+    const auto& x = (*items_)[a.id];
+    const auto& y = (*items_)[b.id];
     if (a.exact != b.exact) return a.exact;
     if (a.whole != b.whole) return a.whole;
     if (a.popularity != b.popularity) return a.popularity > b.popularity;
@@ -125,15 +128,15 @@ std::vector<suggestion> suggester::suggest(
   size_t n = std::min(limit, cands.size());
   std::partial_sort(cands.begin(), cands.begin() + n, cands.end(), better);
   for (size_t i = 0; i < n; ++i) {
-    const auto& it = items_[cands[i].id];
+    const auto& it = (*items_)[cands[i].id];
     out.push_back({it.urn, it.name, it.kind, it.title});
   }
   return out;
 }
 
 void suggester::snapshot(packer& out) const {
-  out.u64(items_.size());
-  for (auto& it : items_) {
+  out.u64(items_->size());
+  for (auto& it : *items_) {
     out.u64(it.live ? 1 : 0);
     if (!it.live) continue;
     out.str(it.urn);
@@ -154,10 +157,11 @@ void suggester::snapshot(packer& out) const {
 
 bool suggester::restore(unpacker& in) {
   *this = suggester{};
+  auto& items = *items_;
   auto n = in.u64();
-  if (in.ok()) items_.resize(std::min<uint64_t>(n, 1u << 30));
-  for (uint64_t i = 0; i < items_.size() && in.ok(); ++i) {
-    auto& it = items_[i];
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    if (i >= UINT32_MAX) return restore_failed();
+    auto& it = items.emplace_back();
     it.live = in.u64() == 1;
     if (!it.live) continue;
     it.urn = in.str();
@@ -166,20 +170,22 @@ bool suggester::restore(unpacker& in) {
     it.title = in.str();
     auto k = in.u64();
     for (uint64_t j = 0; j < k && in.ok(); ++j) it.keys.push_back(in.str());
-    by_urn_.emplace(it.urn, static_cast<uint32_t>(i));
+    if (!by_urn_.emplace(it.urn, static_cast<uint32_t>(i)).second) return restore_failed();
   }
   n = in.u64();
   for (uint64_t i = 0; i < n && in.ok(); ++i) {
     auto id = in.u64();
-    if (id >= items_.size() || items_[id].live) return restore_failed();
+    if (id >= items.size() || items[id].live) return restore_failed();
     free_.push_back(static_cast<uint32_t>(id));
   }
   n = in.u64();
   for (uint64_t i = 0; i < n && in.ok(); ++i) {
     auto k = in.str();
     auto id = in.u64();
-    if (id >= items_.size() || !items_[id].live) return restore_failed();
-    keys_.emplace_hint(keys_.end(), std::move(k), static_cast<uint32_t>(id));
+    if (id >= items.size() || !items[id].live) return restore_failed();
+    key_entry e{std::move(k), static_cast<uint32_t>(id)};
+    if (!keys_.empty() && !keys_.key_comp()(*keys_.rbegin(), e)) return restore_failed();
+    keys_.emplace_hint(keys_.end(), std::move(e));
   }
   if (!in.ok()) return restore_failed();
   return true;

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,12 @@ struct suggestion {
 
 class suggester {
 public:
+  suggester();
+  suggester(suggester&&) noexcept = default;
+  suggester& operator=(suggester&&) noexcept = default;
+  suggester(const suggester&) = delete;
+  suggester& operator=(const suggester&) = delete;
+
   /// Adds or replaces the entity `urn`.
   void upsert(const std::string& urn, const std::string& name, const std::string& kind,
               const std::string& title);
@@ -63,11 +70,25 @@ private:
     std::vector<std::string> keys;
     bool live = false;
   };
-  std::vector<item> items_;
+  using key_entry = std::pair<std::string, uint32_t>; ///< (key, item index)
+  /// Keys in order, then the entities' URNs: which entities of a shared key
+  /// a suggestion looks at does not depend on the order they came in (nor
+  /// on reused item indexes), so a restarted index suggests the same.
+  struct key_order {
+    using is_transparent = void;
+    const std::vector<item>* items;
+    bool operator()(const key_entry& a, const key_entry& b) const {
+      if (int c = a.first.compare(b.first)) return c < 0;
+      return (*items)[a.second].urn < (*items)[b.second].urn;
+    }
+    bool operator()(const key_entry& a, const std::string& k) const { return a.first < k; }
+    bool operator()(const std::string& k, const key_entry& b) const { return k < b.first; }
+  };
+  /// On the heap: key_order points at it, and a move keeps it in place.
+  std::unique_ptr<std::vector<item>> items_;
   std::vector<uint32_t> free_;
   std::unordered_map<std::string, uint32_t> by_urn_;
-  /// (key, item index, whole-name key?)
-  std::set<std::pair<std::string, uint32_t>> keys_;
+  std::set<key_entry, key_order> keys_;
 };
 
 } // namespace almanac::search
