@@ -120,9 +120,13 @@ bool search_index::impl::read_snapshot() {
   auto path = (std::filesystem::path(dir) / snapshot_file).string();
   std::string body;
   {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) return false;
-    body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    auto size = in.tellg();
+    if (size <= 0) return false;
+    body.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    if (!in.read(body.data(), size)) return false;
   }
   // Used once: after the next commit it is stale anyway.
   std::error_code ec;

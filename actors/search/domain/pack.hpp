@@ -59,6 +59,7 @@ public:
   bool ok() const { return ok_; }
   void fail() { ok_ = false; }
   bool done() const { return pos_ >= in_.size(); }
+  size_t remaining() const { return pos_ < in_.size() ? in_.size() - pos_ : 0; }
 
 private:
   const std::string& in_;

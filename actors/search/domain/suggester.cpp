@@ -159,6 +159,10 @@ bool suggester::restore(unpacker& in) {
   *this = suggester{};
   auto& items = *items_;
   auto n = in.u64();
+  if (in.ok() && n <= in.remaining()) { // each item takes a byte at least
+    items.reserve(n);
+    by_urn_.reserve(n);
+  }
   for (uint64_t i = 0; i < n && in.ok(); ++i) {
     if (i >= UINT32_MAX) return restore_failed();
     auto& it = items.emplace_back();
@@ -183,9 +187,7 @@ bool suggester::restore(unpacker& in) {
     auto k = in.str();
     auto id = in.u64();
     if (id >= items.size() || !items[id].live) return restore_failed();
-    key_entry e{std::move(k), static_cast<uint32_t>(id)};
-    if (!keys_.empty() && !keys_.key_comp()(*keys_.rbegin(), e)) return restore_failed();
-    keys_.emplace_hint(keys_.end(), std::move(e));
+    keys_.emplace_hint(keys_.end(), std::move(k), static_cast<uint32_t>(id)); // in order: O(1)
   }
   if (!in.ok()) return restore_failed();
   return true;
