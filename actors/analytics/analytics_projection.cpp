@@ -1,0 +1,67 @@
+#include "actors/analytics/analytics_projection.hpp"
+
+#include "actors/analytics/domain/facts.hpp"
+#include "messages/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace almanac::analytics {
+
+analytics_projection::analytics_projection(std::string dsn, std::string password,
+                                           std::string schema)
+  : store_(std::move(dsn), std::move(password), std::move(schema)) {}
+
+std::vector<std::string> analytics_projection::consumes() const {
+  return consumed_types();
+}
+
+caf::error analytics_projection::fail(const result& r) {
+  last_error_ = r.error;
+  bool unreachable = r.error.find("unreachable") != std::string::npos;
+  return make_error(unreachable ? ec::unavailable : ec::io_error, r.error);
+}
+
+caf::expected<uint64_t> analytics_projection::open() {
+  std::lock_guard<std::mutex> lock(mtx_);
+  uint64_t cp = 0;
+  if (auto r = store_.open(cp); !r.ok())
+    return fail(r);
+  checkpoint_ = cp;
+  last_error_.clear();
+  return cp;
+}
+
+caf::error analytics_projection::apply(const std::vector<event_record>& events, uint64_t next) {
+  std::lock_guard<std::mutex> lock(mtx_);
+  if (auto r = store_.apply(events, next); !r.ok())
+    return fail(r);
+  checkpoint_ = next;
+  last_error_.clear();
+  return caf::none;
+}
+
+caf::error analytics_projection::reset() {
+  std::lock_guard<std::mutex> lock(mtx_);
+  if (auto r = store_.reset(); !r.ok())
+    return fail(r);
+  checkpoint_ = 0;
+  return caf::none;
+}
+
+std::string analytics_projection::status() const {
+  std::lock_guard<std::mutex> lock(mtx_);
+  return nlohmann::json{{"schema", store_.schema()},
+                        {"checkpoint", checkpoint_},
+                        {"error", last_error_}}
+    .dump();
+}
+
+caf::expected<std::string> analytics_projection::digest() const {
+  std::lock_guard<std::mutex> lock(mtx_);
+  std::string out;
+  if (auto r = store_.digest(out); !r.ok())
+    return make_error(ec::unavailable, r.error);
+  return out;
+}
+
+} // namespace almanac::analytics
