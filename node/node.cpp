@@ -26,6 +26,7 @@
 #include "messages/message_types.hpp"
 #include "runtime/node_context.hpp"
 #include "runtime/projection_driver.hpp"
+#include "actors/analytics/analytics_projection.hpp"
 #include "runtime/shared_projection.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -144,6 +145,19 @@ supervisor_spec make_tree(node_context& node,
      projection_child("event_counts", [counts_dir] {
        return eventlog::make_event_counts(counts_dir);
      })}};
+  // Analytics in PostgreSQL (docs/analytics.md), when configured: its
+  // password from the environment, never from the log or a log line.
+  if (auto dsn = s.get("analytics.dsn"); !dsn.empty()) {
+    std::string password;
+    if (auto var = s.get("analytics.password_env"); !var.empty())
+      if (const char* v = std::getenv(var.c_str()))
+        password = v;
+    projections.children.push_back(projection_child(
+      analytics::projection_name,
+      [dsn, password, schema = s.get("analytics.schema")] {
+        return std::make_unique<analytics::analytics_projection>(dsn, password, schema);
+      }));
+  }
   // rest-for-one: when the log restarts, its projections resubscribe and
   // the command side drops what it had pending.
   supervisor_spec storage{

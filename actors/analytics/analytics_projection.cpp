@@ -4,6 +4,7 @@
 #include "messages/error.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace almanac::analytics {
 
@@ -17,15 +18,20 @@ std::vector<std::string> analytics_projection::consumes() const {
 
 caf::error analytics_projection::fail(const result& r) {
   last_error_ = r.error;
-  bool unreachable = r.error.find("unreachable") != std::string::npos;
-  return make_error(unreachable ? ec::unavailable : ec::io_error, r.error);
+  // io_error: the driver keeps the node up and retries (see the header).
+  return make_error(ec::io_error, r.error);
 }
 
 caf::expected<uint64_t> analytics_projection::open() {
   std::lock_guard<std::mutex> lock(mtx_);
   uint64_t cp = 0;
-  if (auto r = store_.open(cp); !r.ok())
-    return fail(r);
+  if (auto r = store_.open(cp); !r.ok()) {
+    // Down at start: begin at 0; apply() skips what the database holds.
+    last_error_ = r.error;
+    spdlog::warn("[analytics] {} (retrying)", r.error);
+    checkpoint_ = 0;
+    return uint64_t{0};
+  }
   checkpoint_ = cp;
   last_error_.clear();
   return cp;

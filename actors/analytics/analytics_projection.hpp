@@ -6,8 +6,11 @@
 // `unavailable`; the driver offers it again, and the rest of the node keeps
 // serving meanwhile.
 //
-// Not wired into the node yet: the settings (analytics.dsn, ...) and the
-// registration come next.
+// The node adds it when analytics.dsn is set. An unreachable or failing
+// database stalls it (io_error: the driver retries every second and
+// /health names it) without stopping the node; the database's own
+// checkpoint decides what a batch still has to apply, so opening while the
+// database is down starts from 0 and skips, once it is back, what it holds.
 
 #include "actors/analytics/store.hpp"
 #include "runtime/projection.hpp"
@@ -16,6 +19,9 @@
 #include <string>
 
 namespace almanac::analytics {
+
+/// The projection's name (admin API, /health).
+constexpr const char* projection_name = "analytics";
 
 class analytics_projection : public runtime::projection {
 public:

@@ -53,6 +53,7 @@ void copy_row(pqxx::stream_to& copy, const row& r) {
 struct store::impl {
   std::string dsn;
   std::unique_ptr<pqxx::connection> conn;
+  bool migrated = false; ///< the schema is known to be at our version
 
   pqxx::connection& connection() {
     if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(dsn);
@@ -92,6 +93,7 @@ result store::open(uint64_t& checkpoint) {
   return guarded(*impl_, [&] {
     auto m = migrate(impl_->connection(), schema_);
     if (!m.ok()) throw std::runtime_error(m.error);
+    impl_->migrated = true;
     pqxx::work tx(impl_->connection());
     checkpoint = tx.exec("SELECT next_offset FROM " + quote_ident(schema_) + ".projection_state")[0][0]
                    .as<uint64_t>();
@@ -101,6 +103,11 @@ result store::open(uint64_t& checkpoint) {
 result store::apply(const std::vector<event_record>& events, uint64_t next) {
   return guarded(*impl_, [&] {
     const auto s = quote_ident(schema_);
+    if (!impl_->migrated) { // open() found the database down
+      auto m = migrate(impl_->connection(), schema_);
+      if (!m.ok()) throw std::runtime_error(m.error);
+      impl_->migrated = true;
+    }
     pqxx::work tx(impl_->connection());
     auto from = tx.exec("SELECT next_offset FROM " + s + ".projection_state FOR UPDATE")[0][0]
                   .as<uint64_t>();
@@ -225,8 +232,10 @@ result store::reset() {
       tx.exec("DROP SCHEMA IF EXISTS " + quote_ident(schema_) + " CASCADE");
       tx.commit();
     }
+    impl_->migrated = false;
     auto m = migrate(impl_->connection(), schema_);
     if (!m.ok()) throw std::runtime_error(m.error);
+    impl_->migrated = true;
   });
 }
 
