@@ -198,7 +198,15 @@ try:
     check(restarts("usage") == before, "the usage actor never restarted")
 
     # 4. JSON nested 20,000 deep (and just past the limit) -> 400, nothing stored.
+    # First let the reads above land: their usage is flushed once a second
+    # (later under load), and must not be taken for a refused write.
     end0 = node.call("GET", "/api/v1/admin/log")[1]["end_offset"]
+    for _ in range(20):
+        time.sleep(1.5)
+        now = node.call("GET", "/api/v1/admin/log")[1]["end_offset"]
+        if now == end0:
+            break
+        end0 = now
     deep = '{"attributes": {"x": ' + "[" * 20000 + "]" * 20000 + "}}"
     st, data, _ = timed("PATCH", TABLE, deep, {"Content-Type": "application/json"})
     check(st == 400 and b"deeper" in data, f"JSON nested 20,000 deep -> 400 (got {st})")
