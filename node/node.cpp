@@ -147,7 +147,9 @@ supervisor_spec make_tree(node_context& node,
      })}};
   // Analytics in PostgreSQL (docs/analytics.md), when configured: its
   // password from the environment, never from the log or a log line.
-  if (auto dsn = s.get("analytics.dsn"); !dsn.empty()) {
+  // A primary's only: a standby writing the same schema would race it (a
+  // promoted standby starts it at its next restart).
+  if (auto dsn = s.get("analytics.dsn"); !dsn.empty() && s.get("node.role") == "primary") {
     std::string password;
     if (auto var = s.get("analytics.password_env"); !var.empty())
       if (const char* v = std::getenv(var.c_str()))

@@ -41,6 +41,7 @@ private:
   mutable std::mutex mtx_;
   mutable store store_;
   uint64_t checkpoint_ = 0;
+  bool opened_ = false; ///< open() reached the database
   std::string last_error_;
 };
 

@@ -4,6 +4,7 @@
 #include "actors/analytics/domain/schema.hpp"
 #include "messages/digest.hpp"
 
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -52,40 +53,98 @@ void copy_row(pqxx::stream_to& copy, const row& r) {
 
 struct store::impl {
   std::string dsn;
+  std::string dsn_error; ///< analytics.dsn did not parse
+  std::string password;  ///< scrubbed from every error
   std::unique_ptr<pqxx::connection> conn;
   bool migrated = false; ///< the schema is known to be at our version
 
   pqxx::connection& connection() {
+    if (!dsn_error.empty()) throw std::runtime_error(dsn_error);
     if (!conn || !conn->is_open()) conn = std::make_unique<pqxx::connection>(dsn);
     return *conn;
   }
+
+  // An error text without the password, should a server or libpq echo it.
+  std::string scrub(std::string text) const {
+    if (password.size() >= 3)
+      for (auto at = text.find(password); at != std::string::npos; at = text.find(password, at))
+        text.replace(at, password.size(), "***");
+    return text;
+  }
 };
+
+namespace {
+
+// A conninfo value in single quotes.
+std::string quoted(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+} // namespace
 
 store::store(std::string dsn, std::string password, std::string schema)
   : impl_(std::make_unique<impl>()), schema_(std::move(schema)) {
-  impl_->dsn = std::move(dsn);
-  if (!password.empty()) {
-    std::string quoted = "'";
-    for (char c : password) {
-      if (c == '\'' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    impl_->dsn += " password=" + quoted + "'";
+  impl_->password = password;
+  // The DSN (key=value or a URI) parsed by libpq and written again as
+  // key='value' pairs, the password added apart: appending it to a URI
+  // would put it into the database name, and so into the server's errors.
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+  if (!opts) {
+    impl_->dsn_error = std::string("analytics.dsn is not a libpq connection string: ") +
+                       (err ? err : "out of memory");
+    if (err) PQfreemem(err);
+    return;
   }
+  std::string out;
+  bool has_timeout = false, has_options = false;
+  for (auto* o = opts; o->keyword; ++o) {
+    if (!o->val || std::string(o->keyword) == "password") continue;
+    std::string k = o->keyword, v = o->val;
+    if (k == "connect_timeout") has_timeout = true;
+    if (k == "options") {
+      has_options = true;
+      v += " -c TimeZone=UTC";
+    }
+    out += k + "=" + quoted(v) + " ";
+  }
+  PQconninfoFree(opts);
+  if (!has_timeout) out += "connect_timeout='10' ";
+  if (!has_options) out += "options='-c TimeZone=UTC' ";
+  out += "client_encoding='UTF8' keepalives='1' keepalives_idle='30' ";
+  if (!password.empty()) out += "password=" + quoted(password);
+  impl_->dsn = out;
 }
 
 store::~store() = default;
+
+namespace {
+
+// The schema's checkpoint went back (recreated by someone else, restored):
+// the projection must start again from it.
+struct checkpoint_behind : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+} // namespace
 
 template <class F>
 result guarded(store::impl& i, F f) {
   try {
     f();
     return {};
+  } catch (const checkpoint_behind& e) {
+    return {i.scrub(e.what()), true};
   } catch (const pqxx::broken_connection& e) {
     i.conn.reset(); // the next call connects again
-    return {std::string("analytics database unreachable: ") + e.what()};
+    return {i.scrub(std::string("analytics database unreachable: ") + e.what())};
   } catch (const std::exception& e) {
-    return {std::string("analytics database: ") + e.what()};
+    return {i.scrub(std::string("analytics database: ") + e.what())};
   }
 }
 
@@ -100,7 +159,7 @@ result store::open(uint64_t& checkpoint) {
   });
 }
 
-result store::apply(const std::vector<event_record>& events, uint64_t next) {
+result store::apply(const std::vector<event_record>& events, uint64_t next, uint64_t expected) {
   return guarded(*impl_, [&] {
     const auto s = quote_ident(schema_);
     if (!impl_->migrated) { // open() found the database down
@@ -112,6 +171,11 @@ result store::apply(const std::vector<event_record>& events, uint64_t next) {
     auto from = tx.exec("SELECT next_offset FROM " + s + ".projection_state FOR UPDATE")[0][0]
                   .as<uint64_t>();
     if (next <= from) return; // applied already (a commit reported failed that landed)
+    if (from < expected)
+      throw checkpoint_behind("the analytics schema " + schema_ + " is at offset " +
+                              std::to_string(from) + ", behind this projection's " +
+                              std::to_string(expected) +
+                              " (recreated or restored): starting again from it");
     batch b;
     for (auto& r : events)
       if (r.offset >= from) add_event(r, b);
@@ -203,22 +267,31 @@ result store::apply(const std::vector<event_record>& events, uint64_t next) {
                        "last_seen = greatest(coalesce(" + s +
                        ".dim_users.last_seen, EXCLUDED.last_seen), EXCLUDED.last_seen)",
                      user, timestamp(span.first), timestamp(span.second));
-    // The days the batch's facts fall on.
-    std::set<std::string> days;
-    for (auto& r : events)
-      if (r.offset >= from) days.insert(timestamp(r.timestamp_ms).substr(0, 10));
-    for (auto& d : days)
+    // The days (UTC) the batch's facts fall on.
+    std::string days;
+    for (auto& t : fact_tables()) {
+      if (!b.facts.count(t.name)) continue;
+      auto time_col = std::string(t.name) == "fact_extraction_runs" ||
+                          std::string(t.name) == "fact_profiling_runs"
+                        ? "finished_at"
+                        : "occurred_at";
+      days += std::string(days.empty() ? "" : " UNION ") + "SELECT (" + time_col +
+              " AT TIME ZONE 'UTC')::date AS d FROM " + s + "." + t.name +
+              " WHERE event_offset >= $1";
+    }
+    if (!days.empty())
       tx.exec_params("INSERT INTO " + s + ".dim_dates SELECT d, extract(year FROM d), "
                      "extract(quarter FROM d), extract(month FROM d), extract(week FROM d), "
-                     "extract(isodow FROM d) FROM (SELECT $1::date AS d) v ON CONFLICT DO NOTHING",
-                     d);
+                     "extract(isodow FROM d) FROM (" + days + ") v ON CONFLICT DO NOTHING",
+                     from);
     // A run's duration: from its job's first event to its end.
     for (auto t : {"fact_extraction_runs", "fact_profiling_runs"})
-      tx.exec_params(std::string("UPDATE ") + s + "." + t + " r SET duration_ms = "
-                     "(extract(epoch FROM r.finished_at - j.first) * 1000)::bigint FROM (SELECT "
-                     "job, min(occurred_at) AS first FROM " + s + ".fact_jobs GROUP BY job) j "
-                     "WHERE j.job = r.job AND r.event_offset >= $1",
-                     from);
+      if (b.facts.count(t)) // only this batch's runs (fact_jobs is indexed by job)
+        tx.exec_params(std::string("UPDATE ") + s + "." + t + " r SET duration_ms = "
+                       "(SELECT (extract(epoch FROM r.finished_at - min(j.occurred_at)) * "
+                       "1000)::bigint FROM " + s + ".fact_jobs j WHERE j.job = r.job) "
+                       "WHERE r.event_offset >= $1",
+                       from);
     tx.exec_params("UPDATE " + s + ".projection_state SET next_offset = $1, updated_at = now()",
                    next);
     tx.commit();

@@ -18,13 +18,18 @@ namespace almanac::analytics {
 /// Success, or what went wrong (naming the database's error).
 struct result {
   std::string error;
+  /// The schema's checkpoint is behind the caller's: it was recreated or
+  /// restored, and the projection must start again from it.
+  bool behind = false;
   bool ok() const { return error.empty(); }
 };
 
 class store {
 public:
-  /// `dsn`: a libpq connection string (its password given apart, never
-  /// logged); `schema`: where the tables are.
+  /// `dsn`: a libpq connection string or URI (its password given apart,
+  /// never logged, scrubbed from errors; the session runs in UTC and UTF-8,
+  /// with a 10 s connect timeout unless the DSN says otherwise);
+  /// `schema`: where the tables are.
   store(std::string dsn, std::string password, std::string schema);
   ~store();
   store(const store&) = delete;
@@ -36,8 +41,9 @@ public:
 
   /// Applies the events at or after the stored checkpoint (a batch the
   /// driver offers again after a commit it saw fail is skipped), and sets
-  /// the checkpoint to `next`, in one transaction.
-  result apply(const std::vector<event_record>& events, uint64_t next);
+  /// the checkpoint to `next`, in one transaction. A stored checkpoint below
+  /// `expected` (what the caller last applied) fails with `behind`.
+  result apply(const std::vector<event_record>& events, uint64_t next, uint64_t expected = 0);
 
   /// Drops the schema and creates it again (checkpoint 0).
   result reset();

@@ -73,8 +73,9 @@ try:
     views = psql_rows(f"SELECT views FROM {S}.top_entities_viewed_90d "
                       "WHERE urn = 'urn:almanac:table:an.s.orders'")
     check(views == ["3"], f"3 views of orders ({views})")
-    zero = psql_rows(f"SELECT text FROM {S}.searches_without_results")
-    check(zero == ["zzzznothing"], f"the search without results is kept ({zero})")
+    # (The search for "orders" may run before the search index has it.)
+    zero = psql_rows(f"SELECT text, count FROM {S}.searches_without_results")
+    check("zzzznothing|1" in zero, f"the search without results is kept ({zero})")
     cov = psql_rows(f"SELECT pct_described FROM {S}.curation_coverage "
                     "WHERE source = 'an' AND kind = 'table'")
     check(cov == ["50.0"], f"half the tables described ({cov})")

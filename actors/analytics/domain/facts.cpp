@@ -3,12 +3,30 @@
 #include "messages/event_types.hpp"
 #include "messages/urn.hpp"
 
+#include <charconv>
 #include <ctime>
 
 namespace almanac::analytics {
 namespace {
 
-field text(const std::string& s) { return s; }
+// PostgreSQL text cannot hold NUL (a search for "%00" is valid UTF-8): one
+// would fail every retry of its batch, so it is dropped.
+field text(const std::string& s) {
+  if (s.find('\0') == std::string::npos) return s;
+  std::string out;
+  for (char c : s)
+    if (c != '\0') out += c;
+  return out;
+}
+
+field real(double d) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), d); // shortest, locale-free
+  return std::string(buf, r.ptr);
+}
+
+// A time the query log gave, if it is plausible (1970 to 2200), else none.
+bool plausible_ms(int64_t ms) { return ms > 0 && ms < 7258118400000LL; }
 field num(int64_t n) { return std::to_string(n); }
 field unum(uint64_t n) { return std::to_string(n); }
 field flag(bool b) { return std::string(b ? "t" : "f"); }
@@ -19,7 +37,8 @@ field array(const std::vector<std::string>& v) {
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) out += ',';
     out += '"';
-    for (char c : v[i]) {
+    const auto clean = text(v[i]); // (not in the range expression: a temporary)
+    for (char c : *clean) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }
@@ -64,7 +83,7 @@ const std::vector<fact_table>& fact_tables() {
      {"event_offset", "ordinal", "occurred_at", "user_name", "text", "searches", "results"}},
     {"fact_query_executions",
      {"event_offset", "occurred_at", "user_name", "source", "fingerprint", "statement_kind",
-      "tables_read", "tables_written", "duration_ms"}},
+      "tables_read", "tables_written", "duration_ms", "calls"}},
     {"fact_curation_edits",
      {"event_offset", "ordinal", "occurred_at", "user_name", "urn", "field"}},
     {"fact_jobs",
@@ -130,11 +149,12 @@ void add_event(const event_record& r, batch& out) {
   } else if (ev::is<ev::query_observed>(r.type)) {
     auto q = ev::decode<ev::query_observed>(r.payload);
     if (!q) return bad();
-    auto when = q->start_ms > 0 ? text(timestamp(q->start_ms)) : at;
+    auto when = plausible_ms(q->start_ms) ? text(timestamp(q->start_ms)) : at;
     add(out, "fact_query_executions",
         {off, when, q->user.empty() ? field{} : text(q->user), text(q->source),
          q->fingerprint.empty() ? field{} : text(q->fingerprint), text(q->kind),
-         array(q->tables_read), array(q->tables_written), text(std::to_string(q->duration_ms))});
+         array(q->tables_read), array(q->tables_written), real(q->duration_ms),
+         unum(q->calls)});
     int64_t ordinal = 0;
     for (auto& e : q->table_lineage)
       add(out, "fact_lineage_edges",

@@ -86,7 +86,8 @@ CREATE TABLE @S.fact_query_executions (
   statement_kind text,
   tables_read text[] NOT NULL DEFAULT '{}',
   tables_written text[] NOT NULL DEFAULT '{}',
-  duration_ms double precision);
+  duration_ms double precision,
+  calls bigint NOT NULL DEFAULT 1);
 CREATE TABLE @S.fact_curation_edits (
   event_offset bigint NOT NULL,
   ordinal int NOT NULL,
@@ -151,22 +152,26 @@ CREATE TABLE @S.fact_compose_executions (
   failed boolean NOT NULL);
 )sql";
 
+// Days, weeks and months are UTC's, whatever the reader's session says.
 const char* const v1_views = R"sql(
 CREATE VIEW @S.activity AS
-  SELECT occurred_at, user_name, 'view' AS what FROM @S.fact_entity_views
-  UNION ALL SELECT occurred_at, user_name, 'search' FROM @S.fact_searches
-  UNION ALL SELECT occurred_at, user_name, 'query' FROM @S.fact_query_executions
+  SELECT occurred_at, user_name, 'view' AS what, views AS amount FROM @S.fact_entity_views
+  UNION ALL SELECT occurred_at, user_name, 'search', searches FROM @S.fact_searches
+  UNION ALL SELECT occurred_at, user_name, 'query', calls FROM @S.fact_query_executions
     WHERE user_name IS NOT NULL AND user_name <> ''
-  UNION ALL SELECT occurred_at, user_name, 'edit' FROM @S.fact_curation_edits
-  UNION ALL SELECT occurred_at, user_name, 'compose' FROM @S.fact_compose_executions;
+  UNION ALL SELECT occurred_at, user_name, 'edit', 1 FROM @S.fact_curation_edits
+  UNION ALL SELECT occurred_at, user_name, 'compose', 1 FROM @S.fact_compose_executions;
 CREATE VIEW @S.active_users_daily AS
-  SELECT date_trunc('day', occurred_at)::date AS day, count(DISTINCT user_name) AS active_users
+  SELECT date_trunc('day', occurred_at AT TIME ZONE 'UTC')::date AS day,
+         count(DISTINCT user_name) AS active_users
   FROM @S.activity GROUP BY 1;
 CREATE VIEW @S.active_users_weekly AS
-  SELECT date_trunc('week', occurred_at)::date AS week, count(DISTINCT user_name) AS active_users
+  SELECT date_trunc('week', occurred_at AT TIME ZONE 'UTC')::date AS week,
+         count(DISTINCT user_name) AS active_users
   FROM @S.activity GROUP BY 1;
 CREATE VIEW @S.active_users_monthly AS
-  SELECT date_trunc('month', occurred_at)::date AS month, count(DISTINCT user_name) AS active_users
+  SELECT date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date AS month,
+         count(DISTINCT user_name) AS active_users
   FROM @S.activity GROUP BY 1;
 CREATE VIEW @S.top_entities_viewed_90d AS
   SELECT v.urn, e.kind, e.name, sum(v.views)::bigint AS views,
@@ -175,19 +180,19 @@ CREATE VIEW @S.top_entities_viewed_90d AS
   WHERE v.occurred_at >= now() - interval '90 days'
   GROUP BY v.urn, e.kind, e.name;
 CREATE VIEW @S.top_entities_queried_90d AS
-  SELECT t.urn, count(*) AS queries, count(DISTINCT q.user_name) AS users
+  SELECT t.urn, sum(q.calls)::bigint AS queries, count(DISTINCT q.user_name) AS users
   FROM @S.fact_query_executions q,
-       LATERAL (SELECT unnest(q.tables_read || q.tables_written) AS urn) t
+       LATERAL (SELECT DISTINCT unnest(q.tables_read || q.tables_written) AS urn) t
   WHERE q.occurred_at >= now() - interval '90 days'
   GROUP BY t.urn;
 CREATE VIEW @S.top_users AS
   SELECT user_name,
-         count(*) FILTER (WHERE what = 'view') AS views,
-         count(*) FILTER (WHERE what = 'search') AS searches,
-         count(*) FILTER (WHERE what = 'query') AS queries,
-         count(*) FILTER (WHERE what = 'edit') AS edits,
-         count(*) FILTER (WHERE what = 'compose') AS compose_runs,
-         count(*) AS count
+         coalesce(sum(amount) FILTER (WHERE what = 'view'), 0)::bigint AS views,
+         coalesce(sum(amount) FILTER (WHERE what = 'search'), 0)::bigint AS searches,
+         coalesce(sum(amount) FILTER (WHERE what = 'query'), 0)::bigint AS queries,
+         coalesce(sum(amount) FILTER (WHERE what = 'edit'), 0)::bigint AS edits,
+         coalesce(sum(amount) FILTER (WHERE what = 'compose'), 0)::bigint AS compose_runs,
+         sum(amount)::bigint AS count
   FROM @S.activity GROUP BY user_name;
 CREATE VIEW @S.searches_without_results AS
   SELECT text, sum(searches)::bigint AS count, count(DISTINCT user_name) AS users,
@@ -202,9 +207,9 @@ CREATE VIEW @S.curation_coverage AS
                                          AND has_tags) / count(*), 1) AS pct_curated
   FROM @S.dim_entities WHERE removed_at IS NULL GROUP BY 1, 2;
 CREATE VIEW @S.adoption_over_time AS
-  WITH firsts AS (SELECT user_name, min(occurred_at)::date AS first_day
+  WITH firsts AS (SELECT user_name, min(occurred_at AT TIME ZONE 'UTC')::date AS first_day
                   FROM @S.activity GROUP BY user_name),
-       days AS (SELECT date_trunc('day', occurred_at)::date AS day,
+       days AS (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
                        count(DISTINCT user_name) AS active_users
                 FROM @S.activity GROUP BY 1)
   SELECT d.day, d.active_users,
@@ -222,6 +227,7 @@ CREATE INDEX fact_searches_zero ON @S.fact_searches (text) WHERE results = 0;
 CREATE INDEX fact_query_executions_time ON @S.fact_query_executions (occurred_at);
 CREATE INDEX fact_curation_edits_urn ON @S.fact_curation_edits (urn);
 CREATE INDEX dim_entities_source_kind ON @S.dim_entities (source, kind);
+CREATE INDEX fact_jobs_job ON @S.fact_jobs (job);
 )sql";
 
 struct step {
