@@ -225,15 +225,13 @@ result store::apply(const std::vector<event_record>& events, uint64_t next, uint
           break;
         case w::entity_edited: {
           std::string sets = "updated_at = $2";
-          std::vector<std::string> cols;
-          for (auto& [k, val] : d.values) cols.push_back(k);
           // Only the known flag columns (facts.cpp names them).
           static const std::set<std::string> flags = {"has_title", "has_description",
                                                       "has_steward", "has_tags",
                                                       "endorsed", "deprecated"};
-          for (auto& c : cols)
+          for (auto& [c, val] : d.values)
             if (flags.count(c))
-              sets += ", " + c + " = " + (d.values[c] == field{"t"} ? "true" : "false");
+              sets += ", " + c + " = " + (val == field{"t"} ? "true" : "false");
           tx.exec_params("UPDATE " + s + ".dim_entities SET " + sets + " WHERE urn = $1", d.key,
                          at);
           break;

@@ -125,4 +125,26 @@ BOOST_AUTO_TEST_CASE(an_edit_keeps_what_others_set) {
   BOOST_CHECK_EQUAL(a["profile"]["row_count"], 3);
 }
 
+BOOST_AUTO_TEST_CASE(an_unchanged_source_edits_nothing_but_a_foreign_attribute) {
+  // What others keep (a profile) leaves an unchanged run a no-op; an
+  // attribute extraction does not know is not kept, so a run removes it.
+  run_sync(wanted());
+  auto edit = [&](const char* key, json value) {
+    auto e = get(column);
+    auto attrs = e["attributes"];
+    attrs[key] = value;
+    auto v = e["version"].get<uint64_t>();
+    json payload{{"user", "root"}, {"urn", column}, {"version", v + 1}, {"previous_version", v},
+                 {"fields", {{"attributes", attrs}}}};
+    append({{event_tag("EntityEdited"), column, payload.dump()}});
+  };
+  edit("profile", {{"row_count", 3}});
+  BOOST_CHECK_EQUAL(run_sync(wanted()).changed, 0u);
+  edit("note", 1);
+  BOOST_CHECK_EQUAL(run_sync(wanted()).changed, 1u);
+  auto a = get(column)["attributes"];
+  BOOST_CHECK(!a.contains("note"));
+  BOOST_CHECK_EQUAL(a["profile"]["row_count"], 3);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -69,7 +69,8 @@ void location(const std::string& urn, std::map<std::string, field>& v) {
   if (k != ek::source && parsed->names.size() >= 2) v["schema_name"] = parsed->names[1];
 }
 
-int64_t job_duration_field(const nlohmann::json& result, const char* key, bool& present) {
+// An integer of a job's result, and whether it has one.
+int64_t int_field(const nlohmann::json& result, const char* key, bool& present) {
   present = result.is_object() && result.contains(key) && result[key].is_number_integer();
   return present ? result[key].get<int64_t>() : 0;
 }
@@ -251,17 +252,17 @@ void add_event(const event_record& r, batch& out) {
     const nlohmann::json result = j->result ? *j->result : nlohmann::json{};
     if (j->kind == "extract") {
       bool a = false, c = false, x = false;
-      auto added = job_duration_field(result, "added", a);
-      auto changed = job_duration_field(result, "changed", c);
-      auto removed = job_duration_field(result, "removed", x);
+      auto added = int_field(result, "added", a);
+      auto changed = int_field(result, "changed", c);
+      auto removed = int_field(result, "removed", x);
       add(out, "fact_extraction_runs",
           {off, at, text(j->job), text(j->source), text(j->user), text(j->state),
            a ? num(added) : field{}, c ? num(changed) : field{}, x ? num(removed) : field{},
            field{}});
     } else if (j->kind == "profile") {
       bool t = false, c = false;
-      auto tables = job_duration_field(result, "tables", t);
-      auto columns = job_duration_field(result, "columns", c);
+      auto tables = int_field(result, "tables", t);
+      auto columns = int_field(result, "columns", c);
       add(out, "fact_profiling_runs",
           {off, at, text(j->job), text(j->source), text(j->user), text(j->state),
            t || c ? num(tables + columns) : field{}, field{}});
